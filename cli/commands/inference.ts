@@ -1,0 +1,30 @@
+import { startInferenceServer } from '../../services/inference/src/index.ts'
+import { closeOnSignal, parseCommandArgs, toNumber, toPort, UsageError } from '../args.ts'
+
+export async function run(argv: string[]) {
+  const { values } = parseCommandArgs(argv, {
+    models: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'poll-interval': { type: 'string' },
+    'capture-dir': { type: 'string' },
+    'capture-sample': { type: 'string' },
+    'max-body-bytes': { type: 'string' },
+  })
+  if (!values.models) throw new UsageError('--models DIR is required')
+  const sample = toNumber(values['capture-sample'], '--capture-sample')
+  if (sample !== undefined && sample > 1) throw new UsageError('--capture-sample must be from 0 to 1')
+  const server = await startInferenceServer({
+    modelsDir: values.models,
+    port: toPort(values.port) ?? 8080,
+    host: values.host ?? '0.0.0.0',
+    ...optional('pollIntervalSeconds', toNumber(values['poll-interval'], '--poll-interval', { min: 0.05 })),
+    ...optional('captureDir', values['capture-dir']),
+    captureSampleRate: sample ?? (values['capture-dir'] ? 1 : 0),
+    ...optional('maxBodyBytes', toNumber(values['max-body-bytes'], '--max-body-bytes', { min: 1 })),
+  })
+  closeOnSignal(server.close)
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>

@@ -1,0 +1,56 @@
+import { UsageError } from './args.ts'
+
+interface Command {
+  usage: string
+  /** Loaded on use, so an image that ships one service needs only that service's code. */
+  load: () => Promise<{ run: (argv: string[]) => Promise<void> }>
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    usage: `infera start
+  Runs the local platform with embedded defaults: builds the demo models when missing and serves
+  them on PORT (default 8080), capturing predictions under $INFERA_HOME/capture.`,
+    load: () => import('./commands/start.ts'),
+  },
+  inference: {
+    usage: `infera inference --models DIR --port N [--host H] [--poll-interval S]
+                 [--capture-dir DIR] [--capture-sample RATE] [--max-body-bytes N]
+  Serves a Triton-style model repository over the Open Inference Protocol and KServe V1.`,
+    load: () => import('./commands/inference.ts'),
+  },
+  models: {
+    usage: `infera models build [--out DIR]
+  Trains the demo models on real data (vega-datasets) and writes a model repository
+  (default: $INFERA_HOME/models).`,
+    load: () => import('./commands/models.ts'),
+  },
+}
+
+const help = `Usage: infera <command> [options]
+
+Commands:
+${Object.values(COMMANDS)
+  .map((c) => c.usage.replace(/^/gm, '  '))
+  .join('\n\n')}
+`
+
+async function main(argv: string[]) {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help)
+    return
+  }
+  const command = COMMANDS[name]
+  if (!command) throw new UsageError(`unknown command '${name}'\n\n${help}`)
+  await (await command.load()).run(rest)
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof UsageError) {
+    console.error(`infera: ${error.message}`)
+    process.exit(2)
+  }
+  console.error(error)
+  process.exit(1)
+})

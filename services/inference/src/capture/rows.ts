@@ -1,0 +1,65 @@
+import type { ModelConfig } from '../config/index.ts'
+import { predictionOf } from '../model/prediction.ts'
+import { rowValues, type TensorData } from '../tensor/index.ts'
+
+/** One captured prediction: a flat row of named features and outputs, as the drift service reads it. */
+export interface CaptureRow {
+  ts: string
+  request_id: string
+  model: string
+  version: string
+  features: Record<string, unknown>
+  outputs: Record<string, unknown>
+  /** The predicted class label, or the value of a single-valued regression output. */
+  prediction?: unknown
+}
+
+/** Wider tensors (images, embeddings) are not tabular features: capture leaves them out. */
+const MAX_CAPTURED_COLUMNS = 256
+
+interface RowSource {
+  model: string
+  version: string
+  config: ModelConfig
+  requestId: string
+  inputs: TensorData[]
+  outputs: TensorData[]
+}
+
+export function toCaptureRows(source: RowSource): CaptureRow[] {
+  const ts = new Date().toISOString()
+  const rows = source.inputs[0]?.shape[0] ?? 1
+  const inputs = source.inputs.map((t) => columns(t, source.config.features[t.name]))
+  const outputs = source.outputs.map((t) => columns(t, undefined))
+  return Array.from({ length: rows }, (_, r) => {
+    const features: Record<string, unknown> = {}
+    for (const input of inputs) input?.(r, features)
+    const outputValues: Record<string, unknown> = {}
+    for (const output of outputs) output?.(r, outputValues)
+    const row: CaptureRow = {
+      ts,
+      request_id: source.requestId,
+      model: source.model,
+      version: source.version,
+      features,
+      outputs: outputValues,
+    }
+    const prediction = predictionOf(source.config, source.outputs, r)
+    if (prediction !== undefined) row.prediction = prediction
+    return row
+  })
+}
+
+/** Returns a writer of row r's named values, or undefined for a tensor too wide to be features. */
+function columns(tensor: TensorData, names: string[] | undefined) {
+  const width = tensor.shape.length <= 1 ? 1 : (tensor.shape.slice(1).reduce((a, b) => a * b, 1) as number)
+  if (width > MAX_CAPTURED_COLUMNS) return undefined
+  const keys =
+    names ?? (width === 1 ? [tensor.name] : Array.from({ length: width }, (_, j) => `${tensor.name}_${j}`))
+  return (r: number, into: Record<string, unknown>) => {
+    const values = rowValues(tensor, r)
+    keys.forEach((key, j) => {
+      into[key] = values[j]
+    })
+  }
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { parseModelConfig, selectVersions } from './index.ts'
+
+describe('model config', () => {
+  it('fills Triton-like defaults', () => {
+    expect(parseModelConfig({})).toMatchObject({
+      max_batch_size: 64,
+      dynamic_batching: { max_queue_delay_microseconds: 0, max_queue_size: 1024 },
+      execution_providers: ['cpu'],
+      version_policy: { latest: { num_versions: 1 } },
+    })
+  })
+
+  it('names every invalid field', () => {
+    expect(() =>
+      parseModelConfig({ max_batch_size: -1, execution_providers: ['tpu'], extra: true }),
+    ).toThrow(/max_batch_size: .*; execution_providers\.0: .*; \(root\): Unrecognized key: "extra"/)
+  })
+
+  it('selects versions by policy', () => {
+    const onDisk = [1, 3, 2, 10]
+    expect(selectVersions({ latest: { num_versions: 2 } }, onDisk)).toEqual([10, 3])
+    expect(selectVersions({ all: {} }, onDisk)).toEqual([10, 3, 2, 1])
+    expect(selectVersions({ specific: { versions: [2, 7] } }, onDisk)).toEqual([2])
+  })
+})

@@ -1,0 +1,62 @@
+import { z } from 'zod'
+
+const positiveInt = z.number().int().positive()
+
+const versionPolicy = z.union([
+  z.strictObject({ latest: z.strictObject({ num_versions: positiveInt }) }),
+  z.strictObject({ all: z.strictObject({}) }),
+  z.strictObject({ specific: z.strictObject({ versions: z.array(positiveInt).min(1) }) }),
+])
+
+/** `DIR/<model>/config.json`: Triton's vocabulary, as JSON. Every field is optional. */
+export const modelConfigSchema = z.strictObject({
+  /** Informational; lets the registry and drift service pick metrics. */
+  task: z.enum(['classification', 'regression']).optional(),
+  /** The target column of the model's reference data. */
+  target: z.string().optional(),
+  /** Rows per `session.run`; 0 disables batching (the model has no batch dimension). */
+  max_batch_size: z.number().int().min(0).max(65_536).default(64),
+  dynamic_batching: z
+    .strictObject({
+      /** How long the first queued request may wait for batch-mates; 0 batches what is already queued. */
+      max_queue_delay_microseconds: z.number().int().min(0).max(10_000_000).default(0),
+      /** Requests waiting beyond this are refused with 503 and Retry-After. */
+      max_queue_size: positiveInt.default(1024),
+    })
+    .prefault({}),
+  intra_op_threads: z.number().int().min(0).max(256).optional(),
+  execution_providers: z
+    .array(z.enum(['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu']))
+    .min(1)
+    .default(['cpu']),
+  version_policy: versionPolicy.default({ latest: { num_versions: 1 } }),
+  /** Column names of each input tensor, in order: dict-style KServe V1 instances use them. */
+  features: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+  /** Class labels of classifier outputs, by output tensor name. */
+  labels: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+  /** Lets float inputs carry NaN or ±Infinity (binary tensors can); refused by default. */
+  allow_non_finite_inputs: z.boolean().default(false),
+})
+
+export type ModelConfig = z.infer<typeof modelConfigSchema>
+export type VersionPolicy = ModelConfig['version_policy']
+
+export const defaultModelConfig = (): ModelConfig => modelConfigSchema.parse({})
+
+/** Validates a parsed config.json, with each problem named by its path. */
+export function parseModelConfig(json: unknown, source = 'config.json'): ModelConfig {
+  const result = modelConfigSchema.safeParse(json)
+  if (result.success) return result.data
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  )
+  throw new Error(`${source} is invalid: ${problems.join('; ')}`)
+}
+
+/** Which of the versions found on disk a policy serves. */
+export function selectVersions(policy: VersionPolicy, available: readonly number[]): number[] {
+  const sorted = [...available].sort((a, b) => b - a)
+  if ('latest' in policy) return sorted.slice(0, policy.latest.num_versions)
+  if ('all' in policy) return sorted
+  return sorted.filter((v) => policy.specific.versions.includes(v))
+}

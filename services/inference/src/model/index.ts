@@ -1,0 +1,340 @@
+import ort from 'onnxruntime-node'
+import { DynamicBatcher } from '../batcher/index.ts'
+import type { ModelConfig } from '../config/index.ts'
+import { badRequest, InferenceError } from '../errors/index.ts'
+import {
+  allocate,
+  DATATYPES,
+  type Datatype,
+  datatypeOfOrt,
+  elementCount,
+  type TensorData,
+  type TensorValues,
+} from '../tensor/index.ts'
+
+/** An input or output as the model declares it; -1 marks a dynamic dimension. */
+export interface TensorSpec {
+  name: string
+  datatype: Datatype
+  shape: number[]
+}
+
+export interface InferResult {
+  outputs: TensorData[]
+  queueSeconds: number
+  computeSeconds: number
+  batchRows: number
+}
+
+export interface BatchStats {
+  rows: number
+  queueSeconds: number[]
+  computeSeconds: number
+}
+
+interface Job {
+  rows: number
+  signature: string
+  enqueuedAt: number
+  inputs: TensorData[]
+  resolve: (result: InferResult) => void
+  reject: (error: Error) => void
+}
+
+export interface LoadOptions {
+  name: string
+  version: string
+  path: string
+  config: ModelConfig
+  onBatch?: (stats: BatchStats) => void
+  onQueueDepth?: (depth: number) => void
+}
+
+/** One loaded, warmed-up version of a model, with its batch queue. */
+export class ModelVersion {
+  readonly inputs: TensorSpec[]
+  readonly outputs: TensorSpec[]
+  /** The effective max batch size: 0 when the graph has no dynamic batch dimension. */
+  readonly maxBatchSize: number
+  readonly #batcher: DynamicBatcher<Job>
+  #pending = 0
+  #drained: Array<() => void> = []
+
+  private constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly config: ModelConfig,
+    readonly executionProviders: string[],
+    readonly session: ort.InferenceSession,
+    private readonly onBatch?: (stats: BatchStats) => void,
+    onQueueDepth?: (depth: number) => void,
+  ) {
+    this.inputs = session.inputMetadata.map((m) => toSpec(m, 'input'))
+    this.outputs = session.outputMetadata.map((m) => toSpec(m, 'output'))
+    const batchable = [...this.inputs, ...this.outputs].every((spec) => spec.shape[0] === -1)
+    this.maxBatchSize = batchable ? config.max_batch_size : 0
+    checkConfigAgainstGraph(config, this.inputs, this.outputs)
+    this.#batcher = new DynamicBatcher<Job>({
+      // Unbatched models still queue, one request per run, so queue limits apply to them too.
+      maxBatchSize: Math.max(this.maxBatchSize, 1),
+      maxQueueDelayMs: config.dynamic_batching.max_queue_delay_microseconds / 1000,
+      maxQueueSize: config.dynamic_batching.max_queue_size,
+      execute: (batch) => this.#execute(batch),
+      ...(onQueueDepth ? { onDepthChange: onQueueDepth } : {}),
+    })
+  }
+
+  static async load(options: LoadOptions): Promise<ModelVersion> {
+    const { session, providers } = await createSession(options.path, options.config)
+    try {
+      const model = new ModelVersion(
+        options.name,
+        options.version,
+        options.config,
+        providers,
+        session,
+        options.onBatch,
+        options.onQueueDepth,
+      )
+      await model.#warmUp()
+      return model
+    } catch (error) {
+      await session.release()
+      throw error
+    }
+  }
+
+  get queueDepth() {
+    return this.#batcher.depth
+  }
+
+  /**
+   * Checks the inputs against the model, then queues them for the next batch. Inputs are in any
+   * order; missing, unknown or mis-shaped ones are a 400 naming the problem.
+   */
+  infer(inputs: TensorData[]): Promise<InferResult> {
+    const ordered = this.#validate(inputs)
+    const rows = this.maxBatchSize > 0 ? (ordered[0]?.shape[0] ?? 1) : 1
+    if (this.maxBatchSize > 0 && rows === 0) throw badRequest('inputs have a batch size of 0')
+    this.#pending++
+    return new Promise<InferResult>((resolve, reject) => {
+      this.#batcher.enqueue({
+        rows,
+        signature: ordered.map((t) => t.shape.slice(1).join('x')).join('|'),
+        enqueuedAt: performance.now(),
+        inputs: ordered,
+        resolve,
+        reject,
+      })
+    }).finally(() => {
+      if (--this.#pending === 0) for (const resolve of this.#drained.splice(0)) resolve()
+    })
+  }
+
+  /** Resolves when every accepted request has been answered. */
+  async drain() {
+    await this.#batcher.drain()
+    if (this.#pending > 0) await new Promise<void>((resolve) => this.#drained.push(resolve))
+  }
+
+  async release() {
+    await this.drain()
+    await this.session.release()
+  }
+
+  #validate(inputs: TensorData[]): TensorData[] {
+    const byName = new Map(inputs.map((t) => [t.name, t]))
+    for (const name of byName.keys()) {
+      if (!this.inputs.some((spec) => spec.name === name)) {
+        throw badRequest(
+          `unknown input '${name}'; model '${this.name}' has inputs ${this.inputs.map((s) => `'${s.name}'`).join(', ')}`,
+        )
+      }
+    }
+    let batch: number | undefined
+    return this.inputs.map((spec) => {
+      const tensor = byName.get(spec.name)
+      if (!tensor) throw badRequest(`missing input '${spec.name}' for model '${this.name}'`)
+      if (tensor.datatype !== spec.datatype) {
+        throw badRequest(
+          `input '${spec.name}' has datatype ${tensor.datatype}, model expects ${spec.datatype}`,
+        )
+      }
+      const fits =
+        tensor.shape.length === spec.shape.length &&
+        spec.shape.every((dim, i) => dim === -1 || dim === tensor.shape[i])
+      if (!fits) {
+        throw badRequest(
+          `input '${spec.name}' has shape [${tensor.shape.join(',')}], model expects [${spec.shape.join(',')}] (-1 is any size)`,
+        )
+      }
+      if (this.maxBatchSize > 0) {
+        const rows = tensor.shape[0] as number
+        if (batch !== undefined && rows !== batch) {
+          throw badRequest(
+            `inputs disagree on batch size: '${spec.name}' has ${rows} rows, others ${batch}`,
+          )
+        }
+        batch = rows
+      }
+      if (!this.config.allow_non_finite_inputs) checkFinite(tensor)
+      return tensor
+    })
+  }
+
+  async #execute(batch: Job[]): Promise<void> {
+    try {
+      await this.#run(batch)
+    } catch (error) {
+      // One bad request must not fail its batch-mates: retry each alone to find whose it was.
+      if (batch.length === 1) batch[0]?.reject(executionError(error))
+      else for (const job of batch) await this.#run([job]).catch((e) => job.reject(executionError(e)))
+    }
+  }
+
+  async #run(batch: Job[]) {
+    const started = performance.now()
+    const rows = batch.reduce((sum, job) => sum + job.rows, 0)
+    const feeds: Record<string, ort.Tensor> = {}
+    this.inputs.forEach((spec, i) => {
+      const parts = batch.map((job) => job.inputs[i] as TensorData)
+      const first = parts[0] as TensorData
+      const shape = this.maxBatchSize > 0 ? [rows, ...first.shape.slice(1)] : first.shape
+      const data = parts.length === 1 ? first.data : concatValues(spec.datatype, parts)
+      feeds[spec.name] = new ort.Tensor(DATATYPES[spec.datatype].ort, data as never, shape)
+    })
+    const results = await this.session.run(feeds)
+    const computeSeconds = (performance.now() - started) / 1000
+    const outputs = this.outputs.map((spec) => results[spec.name] as ort.Tensor)
+    if (batch.length > 1 && outputs.some((t) => t.dims[0] !== rows)) {
+      throw new Error('outputs are not aligned with the batch dimension')
+    }
+    const queueSeconds = batch.map((job) => (started - job.enqueuedAt) / 1000)
+    this.onBatch?.({ rows, queueSeconds, computeSeconds })
+    let offset = 0
+    batch.forEach((job, j) => {
+      job.resolve({
+        outputs: this.outputs.map((spec, i) =>
+          sliceRows(spec, outputs[i] as ort.Tensor, offset, job.rows, batch.length === 1),
+        ),
+        queueSeconds: queueSeconds[j] as number,
+        computeSeconds,
+        batchRows: rows,
+      })
+      offset += job.rows
+    })
+  }
+
+  async #warmUp() {
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const spec of this.inputs) {
+      const shape = spec.shape.map((d) => (d === -1 ? 1 : d))
+      const data = allocate(spec.datatype, elementCount(shape))
+      if (Array.isArray(data)) data.fill('')
+      feeds[spec.name] = new ort.Tensor(DATATYPES[spec.datatype].ort, data as never, shape)
+    }
+    await this.session.run(feeds)
+  }
+}
+
+function toSpec(meta: ort.InferenceSession.ValueMetadata, kind: string): TensorSpec {
+  if (!meta.isTensor) throw new Error(`${kind} '${meta.name}' is not a tensor`)
+  const datatype = datatypeOfOrt(meta.type)
+  if (!datatype) throw new Error(`${kind} '${meta.name}' has unsupported type ${meta.type}`)
+  return {
+    name: meta.name,
+    datatype,
+    shape: meta.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)),
+  }
+}
+
+function checkConfigAgainstGraph(config: ModelConfig, inputs: TensorSpec[], outputs: TensorSpec[]) {
+  for (const [input, names] of Object.entries(config.features)) {
+    const spec = inputs.find((s) => s.name === input)
+    if (!spec) throw new Error(`config.json features name input '${input}', which the model lacks`)
+    const width = spec.shape.at(-1)
+    if (spec.shape.length !== 2 || (width !== -1 && width !== names.length)) {
+      throw new Error(
+        `config.json features: input '${input}' has shape [${spec.shape.join(',')}], not [batch, ${names.length}]`,
+      )
+    }
+  }
+  for (const [output, labels] of Object.entries(config.labels)) {
+    const spec = outputs.find((s) => s.name === output)
+    if (!spec) throw new Error(`config.json labels name output '${output}', which the model lacks`)
+    const width = spec.shape.at(-1)
+    if (width !== -1 && width !== labels.length) {
+      throw new Error(`config.json labels: output '${output}' has ${width} classes, not ${labels.length}`)
+    }
+  }
+}
+
+async function createSession(path: string, config: ModelConfig) {
+  const providers = [...config.execution_providers]
+  // Fall back along the configured list: a GPU image's config still serves on a CPU-only node.
+  for (;;) {
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        executionProviders: providers,
+        graphOptimizationLevel: 'all',
+        ...(config.intra_op_threads === undefined
+          ? {}
+          : { intraOpNumThreads: config.intra_op_threads }),
+      })
+      return { session, providers }
+    } catch (error) {
+      if (providers.length <= 1) throw error
+      providers.shift()
+    }
+  }
+}
+
+function checkFinite(tensor: TensorData) {
+  if (tensor.datatype !== 'FP32' && tensor.datatype !== 'FP64') return
+  const data = tensor.data as Float32Array | Float64Array
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i] as number)) {
+      throw badRequest(`input '${tensor.name}' has ${data[i]} at element ${i}; only finite values are allowed`)
+    }
+  }
+}
+
+function concatValues(datatype: Datatype, parts: TensorData[]): TensorValues {
+  if (datatype === 'BYTES') return parts.flatMap((p) => p.data as string[])
+  const out = allocate(datatype, parts.reduce((sum, p) => sum + p.data.length, 0)) as Float32Array
+  let offset = 0
+  for (const part of parts) {
+    out.set(part.data as Float32Array, offset)
+    offset += part.data.length
+  }
+  return out
+}
+
+function sliceRows(
+  spec: TensorSpec,
+  tensor: ort.Tensor,
+  offset: number,
+  rows: number,
+  whole: boolean,
+): TensorData {
+  const data = tensor.data as TensorValues
+  if (whole) return { name: spec.name, datatype: spec.datatype, shape: [...tensor.dims], data }
+  const width = elementCount(tensor.dims.slice(1))
+  const start = offset * width
+  const end = start + rows * width
+  const part = Array.isArray(data) ? data.slice(start, end) : data.subarray(start, end)
+  return {
+    name: spec.name,
+    datatype: spec.datatype,
+    shape: [rows, ...tensor.dims.slice(1)],
+    data: part as TensorValues,
+  }
+}
+
+/** onnxruntime names invalid inputs INVALID_ARGUMENT: that is the client's mistake, the rest is ours. */
+function executionError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error)
+  const invalid = /INVALID_ARGUMENT|InvalidArgument|invalid argument/i.test(message)
+  return new InferenceError(invalid ? 400 : 500, `inference failed: ${message}`)
+}
+export { predictionOf } from './prediction.ts'

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import { type RequestCapture, toCaptureRows } from '../capture/index.ts'
+import { InferenceError } from '../errors/index.ts'
+import type { InferenceMetrics } from '../metrics/index.ts'
+import type { InferResult, ModelVersion } from '../model/index.ts'
+import type { ModelRepository } from '../repository/index.ts'
+import type { TensorData } from '../tensor/index.ts'
+
+/** What the protocol routes share: the models, the metrics, capture and the server's readiness. */
+export interface InferenceContext {
+  repository: ModelRepository
+  metrics: InferenceMetrics
+  logger: Logger
+  capture?: RequestCapture
+  /** False before the models have loaded and once shutdown has begun. */
+  isReady: () => boolean
+}
+
+export type Protocol = 'v1' | 'v2'
+
+export interface Prediction {
+  model: ModelVersion
+  inputs: TensorData[]
+  result: InferResult
+  requestId: string | undefined
+}
+
+/**
+ * Runs one inference request with what every protocol needs around it: model resolution, the
+ * request metrics by outcome, in-flight accounting and sampled capture of the prediction.
+ */
+export async function serveInference(
+  ctx: InferenceContext,
+  target: { protocol: Protocol; name: string; version: string | undefined },
+  handle: (model: ModelVersion) => Promise<{ response: Response; prediction?: Prediction }>,
+): Promise<Response> {
+  const started = performance.now()
+  const { metrics } = ctx
+  // Unknown names get one label value, so random requests can't grow the metric cardinality.
+  const model = ctx.repository.has(target.name) ? target.name : 'unknown'
+  let version = target.version ?? ''
+  let status = 500
+  metrics.inflight.inc({ model })
+  try {
+    const resolved = ctx.repository.resolve(target.name, target.version)
+    version = resolved.version
+    const { response, prediction } = await handle(resolved)
+    status = response.status
+    if (prediction) capture(ctx, prediction)
+    return response
+  } catch (error) {
+    status = error instanceof InferenceError ? error.status : 500
+    if (status === 503) metrics.rejected.inc({ model, reason: 'unavailable' })
+    throw error
+  } finally {
+    metrics.inflight.dec({ model })
+    const labels = { model, version, protocol: target.protocol }
+    metrics.requests.inc({ ...labels, status: String(status) })
+    metrics.requestDuration.observe(labels, (performance.now() - started) / 1000)
+  }
+}
+
+function capture(ctx: InferenceContext, { model, inputs, result, requestId }: Prediction) {
+  const rows = model.maxBatchSize > 0 ? (inputs[0]?.shape[0] ?? 1) : 1
+  ctx.capture?.offer(model.name, rows, () =>
+    toCaptureRows({
+      model: model.name,
+      version: model.version,
+      config: model.config,
+      requestId: requestId ?? randomUUID(),
+      inputs,
+      outputs: result.outputs,
+    }),
+  )
+}

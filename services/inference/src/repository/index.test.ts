@@ -1,0 +1,121 @@
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { buildIdentityModel } from '../../../../training/onnx/index.ts'
+import { createTestApp, writeModel } from '../testing/index.ts'
+
+const identity = () => buildIdentityModel({ datatype: 'FP32', shape: ['batch', 2] })
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const body = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] }
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the repository')
+    await sleep(20)
+  }
+}
+
+let cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const close of cleanup) await close()
+  cleanup = []
+})
+
+async function setup(models: Parameters<typeof createTestApp>[0]) {
+  const t = await createTestApp(models)
+  cleanup.push(() => t.repository.close())
+  return t
+}
+
+describe('ModelRepository', () => {
+  it('hot-swaps to a new version in poll mode without failing a request', async () => {
+    const t = await setup({ m: { onnx: identity() } })
+    t.repository.startPolling(30)
+    const statuses: number[] = []
+    const versions = new Set<string>()
+    let stop = false
+    const traffic = (async () => {
+      while (!stop) {
+        const res = await t.post('/v2/models/m/infer', body)
+        statuses.push(res.status)
+        versions.add((await res.json()).model_version)
+      }
+    })()
+    await sleep(100)
+    writeModel(t.dir, 'm', { onnx: identity(), version: 2 })
+    await until(() => versions.has('2'))
+    await until(() => t.repository.index().length === 1)
+    stop = true
+    await traffic
+    expect(statuses.length).toBeGreaterThan(10)
+    expect(statuses.filter((s) => s !== 200)).toEqual([])
+    expect(t.repository.index()).toEqual([{ name: 'm', version: '2', state: 'READY', reason: '' }])
+  })
+
+  it('keeps the old version serving when a reload fails, and says why', async () => {
+    const t = await setup({ m: { onnx: identity() } })
+    writeFileSync(join(t.dir, 'm', '1', 'model.onnx'), 'truncated upload')
+    await t.repository.poll()
+    const [status] = t.repository.index()
+    expect(status).toMatchObject({ version: '1', state: 'READY', reason: expect.stringMatching(/^reload failed/) })
+    expect((await t.post('/v2/models/m/infer', body)).status).toBe(200)
+  })
+
+  it('reports an invalid config.json by its field while other models serve', async () => {
+    const t = await setup({
+      bad: { onnx: identity(), config: { max_batch_size: 'lots' } },
+      good: { onnx: identity() },
+    })
+    const index = t.repository.index()
+    expect(index.find((s) => s.name === 'bad')).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringMatching(/config\.json is invalid: max_batch_size/),
+    })
+    const res = await t.post('/v2/models/bad/infer', body)
+    expect(res.status).toBe(503)
+    expect((await res.json()).error).toMatch(/max_batch_size/)
+    expect((await t.post('/v2/models/good/infer', body)).status).toBe(200)
+  })
+
+  it('rejects a config whose features do not fit the graph', async () => {
+    const t = await setup({ m: { onnx: identity(), config: { features: { input: ['a', 'b', 'c'] } } } })
+    expect(t.repository.index()[0]?.reason).toMatch(/input 'input' has shape \[-1,2\], not \[batch, 3\]/)
+  })
+
+  it('loads and unloads through the repository API', async () => {
+    const t = await setup({ m: { onnx: identity() } })
+    expect((await t.post('/v2/repository/models/m/unload', {})).status).toBe(200)
+    expect((await t.post('/v2/models/m/infer', body)).status).toBe(503)
+    await t.repository.poll()
+    expect(t.repository.index()).toEqual([{ name: 'm', version: '', state: 'UNAVAILABLE', reason: 'unloaded' }])
+    expect((await t.post('/v2/repository/models/m/load', {})).status).toBe(200)
+    expect((await t.post('/v2/models/m/infer', body)).status).toBe(200)
+    expect((await t.post('/v2/repository/models/ghost/load', {})).status).toBe(404)
+    writeFileSync(join(t.dir, 'm', '1', 'model.onnx'), 'garbage')
+    rmSync(join(t.dir, 'm', 'config.json'), { force: true })
+    await t.post('/v2/repository/models/m/unload', {})
+    const failed = await t.post('/v2/repository/models/m/load', {})
+    expect(failed.status).toBe(400)
+    expect((await failed.json()).error).toMatch(/failed to load model 'm'/)
+  })
+
+  it('serves the versions its policy selects', async () => {
+    const t = await setup({ m: { onnx: identity(), config: { version_policy: { specific: { versions: [1, 3] } } } } })
+    writeModel(t.dir, 'm', { onnx: identity(), version: 2 })
+    writeModel(t.dir, 'm', { onnx: identity(), version: 3 })
+    await t.repository.poll()
+    expect((await (await t.app.request('/v2/models/m')).json()).versions).toEqual(['3', '1'])
+    expect((await (await t.post('/v2/models/m/versions/1/infer', body)).json()).model_version).toBe('1')
+    expect((await t.post('/v2/models/m/versions/2/infer', body)).status).toBe(404)
+    expect((await (await t.post('/v2/models/m/infer', body)).json()).model_version).toBe('3')
+  })
+
+  it('unloads a model whose folder disappears', async () => {
+    const t = await setup({ m: { onnx: identity() }, n: { onnx: identity() } })
+    rmSync(join(t.dir, 'm'), { recursive: true })
+    await t.repository.poll()
+    expect(t.repository.index().map((s) => s.name)).toEqual(['n'])
+    expect((await t.post('/v2/models/m/infer', body)).status).toBe(404)
+  })
+})

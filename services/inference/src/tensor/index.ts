@@ -1,0 +1,22 @@
+export {
+  allocate,
+  DATATYPES,
+  type Datatype,
+  datatypeOfOrt,
+  elementCount,
+  isDatatype,
+  type TensorData,
+  type TensorValues,
+} from './datatypes.ts'
+export { type InferRequest, parseInferRequest, parseJson, type RequestedOutput, valuesFromJson } from './decode.ts'
+export {
+  binaryData,
+  concatBytes,
+  type EncodedResponse,
+  encodeInferResponse,
+  type InferResponse,
+  jsonData,
+  type ResponseOutput,
+} from './encode.ts'
+export { fromHalf, toHalf } from './fp16.ts'
+export { argmax, rowValues } from './rows.ts'

@@ -1,0 +1,26 @@
+import type { TensorData } from './datatypes.ts'
+import { fromHalf } from './fp16.ts'
+
+/** Row r of a tensor whose first dimension is the batch, as plain JSON-friendly values. */
+export function rowValues(tensor: TensorData, r: number): unknown[] {
+  const rows = tensor.shape.length > 1 ? (tensor.shape[0] as number) : 1
+  const width = tensor.data.length / Math.max(rows, 1)
+  const values = Array.from(tensor.data.slice(r * width, (r + 1) * width) as ArrayLike<unknown>)
+  switch (tensor.datatype) {
+    case 'FP16':
+      return values.map((v) => fromHalf(v as number))
+    case 'BOOL':
+      return values.map(Boolean)
+    case 'INT64':
+    case 'UINT64':
+      return values.map(Number)
+    default:
+      return values
+  }
+}
+
+export function argmax(values: readonly unknown[]): number {
+  let best = 0
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i
+  return best
+}
