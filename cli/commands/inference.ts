@@ -13,12 +13,16 @@ export async function run(argv: string[]) {
   })
   if (!values.models) throw new UsageError('--models DIR is required')
   const sample = toNumber(values['capture-sample'], '--capture-sample')
-  if (sample !== undefined && sample > 1) throw new UsageError('--capture-sample must be from 0 to 1')
+  if (sample !== undefined && sample > 1)
+    throw new UsageError('--capture-sample must be from 0 to 1')
   const server = await startInferenceServer({
     modelsDir: values.models,
     port: toPort(values.port) ?? 8080,
     host: values.host ?? '0.0.0.0',
-    ...optional('pollIntervalSeconds', toNumber(values['poll-interval'], '--poll-interval', { min: 0.05 })),
+    ...optional(
+      'pollIntervalSeconds',
+      toNumber(values['poll-interval'], '--poll-interval', { min: 0.05 }),
+    ),
     ...optional('captureDir', values['capture-dir']),
     captureSampleRate: sample ?? (values['capture-dir'] ? 1 : 0),
     ...optional('maxBodyBytes', toNumber(values['max-body-bytes'], '--max-body-bytes', { min: 1 })),

@@ -49,7 +49,14 @@ async function load(port: number, path: string, body: string, connections: numbe
 }
 
 const warm = (port: number, path: string, body: string) =>
-  autocannon({ url: `http://127.0.0.1:${port}${path}`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 8, duration: 2 })
+  autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: 8,
+    duration: 2,
+  })
 
 function writeModel(repo: string, name: string, bytes: Uint8Array, config: object) {
   mkdirSync(join(repo, name, '1'), { recursive: true })
@@ -58,21 +65,44 @@ function writeModel(repo: string, name: string, bytes: Uint8Array, config: objec
   return join(repo, name, '1', 'model.onnx')
 }
 
-const row = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Number(Math.sin(seed + i).toFixed(4)))
+const row = (n: number, seed: number) =>
+  Array.from({ length: n }, (_, i) => Number(Math.sin(seed + i).toFixed(4)))
 const inferBody = (n: number) =>
   JSON.stringify({ inputs: [{ name: 'input', shape: [1, n], datatype: 'FP32', data: row(n, 1) }] })
 
 async function main() {
   const repo = mkdtempSync(join(tmpdir(), 'infera-bench-'))
-  const batching = { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 0, max_queue_size: 4096 } }
-  const tinyPath = writeModel(repo, 'tiny', buildMlp({ inputSize: 4, hidden: [8], outputSize: 3, seed: 1, softmax: true }), batching)
-  const heavyPath = writeModel(repo, 'heavy', buildMlp({ inputSize: 256, hidden: [2048, 768], outputSize: 10, seed: 2, softmax: true }), batching)
+  const batching = {
+    max_batch_size: 64,
+    dynamic_batching: { max_queue_delay_microseconds: 0, max_queue_size: 4096 },
+  }
+  const tinyPath = writeModel(
+    repo,
+    'tiny',
+    buildMlp({ inputSize: 4, hidden: [8], outputSize: 3, seed: 1, softmax: true }),
+    batching,
+  )
+  const heavyPath = writeModel(
+    repo,
+    'heavy',
+    buildMlp({ inputSize: 256, hidden: [2048, 768], outputSize: 10, seed: 2, softmax: true }),
+    batching,
+  )
 
   const servers = [
     await start('raw node:http', [join(here, 'servers/raw.ts')]),
     await start('naive hono (tiny)', [join(here, 'servers/naive.ts'), tinyPath]),
     await start('naive hono (heavy)', [join(here, 'servers/naive.ts'), heavyPath]),
-    await start('infera', ['bin/infera.js', 'inference', '--models', repo, '--port', '0', '--host', '127.0.0.1']),
+    await start('infera', [
+      'bin/infera.js',
+      'inference',
+      '--models',
+      repo,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ]),
   ]
   const [raw, naiveTiny, naiveHeavy, infera] = servers as [Server, Server, Server, Server]
   try {
@@ -80,20 +110,52 @@ async function main() {
     const heavy = inferBody(256)
     const cases = [
       { label: 'tiny, c=32', server: raw, path: '/', body: tiny, connections: 32 },
-      { label: 'tiny, c=32', server: naiveTiny, path: '/v2/models/tiny/infer', body: tiny, connections: 32 },
-      { label: 'tiny, c=32', server: infera, path: '/v2/models/tiny/infer', body: tiny, connections: 32 },
-      { label: 'heavy, c=64', server: naiveHeavy, path: '/v2/models/heavy/infer', body: heavy, connections: 64 },
-      { label: 'heavy, c=64', server: infera, path: '/v2/models/heavy/infer', body: heavy, connections: 64 },
+      {
+        label: 'tiny, c=32',
+        server: naiveTiny,
+        path: '/v2/models/tiny/infer',
+        body: tiny,
+        connections: 32,
+      },
+      {
+        label: 'tiny, c=32',
+        server: infera,
+        path: '/v2/models/tiny/infer',
+        body: tiny,
+        connections: 32,
+      },
+      {
+        label: 'heavy, c=64',
+        server: naiveHeavy,
+        path: '/v2/models/heavy/infer',
+        body: heavy,
+        connections: 64,
+      },
+      {
+        label: 'heavy, c=64',
+        server: infera,
+        path: '/v2/models/heavy/infer',
+        body: heavy,
+        connections: 64,
+      },
     ]
     const results: Record<string, Awaited<ReturnType<typeof load>>> = {}
     for (const c of cases) {
       await warm(c.server.port, c.path, c.body)
       const r = await load(c.server.port, c.path, c.body, c.connections)
       results[`${c.server.name} | ${c.label}`] = r
-      console.error(`${c.server.name.padEnd(20)} ${c.label.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`)
+      console.error(
+        `${c.server.name.padEnd(20)} ${c.label.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`,
+      )
     }
     const inferaTiny = results['infera | tiny, c=32'] as Awaited<ReturnType<typeof load>>
-    const halfLoad = await load(infera.port, '/v2/models/tiny/infer', tiny, 32, Math.round(inferaTiny.rps / 2))
+    const halfLoad = await load(
+      infera.port,
+      '/v2/models/tiny/infer',
+      tiny,
+      32,
+      Math.round(inferaTiny.rps / 2),
+    )
     const get = (key: string) => results[key] as Awaited<ReturnType<typeof load>>
     const ratio = (a: number, b: number) => (a / b).toFixed(2)
 
@@ -101,14 +163,24 @@ async function main() {
     console.log('|---|---|---:|---:|---:|---:|')
     for (const [key, r] of Object.entries(results)) {
       const [server, label] = key.split(' | ')
-      console.log(`| ${server} | ${label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`)
+      console.log(
+        `| ${server} | ${label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`,
+      )
     }
-    console.log(`| infera | tiny, c=32 at half peak (${Math.round(inferaTiny.rps / 2)} req/s) | ${halfLoad.rps.toFixed(0)} | ${halfLoad.p50} | ${halfLoad.p99} | ${halfLoad.errors} |`)
+    console.log(
+      `| infera | tiny, c=32 at half peak (${Math.round(inferaTiny.rps / 2)} req/s) | ${halfLoad.rps.toFixed(0)} | ${halfLoad.p50} | ${halfLoad.p99} | ${halfLoad.errors} |`,
+    )
     console.log('\n| target | measured | goal |')
     console.log('|---|---:|---:|')
-    console.log(`| tiny: infera / raw node:http | ${ratio(inferaTiny.rps, get('raw node:http | tiny, c=32').rps)}× | ≥ 0.5× |`)
-    console.log(`| tiny: infera / naive hono | ${ratio(inferaTiny.rps, get('naive hono (tiny) | tiny, c=32').rps)}× | — |`)
-    console.log(`| heavy: infera / naive hono | ${ratio(get('infera | heavy, c=64').rps, get('naive hono (heavy) | heavy, c=64').rps)}× | ≥ 2× |`)
+    console.log(
+      `| tiny: infera / raw node:http | ${ratio(inferaTiny.rps, get('raw node:http | tiny, c=32').rps)}× | ≥ 0.5× |`,
+    )
+    console.log(
+      `| tiny: infera / naive hono | ${ratio(inferaTiny.rps, get('naive hono (tiny) | tiny, c=32').rps)}× | — |`,
+    )
+    console.log(
+      `| heavy: infera / naive hono | ${ratio(get('infera | heavy, c=64').rps, get('naive hono (heavy) | heavy, c=64').rps)}× | ≥ 2× |`,
+    )
     console.log(`| p99 at half of infera's peak | ${halfLoad.p99} ms | ≤ 10 ms |`)
   } finally {
     for (const s of servers) s.process.kill('SIGTERM')

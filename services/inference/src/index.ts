@@ -1,6 +1,19 @@
-export { type InferenceServer, type InferenceServerOptions, startInferenceServer } from './adapter/node/index.ts'
-export { createInferenceApp, DEFAULT_MAX_BODY_BYTES, type InferenceAppOptions } from './app/index.ts'
-export { type CaptureRow, type CaptureSink, JsonlCaptureSink, RequestCapture } from './capture/index.ts'
+export {
+  type InferenceServer,
+  type InferenceServerOptions,
+  startInferenceServer,
+} from './adapter/node/index.ts'
+export {
+  createInferenceApp,
+  DEFAULT_MAX_BODY_BYTES,
+  type InferenceAppOptions,
+} from './app/index.ts'
+export {
+  type CaptureRow,
+  type CaptureSink,
+  JsonlCaptureSink,
+  RequestCapture,
+} from './capture/index.ts'
 export { type ModelConfig, modelConfigSchema, parseModelConfig } from './config/index.ts'
 export { createInferenceMetrics, type InferenceMetrics } from './metrics/index.ts'
 export { ModelVersion, type TensorSpec } from './model/index.ts'

@@ -17,7 +17,12 @@ app.post('/v2/models/:name/infer', async (c) => {
     model_name: c.req.param('name'),
     model_version: '1',
     outputs: [
-      { name: output.name, datatype: 'FP32', shape: output.dims, data: Array.from(output.data as Float32Array) },
+      {
+        name: session.outputNames[0],
+        datatype: 'FP32',
+        shape: output.dims,
+        data: Array.from(output.data as Float32Array),
+      },
     ],
   })
 })

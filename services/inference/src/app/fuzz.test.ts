@@ -16,18 +16,51 @@ function prng(seed: number) {
 const random = prng(20261123)
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
 const JUNK: unknown[] = [
-  null, true, 0, -1, 1.5, 1e308, -1e308, 2 ** 64, '', 'x', 'FP32', '\u0000', [], [[]], {}, { a: 1 },
-  [1, 2, 3], ['a'], [null], Array(100).fill(1), JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`),
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 64,
+  '',
+  'x',
+  'FP32',
+  '\u0000',
+  [],
+  [[]],
+  {},
+  { a: 1 },
+  [1, 2, 3],
+  ['a'],
+  [null],
+  Array(100).fill(1),
+  JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`),
 ]
 
 const VALID: Record<string, object> = {
   '/v2/models/classifier/infer': {
     id: 'fuzz',
-    inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [[1, 2, 3, 4], [5, 6, 7, 8]] }],
+    inputs: [
+      {
+        name: 'input',
+        datatype: 'FP32',
+        shape: [2, 4],
+        data: [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+        ],
+      },
+    ],
     outputs: [{ name: 'output', parameters: { classification: 2 } }],
   },
-  '/v2/models/strings/infer': { inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 2], data: ['a', 'b'] }] },
-  '/v2/models/ints/versions/1/infer': { inputs: [{ name: 'input', datatype: 'INT64', shape: [1, 2], data: [1, 2] }] },
+  '/v2/models/strings/infer': {
+    inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 2], data: ['a', 'b'] }],
+  },
+  '/v2/models/ints/versions/1/infer': {
+    inputs: [{ name: 'input', datatype: 'INT64', shape: [1, 2], data: [1, 2] }],
+  },
   '/v1/models/classifier:predict': { instances: [{ a: 1, b: 2, c: 3, d: 4 }, [1, 2, 3, 4]] },
 }
 
@@ -62,17 +95,37 @@ function malformed(): { path: string; body: string | Uint8Array; headers: Record
       return { path, body: text.slice(0, Math.floor(random() * text.length)), headers }
     case 1: {
       const i = Math.floor(random() * text.length)
-      return { path, body: text.slice(0, i) + pick(['"', '{', ']', ',', 'NaN', '\\', '9e9999']) + text.slice(i + 1), headers }
+      return {
+        path,
+        body:
+          text.slice(0, i) + pick(['"', '{', ']', ',', 'NaN', '\\', '9e9999']) + text.slice(i + 1),
+        headers,
+      }
     }
     case 2:
-      return { path, body: crypto.getRandomValues(new Uint8Array(Math.floor(random() * 64))), headers }
+      return {
+        path,
+        body: crypto.getRandomValues(new Uint8Array(Math.floor(random() * 64))),
+        headers,
+      }
     case 3: {
       const header = pick(['-1', 'abc', '5', String(text.length + 10), '1e3', ''])
-      return { path, body: text, headers: { ...headers, 'inference-header-content-length': header } }
+      return {
+        path,
+        body: text,
+        headers: { ...headers, 'inference-header-content-length': header },
+      }
     }
     case 4:
       return {
-        path: pick(['/v2/models/classifier/versions/abc/infer', '/v2/models/classifier/versions/0/infer', '/v2/models/classifier/versions/99999999999999999999/infer', '/v2/models/%00/infer', '/v1/models/:predict', '/v2/models/classifier/infer/extra']),
+        path: pick([
+          '/v2/models/classifier/versions/abc/infer',
+          '/v2/models/classifier/versions/0/infer',
+          '/v2/models/classifier/versions/99999999999999999999/infer',
+          '/v2/models/%00/infer',
+          '/v1/models/:predict',
+          '/v2/models/classifier/infer/extra',
+        ]),
         body: text,
         headers,
       }
@@ -89,7 +142,11 @@ beforeAll(async () => {
   t = await createTestApp({
     classifier: {
       onnx: buildMlp({ inputSize: 4, hidden: [8], outputSize: 3, seed: 1, softmax: true }),
-      config: { max_batch_size: 16, features: { input: ['a', 'b', 'c', 'd'] }, labels: { output: ['x', 'y', 'z'] } },
+      config: {
+        max_batch_size: 16,
+        features: { input: ['a', 'b', 'c', 'd'] },
+        labels: { output: ['x', 'y', 'z'] },
+      },
     },
     strings: { onnx: buildIdentityModel({ datatype: 'BYTES', shape: ['batch', 2] }) },
     ints: { onnx: buildIdentityModel({ datatype: 'INT64', shape: ['batch', 2] }) },
@@ -105,12 +162,19 @@ describe('fuzzing with malformed requests', () => {
       const requests = Array.from({ length: 16 }, (_, i) => {
         if (i % 4 === 0) {
           const path = pick(Object.keys(VALID))
-          return { path, body: JSON.stringify(VALID[path]), headers: { 'content-type': 'application/json' }, valid: true }
+          return {
+            path,
+            body: JSON.stringify(VALID[path]),
+            headers: { 'content-type': 'application/json' },
+            valid: true,
+          }
         }
         return { ...malformed(), valid: false }
       })
       const responses = await Promise.all(
-        requests.map((r) => t.app.request(r.path, { method: 'POST', body: r.body, headers: r.headers })),
+        requests.map((r) =>
+          t.app.request(r.path, { method: 'POST', body: r.body, headers: r.headers }),
+        ),
       )
       for (const [i, res] of responses.entries()) {
         const request = requests[i] as (typeof requests)[number]

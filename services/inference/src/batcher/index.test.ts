@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { InferenceError } from '../errors/index.ts'
+import type { InferenceError } from '../errors/index.ts'
 import { type BatchJob, DynamicBatcher } from './index.ts'
 
 interface Job extends BatchJob {
@@ -13,7 +13,9 @@ const job = (id: number, rows = 1, signature = 'a'): Job => ({
   enqueuedAt: performance.now(),
 })
 
-function recorder(options: { maxBatchSize?: number; maxQueueDelayMs?: number; maxQueueSize?: number } = {}) {
+function recorder(
+  options: { maxBatchSize?: number; maxQueueDelayMs?: number; maxQueueSize?: number } = {},
+) {
   const batches: number[][] = []
   const batcher = new DynamicBatcher<Job>({
     maxBatchSize: 4,
@@ -33,7 +35,10 @@ describe('DynamicBatcher', () => {
     const { batcher, batches } = recorder()
     for (let i = 0; i < 6; i++) batcher.enqueue(job(i))
     await batcher.drain()
-    expect(batches).toEqual([[0, 1, 2, 3], [4, 5]])
+    expect(batches).toEqual([
+      [0, 1, 2, 3],
+      [4, 5],
+    ])
   })
 
   it('counts rows, not requests: a job that does not fit waits for the next batch', async () => {
@@ -84,6 +89,8 @@ describe('DynamicBatcher', () => {
     })()
     expect(full?.status).toBe(503)
     expect(full?.headers['Retry-After']).toBe('1')
-    expect(() => recorder().batcher.enqueue(job(3, 5))).toThrow(/exceeds the model's max_batch_size 4/)
+    expect(() => recorder().batcher.enqueue(job(3, 5))).toThrow(
+      /exceeds the model's max_batch_size 4/,
+    )
   })
 })

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { buildMlp } from '../../../../training/onnx/index.ts'
-import { createTestApp, tempDir } from '../testing/index.ts'
+import { createTestApp, readJson, tempDir } from '../testing/index.ts'
 import { type CaptureRow, JsonlCaptureSink, RequestCapture } from './index.ts'
 
 const row = (model: string): CaptureRow => ({
@@ -51,8 +51,14 @@ describe('RequestCapture', () => {
   it('writes JSON lines per model, version and day', async () => {
     const dir = tempDir()
     await new JsonlCaptureSink(dir).write([row('a'), row('a'), row('b')])
-    expect(readFileSync(join(dir, 'a', '1', '2026-01-02.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2)
-    expect(JSON.parse(readFileSync(join(dir, 'b', '1', '2026-01-02.jsonl'), 'utf8'))).toEqual(row('b'))
+    expect(
+      readFileSync(join(dir, 'a', '1', '2026-01-02.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(2)
+    expect(JSON.parse(readFileSync(join(dir, 'b', '1', '2026-01-02.jsonl'), 'utf8'))).toEqual(
+      row('b'),
+    )
   })
 
   it('captures served predictions as named feature rows with the predicted label', async () => {
@@ -62,22 +68,36 @@ describe('RequestCapture', () => {
       {
         iris: {
           onnx: buildMlp({ inputSize: 4, hidden: [8], outputSize: 3, seed: 3, softmax: true }),
-          config: { features: { input: ['a', 'b', 'c', 'd'] }, labels: { output: ['x', 'y', 'z'] } },
+          config: {
+            features: { input: ['a', 'b', 'c', 'd'] },
+            labels: { output: ['x', 'y', 'z'] },
+          },
         },
       },
       { capture },
     )
     const res = await t.post(
       '/v1/models/iris:predict',
-      { instances: [[1, 2, 3, 4], [5, 6, 7, 8]] },
+      {
+        instances: [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+        ],
+      },
       { 'x-request-id': 'req-9' },
     )
-    const { predictions } = await res.json()
+    const { predictions } = (await readJson(res)).body
     await capture.close()
     await t.repository.close()
     const [file] = readdirSync(join(dir, 'iris', '1'))
-    const rows = readFileSync(join(dir, 'iris', '1', file as string), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(rows.map((r) => r.features)).toEqual([{ a: 1, b: 2, c: 3, d: 4 }, { a: 5, b: 6, c: 7, d: 8 }])
+    const rows = readFileSync(join(dir, 'iris', '1', file as string), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(rows.map((r) => r.features)).toEqual([
+      { a: 1, b: 2, c: 3, d: 4 },
+      { a: 5, b: 6, c: 7, d: 8 },
+    ])
     expect(rows.map((r) => r.prediction)).toEqual(predictions)
     expect(rows[0]).toMatchObject({ request_id: 'req-9', model: 'iris', version: '1' })
     expect(Object.keys(rows[0].outputs)).toEqual(['output_0', 'output_1', 'output_2'])

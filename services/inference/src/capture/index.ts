@@ -42,7 +42,8 @@ export class RequestCapture {
 
   /** Offers a prediction of `rows` rows; returns whether it was kept. */
   offer(model: string, rows: number, build: () => CaptureRow[]): boolean {
-    if (this.#options.sampleRate <= 0 || this.#options.random() >= this.#options.sampleRate) return false
+    if (this.#options.sampleRate <= 0 || this.#options.random() >= this.#options.sampleRate)
+      return false
     if (this.#bufferedRows + rows > this.#options.capacity) {
       this.#options.onDropped?.(model, rows, 'buffer_full')
       return false
@@ -74,7 +75,8 @@ export class RequestCapture {
       await this.#options.sink.write(rows)
       for (const [model, n] of countByModel(pending)) this.#options.onWritten?.(model, n)
     } catch {
-      for (const [model, n] of countByModel(pending)) this.#options.onDropped?.(model, n, 'sink_error')
+      for (const [model, n] of countByModel(pending))
+        this.#options.onDropped?.(model, n, 'sink_error')
     }
   }
 }

@@ -52,10 +52,12 @@ export function toCaptureRows(source: RowSource): CaptureRow[] {
 
 /** Returns a writer of row r's named values, or undefined for a tensor too wide to be features. */
 function columns(tensor: TensorData, names: string[] | undefined) {
-  const width = tensor.shape.length <= 1 ? 1 : (tensor.shape.slice(1).reduce((a, b) => a * b, 1) as number)
+  const width =
+    tensor.shape.length <= 1 ? 1 : (tensor.shape.slice(1).reduce((a, b) => a * b, 1) as number)
   if (width > MAX_CAPTURED_COLUMNS) return undefined
   const keys =
-    names ?? (width === 1 ? [tensor.name] : Array.from({ length: width }, (_, j) => `${tensor.name}_${j}`))
+    names ??
+    (width === 1 ? [tensor.name] : Array.from({ length: width }, (_, j) => `${tensor.name}_${j}`))
   return (r: number, into: Record<string, unknown>) => {
     const values = rowValues(tensor, r)
     keys.forEach((key, j) => {

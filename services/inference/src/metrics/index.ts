@@ -111,5 +111,6 @@ export function setModelState(
   version: string,
   state: ModelState | undefined,
 ) {
-  for (const s of MODEL_STATES) metrics.modelState.set({ model, version, state: s }, s === state ? 1 : 0)
+  for (const s of MODEL_STATES)
+    metrics.modelState.set({ model, version, state: s }, s === state ? 1 : 0)
 }

@@ -188,7 +188,8 @@ export class ModelVersion {
     } catch (error) {
       // One bad request must not fail its batch-mates: retry each alone to find whose it was.
       if (batch.length === 1) batch[0]?.reject(executionError(error))
-      else for (const job of batch) await this.#run([job]).catch((e) => job.reject(executionError(e)))
+      else
+        for (const job of batch) await this.#run([job]).catch((e) => job.reject(executionError(e)))
     }
   }
 
@@ -264,7 +265,9 @@ function checkConfigAgainstGraph(config: ModelConfig, inputs: TensorSpec[], outp
     if (!spec) throw new Error(`config.json labels name output '${output}', which the model lacks`)
     const width = spec.shape.at(-1)
     if (width !== -1 && width !== labels.length) {
-      throw new Error(`config.json labels: output '${output}' has ${width} classes, not ${labels.length}`)
+      throw new Error(
+        `config.json labels: output '${output}' has ${width} classes, not ${labels.length}`,
+      )
     }
   }
 }
@@ -294,14 +297,19 @@ function checkFinite(tensor: TensorData) {
   const data = tensor.data as Float32Array | Float64Array
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i] as number)) {
-      throw badRequest(`input '${tensor.name}' has ${data[i]} at element ${i}; only finite values are allowed`)
+      throw badRequest(
+        `input '${tensor.name}' has ${data[i]} at element ${i}; only finite values are allowed`,
+      )
     }
   }
 }
 
 function concatValues(datatype: Datatype, parts: TensorData[]): TensorValues {
   if (datatype === 'BYTES') return parts.flatMap((p) => p.data as string[])
-  const out = allocate(datatype, parts.reduce((sum, p) => sum + p.data.length, 0)) as Float32Array
+  const out = allocate(
+    datatype,
+    parts.reduce((sum, p) => sum + p.data.length, 0),
+  ) as Float32Array
   let offset = 0
   for (const part of parts) {
     out.set(part.data as Float32Array, offset)
@@ -337,4 +345,5 @@ function executionError(error: unknown): Error {
   const invalid = /INVALID_ARGUMENT|InvalidArgument|invalid argument/i.test(message)
   return new InferenceError(invalid ? 400 : 500, `inference failed: ${message}`)
 }
+
 export { predictionOf } from './prediction.ts'

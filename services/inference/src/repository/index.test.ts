@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
-import { createTestApp, writeModel } from '../testing/index.ts'
+import { createTestApp, readJson, writeModel } from '../testing/index.ts'
 
 const identity = () => buildIdentityModel({ datatype: 'FP32', shape: ['batch', 2] })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -39,7 +39,7 @@ describe('ModelRepository', () => {
       while (!stop) {
         const res = await t.post('/v2/models/m/infer', body)
         statuses.push(res.status)
-        versions.add((await res.json()).model_version)
+        versions.add((await readJson(res)).body.model_version)
       }
     })()
     await sleep(100)
@@ -58,7 +58,11 @@ describe('ModelRepository', () => {
     writeFileSync(join(t.dir, 'm', '1', 'model.onnx'), 'truncated upload')
     await t.repository.poll()
     const [status] = t.repository.index()
-    expect(status).toMatchObject({ version: '1', state: 'READY', reason: expect.stringMatching(/^reload failed/) })
+    expect(status).toMatchObject({
+      version: '1',
+      state: 'READY',
+      reason: expect.stringMatching(/^reload failed/),
+    })
     expect((await t.post('/v2/models/m/infer', body)).status).toBe(200)
   })
 
@@ -74,13 +78,17 @@ describe('ModelRepository', () => {
     })
     const res = await t.post('/v2/models/bad/infer', body)
     expect(res.status).toBe(503)
-    expect((await res.json()).error).toMatch(/max_batch_size/)
+    expect((await readJson(res)).body.error).toMatch(/max_batch_size/)
     expect((await t.post('/v2/models/good/infer', body)).status).toBe(200)
   })
 
   it('rejects a config whose features do not fit the graph', async () => {
-    const t = await setup({ m: { onnx: identity(), config: { features: { input: ['a', 'b', 'c'] } } } })
-    expect(t.repository.index()[0]?.reason).toMatch(/input 'input' has shape \[-1,2\], not \[batch, 3\]/)
+    const t = await setup({
+      m: { onnx: identity(), config: { features: { input: ['a', 'b', 'c'] } } },
+    })
+    expect(t.repository.index()[0]?.reason).toMatch(
+      /input 'input' has shape \[-1,2\], not \[batch, 3\]/,
+    )
   })
 
   it('loads and unloads through the repository API', async () => {
@@ -88,7 +96,9 @@ describe('ModelRepository', () => {
     expect((await t.post('/v2/repository/models/m/unload', {})).status).toBe(200)
     expect((await t.post('/v2/models/m/infer', body)).status).toBe(503)
     await t.repository.poll()
-    expect(t.repository.index()).toEqual([{ name: 'm', version: '', state: 'UNAVAILABLE', reason: 'unloaded' }])
+    expect(t.repository.index()).toEqual([
+      { name: 'm', version: '', state: 'UNAVAILABLE', reason: 'unloaded' },
+    ])
     expect((await t.post('/v2/repository/models/m/load', {})).status).toBe(200)
     expect((await t.post('/v2/models/m/infer', body)).status).toBe(200)
     expect((await t.post('/v2/repository/models/ghost/load', {})).status).toBe(404)
@@ -97,18 +107,22 @@ describe('ModelRepository', () => {
     await t.post('/v2/repository/models/m/unload', {})
     const failed = await t.post('/v2/repository/models/m/load', {})
     expect(failed.status).toBe(400)
-    expect((await failed.json()).error).toMatch(/failed to load model 'm'/)
+    expect((await readJson(failed)).body.error).toMatch(/failed to load model 'm'/)
   })
 
   it('serves the versions its policy selects', async () => {
-    const t = await setup({ m: { onnx: identity(), config: { version_policy: { specific: { versions: [1, 3] } } } } })
+    const t = await setup({
+      m: { onnx: identity(), config: { version_policy: { specific: { versions: [1, 3] } } } },
+    })
     writeModel(t.dir, 'm', { onnx: identity(), version: 2 })
     writeModel(t.dir, 'm', { onnx: identity(), version: 3 })
     await t.repository.poll()
-    expect((await (await t.app.request('/v2/models/m')).json()).versions).toEqual(['3', '1'])
-    expect((await (await t.post('/v2/models/m/versions/1/infer', body)).json()).model_version).toBe('1')
+    expect((await readJson(await t.app.request('/v2/models/m'))).body.versions).toEqual(['3', '1'])
+    expect(
+      (await readJson(await t.post('/v2/models/m/versions/1/infer', body))).body.model_version,
+    ).toBe('1')
     expect((await t.post('/v2/models/m/versions/2/infer', body)).status).toBe(404)
-    expect((await (await t.post('/v2/models/m/infer', body)).json()).model_version).toBe('3')
+    expect((await readJson(await t.post('/v2/models/m/infer', body))).body.model_version).toBe('3')
   })
 
   it('unloads a model whose folder disappears', async () => {

@@ -63,7 +63,9 @@ export class ModelRepository {
 
   startPolling(intervalMs: number) {
     const tick = async () => {
-      this.#polling = this.poll().catch((error) => this.options.logger.error({ err: error }, 'poll failed'))
+      this.#polling = this.poll().catch((error) =>
+        this.options.logger.error({ err: error }, 'poll failed'),
+      )
       await this.#polling
       if (this.#pollTimer) this.#pollTimer = setTimeout(tick, intervalMs)
     }
@@ -127,7 +129,9 @@ export class ModelRepository {
     const v = VERSION_DIR.test(version) ? entry.versions.get(Number(version)) : undefined
     if (!v) throw notFound(`unknown version '${version}' of model '${name}'`)
     if (v.state !== 'READY' || !v.model) {
-      throw unavailable(`version ${version} of model '${name}' is ${v.state}${v.reason ? `: ${v.reason}` : ''}`)
+      throw unavailable(
+        `version ${version} of model '${name}' is ${v.state}${v.reason ? `: ${v.reason}` : ''}`,
+      )
     }
     return v.model
   }
@@ -167,7 +171,9 @@ export class ModelRepository {
   #why(entry: ModelEntry): string {
     if (entry.unloaded) return 'unloaded'
     if (entry.error) return entry.error
-    const reasons = [...entry.versions.values()].map((v) => `version ${v.version} ${v.state}${v.reason ? `: ${v.reason}` : ''}`)
+    const reasons = [...entry.versions.values()].map(
+      (v) => `version ${v.version} ${v.state}${v.reason ? `: ${v.reason}` : ''}`,
+    )
     return reasons.join('; ') || 'no versions'
   }
 
@@ -202,11 +208,19 @@ export class ModelRepository {
         return
       }
       delete entry.error
-      const wanted = new Set(selectVersions(found.config.version_policy, [...found.versions.keys()]))
-      if (wanted.size === 0) entry.error = 'no version folder with a model.onnx matches the version policy'
+      const wanted = new Set(
+        selectVersions(found.config.version_policy, [...found.versions.keys()]),
+      )
+      if (wanted.size === 0)
+        entry.error = 'no version folder with a model.onnx matches the version policy'
       await Promise.all(
         [...wanted].map((version) =>
-          this.#loadVersion(entry, version, found.config, `${found.versions.get(version)}:${found.configHash}`),
+          this.#loadVersion(
+            entry,
+            version,
+            found.config,
+            `${found.versions.get(version)}:${found.configHash}`,
+          ),
         ),
       )
       for (const version of entry.versions.keys()) {
@@ -294,13 +308,16 @@ async function readModelDir(dir: string): Promise<ModelDir> {
   try {
     text = await readFile(join(dir, 'config.json'), 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return { error: `config.json: ${(error as Error).message}` }
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      return { error: `config.json: ${(error as Error).message}` }
   }
   let config: ModelConfig
   try {
     config = parseModelConfig(JSON.parse(text))
   } catch (error) {
-    return { error: (error as Error).message.replace(/^(?!config\.json)/, 'config.json is invalid: ') }
+    return {
+      error: (error as Error).message.replace(/^(?!config\.json)/, 'config.json is invalid: '),
+    }
   }
   const versions = new Map<number, string>()
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
@@ -309,5 +326,9 @@ async function readModelDir(dir: string): Promise<ModelDir> {
     const file = await stat(join(dir, entry.name, 'model.onnx')).catch(() => undefined)
     if (file?.isFile()) versions.set(Number(entry.name), `${file.size}:${file.mtimeMs}`)
   }
-  return { config, configHash: createHash('sha256').update(text).digest('hex').slice(0, 16), versions }
+  return {
+    config,
+    configHash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    versions,
+  }
 }

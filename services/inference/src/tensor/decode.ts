@@ -44,6 +44,10 @@ export function parseInferRequest(body: Uint8Array, headerLength?: number): Infe
   return decodeRequest(json, headerLength === undefined ? undefined : body.subarray(headerLength))
 }
 
+/** Parses an infer request that is plain JSON text (no binary tensor data). */
+export const parseInferJson = (text: string): InferRequest =>
+  decodeRequest(parseJson(text), undefined)
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
     return textDecoder.decode(bytes)
@@ -111,7 +115,9 @@ function decodeShape(shape: unknown, label: string): number[] {
   }
   for (const dim of shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) {
-      throw badRequest(`${label}: 'shape' must contain non-negative integers, got ${JSON.stringify(dim)}`)
+      throw badRequest(
+        `${label}: 'shape' must contain non-negative integers, got ${JSON.stringify(dim)}`,
+      )
     }
   }
   return shape as number[]
@@ -134,7 +140,9 @@ function decodeInput(input: unknown, index: number, reader: BinaryReader): Tenso
   const binarySize = isObject(parameters) ? parameters.binary_data_size : undefined
   if (binarySize !== undefined) {
     if (!reader.enabled) {
-      throw badRequest(`${label} has binary_data_size but the request has no Inference-Header-Content-Length`)
+      throw badRequest(
+        `${label} has binary_data_size but the request has no Inference-Header-Content-Length`,
+      )
     }
     if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) {
       throw badRequest(`${label}: binary_data_size must be a non-negative integer`)
@@ -182,7 +190,8 @@ function fillFromJson(
     if (depth === 0) return fillFromJson([data], out, datatype, offset, depth + 1, label)
     throw badRequest(`${label}: 'data' must be an array`)
   }
-  if (depth > MAX_RANK) throw badRequest(`${label}: 'data' is nested deeper than ${MAX_RANK} levels`)
+  if (depth > MAX_RANK)
+    throw badRequest(`${label}: 'data' is nested deeper than ${MAX_RANK} levels`)
   let position = offset
   for (const value of data) {
     if (Array.isArray(value)) {
@@ -224,7 +233,9 @@ function convertElement(value: unknown, datatype: Datatype, index: number, label
       }
     }
   }
-  throw badRequest(`${label}: element ${index} is ${JSON.stringify(value) ?? 'undefined'}, not a valid ${datatype}`)
+  throw badRequest(
+    `${label}: element ${index} is ${JSON.stringify(value) ?? 'undefined'}, not a valid ${datatype}`,
+  )
 }
 
 function decodeBinary(bytes: Uint8Array, datatype: Datatype, count: number, label: string) {
@@ -249,12 +260,15 @@ function decodeBinaryStrings(bytes: Uint8Array, count: number, label: string): s
     if (offset + 4 > bytes.length) throw badRequest(`${label}: truncated BYTES length prefix`)
     const length = view.getUint32(offset, true)
     offset += 4
-    if (offset + length > bytes.length) throw badRequest(`${label}: BYTES element runs past its data`)
+    if (offset + length > bytes.length)
+      throw badRequest(`${label}: BYTES element runs past its data`)
     values.push(decodeUtf8(bytes.subarray(offset, offset + length)))
     offset += length
   }
   if (values.length !== count) {
-    throw badRequest(`${label}: shape needs ${count} BYTES elements, binary data has ${values.length}`)
+    throw badRequest(
+      `${label}: shape needs ${count} BYTES elements, binary data has ${values.length}`,
+    )
   }
   return values
 }

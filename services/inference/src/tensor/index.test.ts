@@ -29,7 +29,14 @@ function rejects(fn: () => unknown, message: RegExp) {
 describe('parseInferRequest (JSON)', () => {
   it('accepts flat and nested data alike and keeps the id', () => {
     const flat = request({ datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] }, { id: '42' })
-    const nested = request({ datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3, 4]] })
+    const nested = request({
+      datatype: 'FP32',
+      shape: [2, 2],
+      data: [
+        [1, 2],
+        [3, 4],
+      ],
+    })
     expect(flat.id).toBe('42')
     expect(flat.inputs[0]?.data).toEqual(new Float32Array([1, 2, 3, 4]))
     expect(nested.inputs[0]?.data).toEqual(flat.inputs[0]?.data)
@@ -69,12 +76,29 @@ describe('parseInferRequest (JSON)', () => {
 
   it('rejects structural mistakes with a 400', () => {
     rejects(() => parseInferRequest(encoder.encode('{"inputs": [')), /not valid JSON/)
-    rejects(() => parseInferRequest(encoder.encode('{"inputs":[{"data":[NaN]}]}')), /NaN and Infinity/)
+    rejects(
+      () => parseInferRequest(encoder.encode('{"inputs":[{"data":[NaN]}]}')),
+      /NaN and Infinity/,
+    )
     rejects(() => parseInferRequest(json([])), /must be a JSON object/)
     rejects(() => parseInferRequest(json({ inputs: [] })), /non-empty array/)
-    rejects(() => parseInferRequest(json({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }, { name: 'x', datatype: 'FP32', shape: [1], data: [1] }] })), /more than once/)
+    rejects(
+      () =>
+        parseInferRequest(
+          json({
+            inputs: [
+              { name: 'x', datatype: 'FP32', shape: [1], data: [1] },
+              { name: 'x', datatype: 'FP32', shape: [1], data: [1] },
+            ],
+          }),
+        ),
+      /more than once/,
+    )
     rejects(() => parseInferRequest(json({ inputs: [{ datatype: 'FP32' }] })), /'name' must be/)
-    rejects(() => request({ datatype: 'FP32', shape: [1], data: [1] }, { id: 7 }), /'id' must be a string/)
+    rejects(
+      () => request({ datatype: 'FP32', shape: [1], data: [1] }, { id: 7 }),
+      /'id' must be a string/,
+    )
     const deep = JSON.parse(`${'['.repeat(40)}1${']'.repeat(40)}`)
     rejects(() => request({ datatype: 'FP32', shape: [1], data: deep }), /nested deeper/)
   })
@@ -84,14 +108,24 @@ describe('parseInferRequest (JSON)', () => {
       { datatype: 'FP32', shape: [1], data: [1] },
       {
         parameters: { binary_data_output: true },
-        outputs: [{ name: 'a' }, { name: 'b', parameters: { binary_data: false, classification: 2 } }],
+        outputs: [
+          { name: 'a' },
+          { name: 'b', parameters: { binary_data: false, classification: 2 } },
+        ],
       },
     )
     expect(parsed.outputs).toEqual([
       { name: 'a', binary: true },
       { name: 'b', binary: false, classification: 2 },
     ])
-    rejects(() => request({ datatype: 'FP32', shape: [1], data: [1] }, { outputs: [{ name: 'a', parameters: { classification: 0 } }] }), /positive integer/)
+    rejects(
+      () =>
+        request(
+          { datatype: 'FP32', shape: [1], data: [1] },
+          { outputs: [{ name: 'a', parameters: { classification: 0 } }] },
+        ),
+      /positive integer/,
+    )
   })
 })
 
@@ -107,7 +141,12 @@ describe('parseInferRequest (binary tensor extension)', () => {
     const { body, headerLength } = withBinary(
       [
         { name: 'f', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 12 } },
-        { name: 's', datatype: 'BYTES', shape: [2], parameters: { binary_data_size: strings.length } },
+        {
+          name: 's',
+          datatype: 'BYTES',
+          shape: [2],
+          parameters: { binary_data_size: strings.length },
+        },
         { name: 'j', datatype: 'INT32', shape: [1], data: [9] },
       ],
       [new Uint8Array(floats.buffer), strings],
@@ -120,12 +159,21 @@ describe('parseInferRequest (binary tensor extension)', () => {
     const input = { name: 'f', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 8 } }
     const short = withBinary([input], [new Uint8Array(8)])
     rejects(() => parseInferRequest(short.body, short.headerLength), /need 12 bytes/)
-    const extra = withBinary([{ ...input, parameters: { binary_data_size: 12 } }], [new Uint8Array(16)])
+    const extra = withBinary(
+      [{ ...input, parameters: { binary_data_size: 12 } }],
+      [new Uint8Array(16)],
+    )
     rejects(() => parseInferRequest(extra.body, extra.headerLength), /4 bytes that no input/)
-    const past = withBinary([{ ...input, parameters: { binary_data_size: 99 } }], [new Uint8Array(12)])
+    const past = withBinary(
+      [{ ...input, parameters: { binary_data_size: 99 } }],
+      [new Uint8Array(12)],
+    )
     rejects(() => parseInferRequest(past.body, past.headerLength), /past the end/)
     rejects(() => parseInferRequest(new Uint8Array(4), 10), /outside the body/)
-    rejects(() => parseInferRequest(json({ inputs: [input] })), /no Inference-Header-Content-Length/)
+    rejects(
+      () => parseInferRequest(json({ inputs: [input] })),
+      /no Inference-Header-Content-Length/,
+    )
   })
 })
 
@@ -136,9 +184,21 @@ describe('encodeInferResponse', () => {
       model_version: '1',
       id: 'r1',
       outputs: [
-        { name: 'i', datatype: 'INT64', shape: [2], data: new BigInt64Array([2n ** 62n, -1n]), binary: false },
+        {
+          name: 'i',
+          datatype: 'INT64',
+          shape: [2],
+          data: new BigInt64Array([2n ** 62n, -1n]),
+          binary: false,
+        },
         { name: 'b', datatype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]), binary: false },
-        { name: 'f', datatype: 'FP32', shape: [2], data: new Float32Array([0.5, Number.NaN]), binary: false },
+        {
+          name: 'f',
+          datatype: 'FP32',
+          shape: [2],
+          data: new Float32Array([0.5, Number.NaN]),
+          binary: false,
+        },
         { name: 's', datatype: 'BYTES', shape: [1], data: ['"q"'], binary: false },
       ],
     })
@@ -166,14 +226,19 @@ describe('encodeInferResponse', () => {
     })
     const bytes = body as Uint8Array
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(0, headerLength)))
-    expect(header.outputs[0]).toEqual({ name: 'o', datatype: 'FP64', shape: [2], parameters: { binary_data_size: 16 } })
+    expect(header.outputs[0]).toEqual({
+      name: 'o',
+      datatype: 'FP64',
+      shape: [2],
+      parameters: { binary_data_size: 16 },
+    })
     expect(new Float64Array(bytes.slice(headerLength).buffer)).toEqual(data)
   })
 })
 
 describe('half precision', () => {
   it('round-trips representable values and rounds to nearest even', () => {
-    for (const v of [0, -0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8]) {
+    for (const v of [0, -0, 1, -2, 0.5, 65504, 6.103515625e-5, 2 ** -24]) {
       expect(fromHalf(toHalf(v))).toBe(v)
     }
     expect(fromHalf(toHalf(1 + 2 ** -11))).toBe(1)

@@ -8,7 +8,14 @@ export {
   type TensorData,
   type TensorValues,
 } from './datatypes.ts'
-export { type InferRequest, parseInferRequest, parseJson, type RequestedOutput, valuesFromJson } from './decode.ts'
+export {
+  type InferRequest,
+  parseInferJson,
+  parseInferRequest,
+  parseJson,
+  type RequestedOutput,
+  valuesFromJson,
+} from './decode.ts'
 export {
   binaryData,
   concatBytes,

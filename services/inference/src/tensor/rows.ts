@@ -21,6 +21,7 @@ export function rowValues(tensor: TensorData, r: number): unknown[] {
 
 export function argmax(values: readonly unknown[]): number {
   let best = 0
-  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i
+  for (let i = 1; i < values.length; i++)
+    if ((values[i] as number) > (values[best] as number)) best = i
   return best
 }

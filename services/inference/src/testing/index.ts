@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { createInferenceApp, DEFAULT_MAX_BODY_BYTES } from '../app/index.ts'
+import type { RequestCapture } from '../capture/index.ts'
 import { createInferenceMetrics } from '../metrics/index.ts'
 import { ModelRepository } from '../repository/index.ts'
-import type { RequestCapture } from '../capture/index.ts'
 
 export interface FixtureModel {
   onnx: Uint8Array
@@ -13,9 +13,21 @@ export interface FixtureModel {
   version?: number
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON response bodies
+export type Json = any
+
+export const readJson = async (res: Response) => ({
+  status: res.status,
+  body: (await res.json()) as Json,
+})
+
 export const tempDir = (prefix = 'infera-test-') => mkdtempSync(join(tmpdir(), prefix))
 
-export function writeModel(repo: string, name: string, { onnx, config, version = 1 }: FixtureModel) {
+export function writeModel(
+  repo: string,
+  name: string,
+  { onnx, config, version = 1 }: FixtureModel,
+) {
   mkdirSync(join(repo, name, String(version)), { recursive: true })
   writeFileSync(join(repo, name, String(version), 'model.onnx'), onnx)
   if (config) writeFileSync(join(repo, name, 'config.json'), JSON.stringify(config))
@@ -40,7 +52,7 @@ export async function createTestApp(
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(options.capture ? { capture: options.capture } : {}),
   })
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {
       method: 'POST',
       body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),

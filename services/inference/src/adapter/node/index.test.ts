@@ -47,9 +47,15 @@ describe('infera inference (a real process)', () => {
     })
     const server = startCli(['--models', repo, '--port', '0', '--host', '127.0.0.1'])
     const url = await server.url
-    const body = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] })
+    const body = JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] }],
+    })
     const pending = Array.from({ length: 8 }, () =>
-      fetch(`${url}/v2/models/slow/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }),
+      fetch(`${url}/v2/models/slow/infer`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      }),
     )
     await new Promise((resolve) => setTimeout(resolve, 150))
     server.child.kill('SIGTERM')

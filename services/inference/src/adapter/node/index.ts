@@ -29,7 +29,9 @@ export interface InferenceServer {
   close: () => Promise<void>
 }
 
-export async function startInferenceServer(options: InferenceServerOptions): Promise<InferenceServer> {
+export async function startInferenceServer(
+  options: InferenceServerOptions,
+): Promise<InferenceServer> {
   const logger = options.logger ?? pino({ name: 'inference' })
   const metrics = createInferenceMetrics()
   const repository = new ModelRepository({ dir: options.modelsDir, metrics, logger })

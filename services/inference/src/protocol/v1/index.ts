@@ -1,12 +1,7 @@
 import { Hono } from 'hono'
 import { badRequest, notFound } from '../../errors/index.ts'
 import { type ModelVersion, predictionOf, type TensorSpec } from '../../model/index.ts'
-import {
-  parseJson,
-  rowValues,
-  type TensorData,
-  valuesFromJson,
-} from '../../tensor/index.ts'
+import { parseJson, rowValues, type TensorData, valuesFromJson } from '../../tensor/index.ts'
 import { type InferenceContext, serveInference } from '../serve.ts'
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -17,7 +12,9 @@ export function kserveV1Routes(ctx: InferenceContext) {
   const app = new Hono()
   const { repository } = ctx
 
-  app.get('/v1/models', (c) => c.json({ models: [...new Set(repository.index().map((r) => r.name))] }))
+  app.get('/v1/models', (c) =>
+    c.json({ models: [...new Set(repository.index().map((r) => r.name))] }),
+  )
   app.get('/v1/models/:name', (c) => {
     const name = c.req.param('name')
     if (!repository.has(name)) throw notFound(`unknown model '${name}'`)
@@ -68,7 +65,9 @@ export function instancesToInputs(model: ModelVersion, body: unknown): TensorDat
     }
     for (const key of Object.keys(instance)) {
       if (!keys.has(key)) {
-        throw badRequest(`instances[${i}] has unknown key '${key}'; expected ${[...keys].map((k) => `'${k}'`).join(', ')}`)
+        throw badRequest(
+          `instances[${i}] has unknown key '${key}'; expected ${[...keys].map((k) => `'${k}'`).join(', ')}`,
+        )
       }
     }
     for (const spec of model.inputs) {
@@ -86,7 +85,12 @@ export function instancesToInputs(model: ModelVersion, body: unknown): TensorDat
 function toTensor(spec: TensorSpec, rows: unknown[], batched: boolean): TensorData {
   const rowShape = nestedShape(rows[0])
   const shape = batched ? [rows.length, ...rowShape] : rowShape
-  const data = valuesFromJson(`input '${spec.name}'`, spec.datatype, shape, batched ? rows : rows[0])
+  const data = valuesFromJson(
+    `input '${spec.name}'`,
+    spec.datatype,
+    shape,
+    batched ? rows : rows[0],
+  )
   return { name: spec.name, datatype: spec.datatype, shape, data }
 }
 

@@ -18,7 +18,9 @@ export function classify(output: TensorData, k: number, labels: string[] | undef
       const raw = output.data[r * classes + i] as number | bigint
       return output.datatype === 'FP16' ? fromHalf(raw as number) : Number(raw)
     })
-    const order = scores.map((_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number))
+    const order = scores
+      .map((_, i) => i)
+      .sort((a, b) => (scores[b] as number) - (scores[a] as number))
     for (const i of order.slice(0, top)) {
       const label = labels?.[i]
       data.push(`${scores[i]}:${i}${label === undefined ? '' : `:${label}`}`)

@@ -3,6 +3,7 @@ import { badRequest } from '../../errors/index.ts'
 import type { ModelVersion } from '../../model/index.ts'
 import {
   encodeInferResponse,
+  parseInferJson,
   parseInferRequest,
   type RequestedOutput,
   type ResponseOutput,
@@ -26,7 +27,9 @@ export function openInferenceRoutes(ctx: InferenceContext) {
     const ready = ctx.isReady()
     return c.json({ ready }, ready ? 200 : 503)
   })
-  app.get('/v2', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }))
+  app.get('/v2', (c) =>
+    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }),
+  )
 
   const metadata = (model: ModelVersion) => ({
     name: model.name,
@@ -67,8 +70,11 @@ export function openInferenceRoutes(ctx: InferenceContext) {
     serveInference(ctx, { protocol: 'v2', name, version }, async (model) => {
       const lengthHeader = request.headers.get(HEADER_LENGTH)
       const headerLength = lengthHeader === null ? undefined : parseHeaderLength(lengthHeader)
-      const body = new Uint8Array(await request.arrayBuffer())
-      const parsed = parseInferRequest(body, headerLength)
+      // Plain JSON is read as text: arrayBuffer() costs a copy of the body in @hono/node-server.
+      const parsed =
+        headerLength === undefined
+          ? parseInferJson(await request.text())
+          : parseInferRequest(new Uint8Array(await request.arrayBuffer()), headerLength)
       const requested: RequestedOutput[] =
         parsed.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: parsed.binaryOutput }))
       for (const output of requested) {
@@ -96,7 +102,10 @@ export function openInferenceRoutes(ctx: InferenceContext) {
       const headers: Record<string, string> =
         encoded.headerLength === undefined
           ? { 'content-type': 'application/json' }
-          : { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(encoded.headerLength) }
+          : {
+              'content-type': 'application/octet-stream',
+              [HEADER_LENGTH]: String(encoded.headerLength),
+            }
       return {
         response: new Response(encoded.body, { headers }),
         prediction: {
