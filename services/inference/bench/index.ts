@@ -1,11 +1,12 @@
 // npm run bench:inference — the raw node:http ceiling, a naive per-request Hono server and Infera,
 // driven in one run by autocannon at the same concurrency, on a tiny classifier and a heavy MLP.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { buildDemoModels } from '../../../training/demo/index.ts'
 import { buildMlp } from '../../../training/onnx/index.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
@@ -19,7 +20,9 @@ interface Server {
 }
 
 function start(name: string, args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  // bin/infera.js registers tsx itself; the bench's own servers are TypeScript files.
+  const node = args[0]?.endsWith('.ts') ? ['--import', 'tsx', ...args] : args
+  const child = spawn(process.execPath, node, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -70,7 +73,32 @@ const row = (n: number, seed: number) =>
 const inferBody = (n: number) =>
   JSON.stringify({ inputs: [{ name: 'input', shape: [1, n], datatype: 'FP32', data: row(n, 1) }] })
 
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+
+/** Time from spawning `infera inference` on the demo models to ready, and its memory once ready. */
+async function startup() {
+  const repo = mkdtempSync(join(tmpdir(), 'infera-demo-'))
+  await buildDemoModels({ outDir: repo })
+  const started = performance.now()
+  const server = await start('infera (demo models)', [
+    'bin/infera.js',
+    'inference',
+    '--models',
+    repo,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+  ])
+  const readySeconds = (performance.now() - started) / 1000
+  const rss = rssMb(server.process.pid as number)
+  server.process.kill('SIGTERM')
+  return { readySeconds, rss }
+}
+
 async function main() {
+  const boot = await startup()
   const repo = mkdtempSync(join(tmpdir(), 'infera-bench-'))
   const batching = {
     max_batch_size: 64,
@@ -182,6 +210,13 @@ async function main() {
       `| heavy: infera / naive hono | ${ratio(get('infera | heavy, c=64').rps, get('naive hono (heavy) | heavy, c=64').rps)}× | ≥ 2× |`,
     )
     console.log(`| p99 at half of infera's peak | ${halfLoad.p99} ms | ≤ 10 ms |`)
+    console.log(
+      `| ready with the demo models (process start to listening) | ${boot.readySeconds.toFixed(2)} s | < 2 s |`,
+    )
+    console.log(`| RSS with the demo models, ready | ${boot.rss.toFixed(0)} MB | < 300 MB |`)
+    console.log(
+      `| RSS after the load above (tiny + 2M-parameter MLP) | ${rssMb(infera.process.pid as number).toFixed(0)} MB | — |`,
+    )
   } finally {
     for (const s of servers) s.process.kill('SIGTERM')
   }

@@ -6,6 +6,8 @@ import {
   encodeInferResponse,
   fromHalf,
   parseInferRequest,
+  rowValues,
+  shortestFloat32,
   toHalf,
 } from './index.ts'
 
@@ -244,5 +246,27 @@ describe('half precision', () => {
     expect(fromHalf(toHalf(1 + 2 ** -11))).toBe(1)
     expect(fromHalf(toHalf(70000))).toBe(Number.POSITIVE_INFINITY)
     expect(Number.isNaN(fromHalf(toHalf(Number.NaN)))).toBe(true)
+  })
+})
+
+describe('rowValues', () => {
+  it('gives plain values per row, float32 as its shortest round-tripping decimal', () => {
+    const data = new Float32Array([15.2, 0.1, 1 / 3, 5700])
+    expect(rowValues({ name: 'x', datatype: 'FP32', shape: [2, 2], data }, 0)).toEqual([15.2, 0.1])
+    const [third, mass] = rowValues(
+      { name: 'x', datatype: 'FP32', shape: [2, 2], data },
+      1,
+    ) as number[]
+    expect(Math.fround(third as number)).toBe(data[2])
+    expect(String(third)).toBe('0.33333334')
+    expect(mass).toBe(5700)
+    const ints = {
+      name: 'i',
+      datatype: 'INT64' as const,
+      shape: [1, 2],
+      data: new BigInt64Array([7n, -2n]),
+    }
+    expect(rowValues(ints, 0)).toEqual([7, -2])
+    expect(shortestFloat32(Number.NaN)).toBeNaN()
   })
 })

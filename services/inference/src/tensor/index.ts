@@ -26,4 +26,4 @@ export {
   type ResponseOutput,
 } from './encode.ts'
 export { fromHalf, toHalf } from './fp16.ts'
-export { argmax, rowValues } from './rows.ts'
+export { argmax, rowValues, shortestFloat32 } from './rows.ts'

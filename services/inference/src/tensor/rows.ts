@@ -9,6 +9,8 @@ export function rowValues(tensor: TensorData, r: number): unknown[] {
   switch (tensor.datatype) {
     case 'FP16':
       return values.map((v) => fromHalf(v as number))
+    case 'FP32':
+      return values.map((v) => shortestFloat32(v as number))
     case 'BOOL':
       return values.map(Boolean)
     case 'INT64':
@@ -24,4 +26,14 @@ export function argmax(values: readonly unknown[]): number {
   for (let i = 1; i < values.length; i++)
     if ((values[i] as number) > (values[best] as number)) best = i
   return best
+}
+
+/** The shortest decimal that reads back as the same float32: 15.2, not 15.199999809265137. */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value)) return value
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits))
+    if (Math.fround(candidate) === value) return candidate
+  }
+  return value
 }

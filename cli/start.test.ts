@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { readJson, tempDir } from '../services/inference/src/testing/index.ts'
+
+const root = fileURLToPath(new URL('../', import.meta.url))
+const home = tempDir('infera-home-')
+const child = spawn(process.execPath, ['bin/infera.js', 'start'], {
+  cwd: root,
+  env: { ...process.env, INFERA_HOME: home, PORT: '0', HOST: '127.0.0.1' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+let output = ''
+child.stdout.on('data', (chunk) => {
+  output += chunk
+})
+child.stderr.on('data', (chunk) => {
+  output += chunk
+})
+const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+afterAll(() => {
+  child.kill('SIGKILL')
+})
+
+async function baseUrl() {
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    const match = /inference \(Open Inference Protocol, KServe V1\): (http:\S+)/.exec(output)
+    if (match) return match[1] as string
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no URL: ${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const penguin = {
+  bill_length_mm: 50,
+  bill_depth_mm: 15.2,
+  flipper_length_mm: 218,
+  body_mass_g: 5700,
+  island: 'Biscoe',
+  sex: 'MALE',
+}
+
+describe('infera start (npm start)', () => {
+  it('builds the demo models, serves them, captures predictions and stops cleanly', async () => {
+    const url = await baseUrl()
+    expect(output).toContain('building the demo models')
+    const predict = await fetch(`${url}/v1/models/penguins:predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-1' },
+      body: JSON.stringify({ instances: [penguin] }),
+    })
+    expect((await readJson(predict)).body).toEqual({ predictions: ['Gentoo'] })
+    const mpg = await fetch(`${url}/v2/models/mpg/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [
+          { name: 'features', datatype: 'FP32', shape: [1, 5], data: [8, 350, 165, 3693, 11.5] },
+        ],
+      }),
+    })
+    const [gallons] = (await readJson(mpg)).body.outputs[0].data
+    expect(gallons).toBeGreaterThan(8)
+    expect(gallons).toBeLessThan(25)
+    expect((await fetch(`${url}/v2/models/weather/ready`)).status).toBe(200)
+
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    const captured = join(home, 'capture', 'penguins', '1')
+    const [file] = readdirSync(captured)
+    const row = JSON.parse(
+      readFileSync(join(captured, file as string), 'utf8').split('\n')[0] as string,
+    )
+    expect(row).toMatchObject({ request_id: 'e2e-1', features: penguin, prediction: 'Gentoo' })
+  })
+})
