@@ -280,6 +280,8 @@ async function createSession(path: string, config: ModelConfig) {
       const session = await ort.InferenceSession.create(path, {
         executionProviders: providers,
         graphOptimizationLevel: 'all',
+        // Failures reach the client and the service log; onnxruntime's own stderr lines would repeat them.
+        logSeverityLevel: 4,
         ...(config.intra_op_threads === undefined
           ? {}
           : { intraOpNumThreads: config.intra_op_threads }),
@@ -339,11 +341,11 @@ function sliceRows(
   }
 }
 
-/** onnxruntime names invalid inputs INVALID_ARGUMENT: that is the client's mistake, the rest is ours. */
+/**
+ * A run that fails after the model warmed up and its batch-mates succeeded fails because of this
+ * request's values (an index out of range, say): the client's mistake, so 400 with the reason.
+ */
 function executionError(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error)
-  const invalid = /INVALID_ARGUMENT|InvalidArgument|invalid argument/i.test(message)
-  return new InferenceError(invalid ? 400 : 500, `inference failed: ${message}`)
+  return new InferenceError(400, `inference failed: ${message}`)
 }
-
-export { predictionOf } from './prediction.ts'

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GraphBuilder } from '../../../../training/onnx/index.ts'
+import { createTestApp, readJson } from '../testing/index.ts'
+
+/** output[i] = table[index[i]]: an index past the table makes onnxruntime fail at run time. */
+function lookupModel() {
+  const g = new GraphBuilder('lookup')
+  const table = g.initializer('table', { datatype: 'FP32', dims: [4], values: [10, 20, 30, 40] })
+  const index = g.input('index', 'INT64', ['batch', 1])
+  g.output('value', 'FP32', ['batch', 1], g.op('Gather', [table, index]))
+  return g.serialize()
+}
+
+let t: Awaited<ReturnType<typeof createTestApp>>
+beforeAll(async () => {
+  t = await createTestApp({
+    lookup: {
+      onnx: lookupModel(),
+      // Everything sent within 50 ms shares a batch.
+      config: { dynamic_batching: { max_queue_delay_microseconds: 50_000 } },
+    },
+    queued: {
+      onnx: lookupModel(),
+      config: { dynamic_batching: { max_queue_delay_microseconds: 200_000, max_queue_size: 3 } },
+    },
+  })
+})
+afterAll(() => t.repository.close())
+
+const lookup = (model: string, index: number) =>
+  t
+    .post(`/v2/models/${model}/infer`, {
+      inputs: [{ name: 'index', datatype: 'INT64', shape: [1, 1], data: [index] }],
+    })
+    .then(readJson)
+
+describe('ModelVersion batch execution', () => {
+  it('isolates a request that fails at run time from its batch-mates', async () => {
+    const indices = [0, 1, 2, 99, 3, -1, 2]
+    const results = await Promise.all(indices.map((i) => lookup('lookup', i)))
+    const ok = results.filter((r) => r.status === 200)
+    expect(ok.map((r) => r.body.outputs[0].data[0])).toEqual([10, 20, 30, 40, 40, 30])
+    const failed = results[3]
+    expect(failed?.status).toBe(400)
+    expect(failed?.body.error).toMatch(/^inference failed: .*indices/i)
+    // The six good requests and the bad one ran as one batch first.
+    const sizes = (await t.metrics.batchSize.get()).values.find(
+      (v) => v.labels.model === 'lookup' && v.labels.le === 8,
+    )
+    expect(sizes?.value).toBeGreaterThanOrEqual(1)
+  })
+
+  it('refuses requests past the queue limit with 503 and Retry-After, and serves the rest', async () => {
+    const body = { inputs: [{ name: 'index', datatype: 'INT64', shape: [1, 1], data: [1] }] }
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => t.post('/v2/models/queued/infer', body)),
+    )
+    const statuses = responses.map((r) => r.status).sort()
+    expect(statuses).toEqual([200, 200, 200, 503, 503, 503])
+    const refused = responses.find((r) => r.status === 503) as Response
+    expect(refused.headers.get('retry-after')).toBe('1')
+    expect((await readJson(refused)).body.error).toMatch(/queue is full \(3 requests waiting\)/)
+    const text = await (await t.app.request('/metrics')).text()
+    expect(text).toContain('infera_inference_rejected_total{model="queued",reason="unavailable"} 3')
+  })
+})
