@@ -45,7 +45,7 @@ describe('ModelVersion batch execution', () => {
     expect(failed?.body.error).toMatch(/^inference failed: .*indices/i)
     // The six good requests and the bad one ran as one batch first.
     const sizes = (await t.metrics.batchSize.get()).values.find(
-      (v) => v.labels.model === 'lookup' && v.labels.le === 8,
+      (v) => v.labels.model === 'lookup' && (v.labels as { le?: number }).le === 8,
     )
     expect(sizes?.value).toBeGreaterThanOrEqual(1)
   })

@@ -1,4 +1,6 @@
 import ort from 'onnxruntime-node'
+export { predictionOf } from './prediction.ts'
+
 import { DynamicBatcher } from '../batcher/index.ts'
 import type { ModelConfig } from '../config/index.ts'
 import { badRequest, InferenceError } from '../errors/index.ts'
@@ -349,3 +351,5 @@ function executionError(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error)
   return new InferenceError(400, `inference failed: ${message}`)
 }
+
+export { predictionOf } from './prediction.ts'
