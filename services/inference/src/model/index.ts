@@ -1,6 +1,4 @@
 import ort from 'onnxruntime-node'
-export { predictionOf } from './prediction.ts'
-
 import { DynamicBatcher } from '../batcher/index.ts'
 import type { ModelConfig } from '../config/index.ts'
 import { badRequest, InferenceError } from '../errors/index.ts'
