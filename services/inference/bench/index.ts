@@ -73,15 +73,8 @@ const row = (n: number, seed: number) =>
 const inferBody = (n: number) =>
   JSON.stringify({ inputs: [{ name: 'input', shape: [1, n], datatype: 'FP32', data: row(n, 1) }] })
 
-const rssMb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
-
-/** Time from spawning `infera inference` on the demo models to ready, and its memory once ready. */
-async function startup() {
-  const repo = mkdtempSync(join(tmpdir(), 'infera-demo-'))
-  await buildDemoModels({ outDir: repo })
-  const started = performance.now()
-  const server = await start('infera (demo models)', [
+const startInfera = (name: string, repo: string) =>
+  start(name, [
     'bin/infera.js',
     'inference',
     '--models',
@@ -91,6 +84,16 @@ async function startup() {
     '--host',
     '127.0.0.1',
   ])
+
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+
+/** Time from spawning `infera inference` on the demo models to ready, and its memory once ready. */
+async function startup() {
+  const repo = mkdtempSync(join(tmpdir(), 'infera-demo-'))
+  await buildDemoModels({ outDir: repo })
+  const started = performance.now()
+  const server = await startInfera('infera (demo models)', repo)
   const readySeconds = (performance.now() - started) / 1000
   const rss = rssMb(server.process.pid as number)
   server.process.kill('SIGTERM')
@@ -121,16 +124,7 @@ async function main() {
     await start('raw node:http', [join(here, 'servers/raw.ts')]),
     await start('naive hono (tiny)', [join(here, 'servers/naive.ts'), tinyPath]),
     await start('naive hono (heavy)', [join(here, 'servers/naive.ts'), heavyPath]),
-    await start('infera', [
-      'bin/infera.js',
-      'inference',
-      '--models',
-      repo,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-    ]),
+    await startInfera('infera', repo),
   ]
   const [raw, naiveTiny, naiveHeavy, infera] = servers as [Server, Server, Server, Server]
   try {

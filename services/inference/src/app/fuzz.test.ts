@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildIdentityModel, buildMlp } from '../../../../training/onnx/index.ts'
+import { createRandom } from '../../../../training/train/index.ts'
 import { createTestApp } from '../testing/index.ts'
 
-// Deterministic so a failure reproduces: mulberry32.
-function prng(seed: number) {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const random = prng(20261123)
+// Seeded so that a failure reproduces.
+const random = createRandom(20261123).next
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
 const JUNK: unknown[] = [
   null,
