@@ -1,3 +1,4 @@
+import type { ModelConfigFile } from '../../services/inference/src/config/index.ts'
 import { buildTabularModel } from '../onnx/index.ts'
 import {
   argmaxRow,
@@ -20,15 +21,8 @@ import {
 import type { DemoSpec } from './specs.ts'
 
 /** `config.json`, in the model server's schema. */
-export interface DemoModelConfig {
-  task: DemoSpec['task']
-  target: string
-  max_batch_size: number
-  dynamic_batching: { max_queue_delay_microseconds: number; max_queue_size: number }
-  version_policy: { latest: { num_versions: number } }
-  features: Record<string, string[]>
-  labels?: Record<string, string[]>
-}
+export type DemoModelConfig = ModelConfigFile &
+  Required<Pick<ModelConfigFile, 'task' | 'target' | 'features'>>
 
 /** `metrics.json`: how the model did on rows it was not trained on. */
 export interface DemoMetrics {

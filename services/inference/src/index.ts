@@ -14,7 +14,12 @@ export {
   JsonlCaptureSink,
   RequestCapture,
 } from './capture/index.ts'
-export { type ModelConfig, modelConfigSchema, parseModelConfig } from './config/index.ts'
+export {
+  type ModelConfig,
+  type ModelConfigFile,
+  modelConfigSchema,
+  parseModelConfig,
+} from './config/index.ts'
 export { createInferenceMetrics, type InferenceMetrics } from './metrics/index.ts'
 export { ModelVersion, type TensorSpec } from './model/index.ts'
 export { ModelRepository, type VersionStatus } from './repository/index.ts'

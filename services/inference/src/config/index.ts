@@ -39,6 +39,8 @@ export const modelConfigSchema = z.strictObject({
 })
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>
+/** A config.json as written: defaults not yet applied. */
+export type ModelConfigFile = z.input<typeof modelConfigSchema>
 export type VersionPolicy = ModelConfig['version_policy']
 
 export const defaultModelConfig = (): ModelConfig => modelConfigSchema.parse({})
