@@ -25,6 +25,8 @@ export const modelConfigSchema = z.strictObject({
     })
     .prefault({}),
   intra_op_threads: z.number().int().min(0).max(256).optional(),
+  /** Let idle intra-op threads spin: lower latency per run when the model has the machine to itself. */
+  intra_op_spinning: z.boolean().default(false),
   execution_providers: z
     .array(z.enum(['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu']))
     .min(1)

@@ -282,6 +282,8 @@ async function createSession(path: string, config: ModelConfig) {
         graphOptimizationLevel: 'all',
         // Failures reach the client and the service log; onnxruntime's own stderr lines would repeat them.
         logSeverityLevel: 4,
+        // Spinning threads keep a core busy between runs, starving the HTTP work of the event loop.
+        extra: { session: { intra_op: { allow_spinning: config.intra_op_spinning ? '1' : '0' } } },
         ...(config.intra_op_threads === undefined
           ? {}
           : { intraOpNumThreads: config.intra_op_threads }),
