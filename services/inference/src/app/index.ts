@@ -1,11 +1,12 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { InferenceError } from '../errors/index.ts'
+import { bindRequestMetrics } from '../metrics/index.ts'
 import type { InferenceContext } from '../protocol/serve.ts'
 import { kserveV1Routes } from '../protocol/v1/index.ts'
 import { openInferenceRoutes } from '../protocol/v2/index.ts'
 
-export interface InferenceAppOptions extends InferenceContext {
+export interface InferenceAppOptions extends Omit<InferenceContext, 'requestMetrics'> {
   /** Largest request body accepted; larger ones get 413. */
   maxBodyBytes: number
 }
@@ -31,8 +32,9 @@ export function createInferenceApp(options: InferenceAppOptions) {
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   )
-  app.route('/', openInferenceRoutes(options))
-  app.route('/', kserveV1Routes(options))
+  const ctx: InferenceContext = { ...options, requestMetrics: bindRequestMetrics(metrics) }
+  app.route('/', openInferenceRoutes(ctx))
+  app.route('/', kserveV1Routes(ctx))
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError((error, c) => {

@@ -104,6 +104,38 @@ export function createInferenceMetrics({ processMetrics = true } = {}) {
 
 export type InferenceMetrics = ReturnType<typeof createInferenceMetrics>
 
+/** Caches what `make` returns for each distinct argument list. */
+function memoize<A extends string[], R>(make: (...args: A) => R) {
+  const cache = new Map<string, R>()
+  return (...args: A): R => {
+    const key = args.join('\u0000')
+    let value = cache.get(key)
+    if (value === undefined) {
+      value = make(...args)
+      cache.set(key, value)
+    }
+    return value
+  }
+}
+
+/**
+ * The per-request metrics, bound to their labels once: prom-client hashes and validates a label
+ * object on every call, which is measurable on the hot path.
+ */
+export function bindRequestMetrics(metrics: InferenceMetrics) {
+  return {
+    inflight: memoize((model: string) => metrics.inflight.labels({ model })),
+    duration: memoize((model: string, version: string, protocol: string) =>
+      metrics.requestDuration.labels({ model, version, protocol }),
+    ),
+    requests: memoize((model: string, version: string, protocol: string, status: string) =>
+      metrics.requests.labels({ model, version, protocol, status }),
+    ),
+  }
+}
+
+export type RequestMetrics = ReturnType<typeof bindRequestMetrics>
+
 /** Sets the one-hot state gauge of a model version. */
 export function setModelState(
   metrics: InferenceMetrics,

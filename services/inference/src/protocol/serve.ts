@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { type RequestCapture, toCaptureRows } from '../capture/index.ts'
 import { InferenceError } from '../errors/index.ts'
-import type { InferenceMetrics } from '../metrics/index.ts'
+import type { InferenceMetrics, RequestMetrics } from '../metrics/index.ts'
 import type { InferResult, ModelVersion } from '../model/index.ts'
 import type { ModelRepository } from '../repository/index.ts'
 import type { TensorData } from '../tensor/index.ts'
@@ -11,6 +11,8 @@ import type { TensorData } from '../tensor/index.ts'
 export interface InferenceContext {
   repository: ModelRepository
   metrics: InferenceMetrics
+  /** The request metrics bound to their labels (`bindRequestMetrics`). */
+  requestMetrics: RequestMetrics
   logger: Logger
   capture?: RequestCapture
   /** False before the models have loaded and once shutdown has begun. */
@@ -36,12 +38,12 @@ export async function serveInference(
   handle: (model: ModelVersion) => Promise<{ response: Response; prediction?: Prediction }>,
 ): Promise<Response> {
   const started = performance.now()
-  const { metrics } = ctx
   // Unknown names get one label value, so random requests can't grow the metric cardinality.
   const model = ctx.repository.has(target.name) ? target.name : 'unknown'
   let version = target.version ?? ''
   let status = 500
-  metrics.inflight.inc({ model })
+  const inflight = ctx.requestMetrics.inflight(model)
+  inflight.inc()
   try {
     const resolved = ctx.repository.resolve(target.name, target.version)
     version = resolved.version
@@ -51,13 +53,14 @@ export async function serveInference(
     return response
   } catch (error) {
     status = error instanceof InferenceError ? error.status : 500
-    if (status === 503) metrics.rejected.inc({ model, reason: 'unavailable' })
+    if (status === 503) ctx.metrics.rejected.inc({ model, reason: 'unavailable' })
     throw error
   } finally {
-    metrics.inflight.dec({ model })
-    const labels = { model, version, protocol: target.protocol }
-    metrics.requests.inc({ ...labels, status: String(status) })
-    metrics.requestDuration.observe(labels, (performance.now() - started) / 1000)
+    inflight.dec()
+    ctx.requestMetrics.requests(model, version, target.protocol, String(status)).inc()
+    ctx.requestMetrics
+      .duration(model, version, target.protocol)
+      .observe((performance.now() - started) / 1000)
   }
 }
 

@@ -238,6 +238,10 @@ export class ModelRepository {
     entry.versions.set(version, slot)
     if (!current?.model) setModelState(metrics, entry.name, labels.version, 'LOADING')
     const started = performance.now()
+    const batchSize = metrics.batchSize.labels(labels)
+    const computeDuration = metrics.computeDuration.labels(labels)
+    const queueDuration = metrics.queueDuration.labels(labels)
+    const queueDepth = metrics.queueDepth.labels(labels)
     try {
       const model = await ModelVersion.load({
         name: entry.name,
@@ -245,11 +249,11 @@ export class ModelRepository {
         path: join(this.options.dir, entry.name, labels.version, 'model.onnx'),
         config,
         onBatch: ({ rows, queueSeconds, computeSeconds }) => {
-          metrics.batchSize.observe(labels, rows)
-          metrics.computeDuration.observe(labels, computeSeconds)
-          for (const s of queueSeconds) metrics.queueDuration.observe(labels, s)
+          batchSize.observe(rows)
+          computeDuration.observe(computeSeconds)
+          for (const s of queueSeconds) queueDuration.observe(s)
         },
-        onQueueDepth: (depth) => metrics.queueDepth.set(labels, depth),
+        onQueueDepth: (depth) => queueDepth.set(depth),
       })
       const seconds = (performance.now() - started) / 1000
       metrics.modelLoadDuration.observe(labels, seconds)
