@@ -11,6 +11,16 @@ function lookupModel() {
   return g.serialize()
 }
 
+/** range(0, 10, step): a step of 0, which the warm-up's zero inputs send, makes it fail. */
+function rangeModel() {
+  const g = new GraphBuilder('range')
+  const scalar = (value: number) =>
+    g.initializer('bound', { datatype: 'INT64', dims: [], values: [value] })
+  const step = g.input('step', 'INT64', [])
+  g.output('values', 'INT64', ['n'], g.op('Range', [scalar(0), scalar(10), step]))
+  return g.serialize()
+}
+
 let t: Awaited<ReturnType<typeof createTestApp>>
 beforeAll(async () => {
   t = await createTestApp({
@@ -19,6 +29,7 @@ beforeAll(async () => {
       // Everything sent within 50 ms shares a batch.
       config: { dynamic_batching: { max_queue_delay_microseconds: 50_000 } },
     },
+    range: { onnx: rangeModel() },
     queued: {
       onnx: lookupModel(),
       config: { dynamic_batching: { max_queue_delay_microseconds: 200_000, max_queue_size: 3 } },
@@ -33,6 +44,17 @@ const lookup = (model: string, index: number) =>
       inputs: [{ name: 'index', datatype: 'INT64', shape: [1, 1], data: [index] }],
     })
     .then(readJson)
+
+describe('ModelVersion warm-up', () => {
+  it('is ready only after a warm-up run, and reports a failing one', async () => {
+    const status = t.repository.index().find((s) => s.name === 'range')
+    expect(status).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringMatching(/^warm-up run failed: .*delta/i),
+    })
+    expect((await t.app.request('/v2/models/range/ready')).status).toBe(503)
+  })
+})
 
 describe('ModelVersion batch execution', () => {
   it('isolates a request that fails at run time from its batch-mates', async () => {

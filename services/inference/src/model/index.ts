@@ -234,7 +234,11 @@ export class ModelVersion {
       if (Array.isArray(data)) data.fill('')
       feeds[spec.name] = new ort.Tensor(DATATYPES[spec.datatype].ort, data as never, shape)
     }
-    await this.session.run(feeds)
+    try {
+      await this.session.run(feeds)
+    } catch (error) {
+      throw new Error(`warm-up run failed: ${(error as Error).message}`)
+    }
   }
 }
 
