@@ -3,15 +3,12 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { findPython } from '../../testing/python.ts'
 import { buildDemoModels } from '../demo/index.ts'
 import { buildIdentityModel, buildMlp } from './models.ts'
 import { DATATYPE_NAMES } from './tensor.ts'
 
-// Debian's python3-onnx installs into the system interpreter, which a pyenv or venv python3 on
-// PATH can hide.
-const python = ['python3', '/usr/bin/python3'].find(
-  (candidate) => spawnSync(candidate, ['-c', 'import onnx']).status === 0,
-)
+const python = findPython(['onnx'])
 
 const CHECK = `
 import sys, onnx

@@ -1,0 +1,56 @@
+import { type Category, categoryCounts } from '../binning/index.ts'
+import { chi2Sf } from '../special/index.ts'
+
+export interface TestResult {
+  statistic: number
+  pValue: number
+}
+
+// scipy refuses observed and expected totals further apart than this.
+const SUM_RTOL = 1e-8
+
+/**
+ * Pearson's chi-squared goodness-of-fit test, as scipy.stats.chisquare(observed, expected): the
+ * statistic Σ (o - e)² / e against chi2 with k - 1 degrees of freedom. A category expected
+ * 0 times but observed gives an infinite statistic and p = 0; one category alone gives p = NaN.
+ */
+export function chiSquareGof(observed: ArrayLike<number>, expected: ArrayLike<number>): TestResult {
+  if (observed.length !== expected.length || observed.length === 0) {
+    throw new RangeError('chiSquareGof: observed and expected need the same, non-zero length')
+  }
+  let statistic = 0
+  let observedSum = 0
+  let expectedSum = 0
+  for (let i = 0; i < observed.length; i++) {
+    const o = observed[i] as number
+    const e = expected[i] as number
+    statistic += (o - e) ** 2 / e
+    observedSum += o
+    expectedSum += e
+  }
+  if (Math.abs(observedSum - expectedSum) / Math.min(observedSum, expectedSum) > SUM_RTOL) {
+    throw new RangeError(
+      `chiSquareGof: observed total ${observedSum} and expected total ${expectedSum} differ`,
+    )
+  }
+  return { statistic, pValue: chi2Sf(statistic, observed.length - 1) }
+}
+
+/**
+ * Evidently's chisquare stattest: current counts against reference shares scaled to the current
+ * size, over the union of both samples' categories. A category the reference never saw is
+ * expected 0 times, so its appearance is certain drift (statistic ∞, p = 0). When both samples
+ * hold one and the same category there is nothing to test and p = 1 (scipy would give NaN).
+ */
+export function chiSquareTest(
+  reference: ArrayLike<Category>,
+  current: ArrayLike<Category>,
+): TestResult {
+  const counts = categoryCounts(reference, current)
+  if (counts.keys.length < 2) return { statistic: 0, pValue: 1 }
+  const scale = current.length / reference.length
+  return chiSquareGof(
+    counts.current,
+    counts.reference.map((c) => c * scale),
+  )
+}
