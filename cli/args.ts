@@ -3,6 +3,17 @@ import { parseArgs } from 'node:util'
 /** A mistake on the command line: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
 
+/** Bad input the command was given (a missing or malformed file): its message alone, exit code 1. */
+export class InputError extends Error {}
+
+export const list = (value: string | undefined) =>
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options']
 
 export function parseCommandArgs<O extends Options>(argv: string[], options: O) {

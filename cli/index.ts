@@ -1,4 +1,4 @@
-import { UsageError } from './args.ts'
+import { InputError, UsageError } from './args.ts'
 
 interface Command {
   usage: string
@@ -18,6 +18,13 @@ const COMMANDS: Record<string, Command> = {
                  [--capture-dir DIR] [--capture-sample RATE] [--max-body-bytes N]
   Serves a Triton-style model repository over the Open Inference Protocol and KServe V1.`,
     load: () => import('./commands/inference.ts'),
+  },
+  drift: {
+    usage: `infera drift compare --reference A.csv --current B.csv [--format json|html] [--out FILE]
+                     [--method auto|ks|chisquare|ztest|psi|wasserstein|jensenshannon]
+                     [--threshold X] [--numerical a,b] [--categorical c,d]
+  Compares two CSV files column by column (Evidently's tests and conventions) and reports drift.`,
+    load: () => import('./commands/drift.ts'),
   },
   models: {
     usage: `infera models build [--out DIR]
@@ -47,9 +54,9 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((error) => {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof InputError) {
     console.error(`infera: ${error.message}`)
-    process.exit(2)
+    process.exit(error instanceof UsageError ? 2 : 1)
   }
   console.error(error)
   process.exit(1)

@@ -22,7 +22,7 @@ import {
 } from './methods.ts'
 
 export { type ColumnType, DriftInputError, inferType, type Table, type Value } from './columns.ts'
-export { autoMethod, METHODS, type Method } from './methods.ts'
+export { autoMethod, METHODS, type Method, methodFits } from './methods.ts'
 
 export type Correction = 'none' | 'bonferroni' | 'benjamini-hochberg'
 

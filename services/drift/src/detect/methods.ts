@@ -131,3 +131,8 @@ export function autoMethod(
   }
   return continuous ? 'wasserstein' : 'jensenshannon'
 }
+
+/** Whether a method can test a column of this type (KS and Wasserstein need numbers). */
+export function methodFits(method: Method, type: ColumnType): boolean {
+  return METHOD_SPECS[method].types.includes(type)
+}
