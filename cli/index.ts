@@ -15,7 +15,8 @@ const COMMANDS: Record<string, Command> = {
   },
   inference: {
     usage: `infera inference --models DIR --port N [--host H] [--poll-interval S]
-                 [--capture-dir DIR] [--capture-sample RATE] [--max-body-bytes N]
+                 [--capture-dir DIR] [--capture-url DRIFT_URL] [--capture-sample RATE]
+                 [--max-body-bytes N]
   Serves a Triton-style model repository over the Open Inference Protocol and KServe V1.`,
     load: () => import('./commands/inference.ts'),
   },

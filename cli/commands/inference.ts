@@ -8,6 +8,7 @@ export async function run(argv: string[]) {
     host: { type: 'string' },
     'poll-interval': { type: 'string' },
     'capture-dir': { type: 'string' },
+    'capture-url': { type: 'string' },
     'capture-sample': { type: 'string' },
     'max-body-bytes': { type: 'string' },
   })
@@ -24,7 +25,8 @@ export async function run(argv: string[]) {
       toNumber(values['poll-interval'], '--poll-interval', { min: 0.05 }),
     ),
     ...optional('captureDir', values['capture-dir']),
-    captureSampleRate: sample ?? (values['capture-dir'] ? 1 : 0),
+    ...optional('captureUrl', values['capture-url']),
+    captureSampleRate: sample ?? (values['capture-dir'] || values['capture-url'] ? 1 : 0),
     ...optional('maxBodyBytes', toNumber(values['max-body-bytes'], '--max-body-bytes', { min: 1 })),
   })
   closeOnSignal(server.close)

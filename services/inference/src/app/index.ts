@@ -1,5 +1,5 @@
-import { type Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { Hono } from 'hono'
+import { limitBody } from '../../../shared/body-limit/index.ts'
 import { InferenceError } from '../errors/index.ts'
 import { bindRequestMetrics } from '../metrics/index.ts'
 import type { InferenceContext } from '../protocol/serve.ts'
@@ -18,17 +18,7 @@ export function createInferenceApp(options: InferenceAppOptions) {
   const { metrics, logger, maxBodyBytes } = options
   const app = new Hono()
 
-  const tooLarge = (c: Context) =>
-    c.json({ error: `request body is larger than ${maxBodyBytes} bytes` }, 413)
-  const limitStream = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge })
-  app.use('*', (c, next) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
-    // A declared length is checked from the header alone: hono's bodyLimit reads `raw.body`,
-    // which makes @hono/node-server build a full Request on every call.
-    const length = c.req.header('content-length')
-    if (length === undefined) return limitStream(c, next)
-    return Number(length) > maxBodyBytes ? Promise.resolve(tooLarge(c)) : next()
-  })
+  app.use('*', limitBody(maxBodyBytes))
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   )

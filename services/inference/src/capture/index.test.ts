@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { buildMlp } from '../../../../training/onnx/index.ts'
 import { createTestApp, readJson, tempDir } from '../testing/index.ts'
-import { type CaptureRow, JsonlCaptureSink, RequestCapture } from './index.ts'
+import { type CaptureRow, HttpCaptureSink, JsonlCaptureSink, RequestCapture } from './index.ts'
 
 const row = (model: string): CaptureRow => ({
   ts: '2026-01-02T03:04:05.000Z',
@@ -101,5 +103,41 @@ describe('RequestCapture', () => {
     expect(rows.map((r) => r.prediction)).toEqual(predictions)
     expect(rows[0]).toMatchObject({ request_id: 'req-9', model: 'iris', version: '1' })
     expect(Object.keys(rows[0].outputs)).toEqual(['output_0', 'output_1', 'output_2'])
+  })
+})
+
+describe('HttpCaptureSink', () => {
+  it('posts NDJSON per model to the drift service and fails on a refusal', async () => {
+    const received: Array<{ url: string; type: string; lines: unknown[] }> = []
+    const server = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk) => {
+        body += chunk
+      })
+      req.on('end', () => {
+        received.push({
+          url: req.url ?? '',
+          type: req.headers['content-type'] ?? '',
+          lines: body
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        })
+        res.writeHead(req.url?.includes('/refused/') ? 503 : 202).end('{}')
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const sink = new HttpCaptureSink(url)
+    await sink.write([row('a'), row('b'), row('a')])
+    expect(received.map((r) => [r.url, r.type, r.lines.length]).sort()).toEqual([
+      ['/v1/drift/a/records', 'application/x-ndjson', 2],
+      ['/v1/drift/b/records', 'application/x-ndjson', 1],
+    ])
+    await expect(sink.write([row('refused')])).rejects.toThrow(/refused: 503/)
+    await expect(new HttpCaptureSink('http://127.0.0.1:1').write([row('a')])).rejects.toThrow(
+      /drift service refused/,
+    )
+    server.close()
   })
 })

@@ -2,7 +2,7 @@ import type { CaptureRow } from './rows.ts'
 import type { CaptureSink } from './sink.ts'
 
 export { type CaptureRow, toCaptureRows } from './rows.ts'
-export { type CaptureSink, JsonlCaptureSink } from './sink.ts'
+export { type CaptureSink, FanOutCaptureSink, HttpCaptureSink, JsonlCaptureSink } from './sink.ts'
 
 export interface CaptureOptions {
   sink: CaptureSink

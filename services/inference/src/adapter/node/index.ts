@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import pino, { type Logger } from 'pino'
 import { createInferenceApp, DEFAULT_MAX_BODY_BYTES } from '../../app/index.ts'
-import { JsonlCaptureSink, RequestCapture } from '../../capture/index.ts'
+import {
+  type CaptureSink,
+  FanOutCaptureSink,
+  HttpCaptureSink,
+  JsonlCaptureSink,
+  RequestCapture,
+} from '../../capture/index.ts'
 import { createInferenceMetrics } from '../../metrics/index.ts'
 import { ModelRepository } from '../../repository/index.ts'
 
@@ -16,6 +22,8 @@ export interface InferenceServerOptions {
   /** Seconds between repository scans; unset serves what was there at start-up. */
   pollIntervalSeconds?: number
   captureDir?: string
+  /** The drift service's base URL: captured rows are posted to it too. */
+  captureUrl?: string
   captureSampleRate?: number
   maxBodyBytes?: number
   logger?: Logger
@@ -35,10 +43,14 @@ export async function startInferenceServer(
   const logger = options.logger ?? pino({ name: 'inference' })
   const metrics = createInferenceMetrics()
   const repository = new ModelRepository({ dir: options.modelsDir, metrics, logger })
+  const sinks: CaptureSink[] = [
+    ...(options.captureDir ? [new JsonlCaptureSink(options.captureDir)] : []),
+    ...(options.captureUrl ? [new HttpCaptureSink(options.captureUrl)] : []),
+  ]
   const capture =
-    options.captureDir && (options.captureSampleRate ?? 0) > 0
+    sinks.length > 0 && (options.captureSampleRate ?? 0) > 0
       ? new RequestCapture({
-          sink: new JsonlCaptureSink(options.captureDir),
+          sink: sinks.length === 1 ? (sinks[0] as CaptureSink) : new FanOutCaptureSink(sinks),
           sampleRate: options.captureSampleRate ?? 0,
           onWritten: (model, rows) => metrics.captured.inc({ model }, rows),
           onDropped: (model, rows, reason) => metrics.captureDropped.inc({ model, reason }, rows),
