@@ -121,3 +121,25 @@ describe('infera drift compare', () => {
     }
   })
 })
+
+describe('infera drift compare --format html', () => {
+  it('writes a self-contained report with a chart per feature', () => {
+    const out = join(dir, 'report.html')
+    const { code } = infera(
+      '--reference',
+      y2012,
+      '--current',
+      summers,
+      '--format',
+      'html',
+      '--out',
+      out,
+    )
+    expect(code).toBe(0)
+    const html = readFileSync(out, 'utf8')
+    expect(html).toMatch(/^<!doctype html>/i)
+    expect(html).toContain('summers.csv')
+    expect(html.match(/<svg/g)).toHaveLength(5)
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/)
+  })
+})

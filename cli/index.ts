@@ -24,7 +24,14 @@ const COMMANDS: Record<string, Command> = {
     usage: `infera drift compare --reference A.csv --current B.csv [--format json|html] [--out FILE]
                      [--method auto|ks|chisquare|ztest|psi|wasserstein|jensenshannon]
                      [--threshold X] [--numerical a,b] [--categorical c,d]
-  Compares two CSV files column by column (Evidently's tests and conventions) and reports drift.`,
+  Compares two CSV files column by column (Evidently's tests and conventions) and reports drift.
+
+infera drift serve --port N [--models DIR] [--window-kind count|time] [--window-size N]
+                   [--window-slide N] [--sample-size N] [--database-url URL | --data-dir DIR]
+                   [--trainer none|local|sagemaker] [--retrain-after N] [--retrain-cooldown S]
+                   [--sagemaker-role-arn ARN --sagemaker-image URI --capture-s3-uri S3
+                    --output-s3-uri S3 --region R] [--labelled-dir DIR]
+  Runs the drift service: ingest, windows, evaluations, history, metrics, reports, retraining.`,
     load: () => import('./commands/drift.ts'),
   },
   models: {

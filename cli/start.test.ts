@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('../', import.meta.url))
 const home = tempDir('infera-home-')
 const child = spawn(process.execPath, ['bin/infera.js', 'start'], {
   cwd: root,
-  env: { ...process.env, INFERA_HOME: home, PORT: '0', HOST: '127.0.0.1' },
+  env: { ...process.env, INFERA_HOME: home, PORT: '0', DRIFT_PORT: '0', HOST: '127.0.0.1' },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 let output = ''
@@ -66,6 +66,15 @@ describe('infera start (npm start)', () => {
     expect(gallons).toBeGreaterThan(8)
     expect(gallons).toBeLessThan(25)
     expect((await fetch(`${url}/v2/models/weather/ready`)).status).toBe(200)
+
+    // Captured predictions reach the drift service, which watches them against the reference.
+    const driftModels = /drift service: +(http:\S+)/.exec(output)?.[1] as string
+    let monitored: Array<{ model: string; rows_seen: number }> = []
+    for (let i = 0; i < 50 && !monitored.some((m) => m.model === 'penguins'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      monitored = (await readJson(await fetch(driftModels))).body.models
+    }
+    expect(monitored.find((m) => m.model === 'penguins')).toMatchObject({ rows_seen: 1 })
 
     child.kill('SIGINT')
     expect(await exited).toBe(0)

@@ -1,12 +1,30 @@
 import { writeFile } from 'node:fs/promises'
-import { compareFiles } from '../../services/drift/src/compare/index.ts'
+import { basename } from 'node:path'
+import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
+import { compareFiles, comparisonEvaluation } from '../../services/drift/src/compare/index.ts'
 import { DriftInputError, METHODS, type Method } from '../../services/drift/src/detect/index.ts'
+import { renderDriftReport } from '../../services/drift/src/report/index.ts'
+import {
+  LocalTrainer,
+  SageMakerTrainer,
+  type Trainer,
+} from '../../services/drift/src/retrain/index.ts'
 import { TableError } from '../../services/drift/src/table/index.ts'
-import { InputError, list, parseCommandArgs, toNumber, UsageError } from '../args.ts'
+import {
+  closeOnSignal,
+  InputError,
+  list,
+  parseCommandArgs,
+  toNumber,
+  toPort,
+  UsageError,
+} from '../args.ts'
+import { defaultCaptureDir, defaultModelsDir, inferaHome } from '../home.ts'
 
 export async function run(argv: string[]) {
   const [action, ...rest] = argv
   if (action === 'compare') return compare(rest)
+  if (action === 'serve') return serve(rest)
   throw new UsageError(`unknown drift action '${action ?? ''}'; try 'infera drift compare --help'`)
 }
 
@@ -34,15 +52,21 @@ async function compare(argv: string[]) {
   const threshold = toNumber(values.threshold, '--threshold')
   let output: string
   try {
-    const { report } = await compareFiles({
+    const options = {
       reference: values.reference,
       current: values.current,
       method: method as Method | 'auto',
       ...(threshold === undefined ? {} : { threshold }),
       numerical: list(values.numerical) ?? [],
       categorical: list(values.categorical) ?? [],
-    })
-    output = `${JSON.stringify(report, null, 2)}\n`
+    }
+    const comparison = await compareFiles(options)
+    output =
+      values.format === 'html'
+        ? renderDriftReport(comparisonEvaluation(comparison, options), {
+            title: `Data drift: ${basename(values.current)} against ${basename(values.reference)}`,
+          })
+        : `${JSON.stringify(comparison.report, null, 2)}\n`
   } catch (error) {
     if (error instanceof TableError || error instanceof DriftInputError)
       throw new InputError(error.message)
@@ -50,4 +74,90 @@ async function compare(argv: string[]) {
   }
   if (values.out) await writeFile(values.out, output)
   else process.stdout.write(output)
+}
+
+async function serve(argv: string[]) {
+  const { values } = parseCommandArgs(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    models: { type: 'string' },
+    'database-url': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'window-kind': { type: 'string', default: 'count' },
+    'window-size': { type: 'string', default: '1000' },
+    'window-slide': { type: 'string' },
+    'sample-size': { type: 'string' },
+    'labelled-dir': { type: 'string' },
+    trainer: { type: 'string', default: 'none' },
+    'retrain-after': { type: 'string' },
+    'retrain-cooldown': { type: 'string' },
+    region: { type: 'string' },
+    'sagemaker-role-arn': { type: 'string' },
+    'sagemaker-image': { type: 'string' },
+    'capture-s3-uri': { type: 'string' },
+    'output-s3-uri': { type: 'string' },
+  })
+  const kind = values['window-kind']
+  if (kind !== 'count' && kind !== 'time')
+    throw new UsageError('--window-kind must be count or time')
+  // Time windows are given in seconds on the command line, milliseconds inside.
+  const unit = kind === 'time' ? 1000 : 1
+  const size = (toNumber(values['window-size'], '--window-size', { min: 1 }) as number) * unit
+  const slide = toNumber(values['window-slide'], '--window-slide', { min: 1 })
+  const sampleSize = toNumber(values['sample-size'], '--sample-size', { min: 10 })
+  const modelsDir = values.models ?? defaultModelsDir()
+  const labelledDir = values['labelled-dir'] ?? defaultCaptureDir()
+  const retrainAfter = toNumber(values['retrain-after'], '--retrain-after', { min: 1 })
+  const cooldown = toNumber(values['retrain-cooldown'], '--retrain-cooldown')
+  const server = await startDriftServer({
+    port: toPort(values.port) ?? 8081,
+    host: values.host ?? '0.0.0.0',
+    modelsDir,
+    labelledDir,
+    window: {
+      kind,
+      size,
+      ...(slide === undefined ? {} : { slide: slide * unit }),
+      ...(sampleSize === undefined ? {} : { sampleSize }),
+    },
+    ...((values['database-url'] ?? process.env.DATABASE_URL)
+      ? { databaseUrl: values['database-url'] ?? process.env.DATABASE_URL }
+      : { dataDir: values['data-dir'] ?? `${inferaHome()}/drift` }),
+    ...trainerOption(values, modelsDir, labelledDir),
+    retrain: {
+      ...(retrainAfter === undefined ? {} : { consecutiveWindows: retrainAfter }),
+      ...(cooldown === undefined ? {} : { cooldownMs: cooldown * 1000 }),
+    },
+  })
+  closeOnSignal(server.close)
+}
+
+function trainerOption(
+  values: Record<string, string | undefined>,
+  modelsDir: string,
+  captureDir: string,
+): { trainer?: Trainer } {
+  switch (values.trainer) {
+    case 'none':
+      return {}
+    case 'local':
+      return { trainer: new LocalTrainer({ modelsDir, captureDir }) }
+    case 'sagemaker': {
+      const needed = ['sagemaker-role-arn', 'sagemaker-image', 'capture-s3-uri', 'output-s3-uri']
+      const missing = needed.filter((flag) => !values[flag])
+      if (missing.length)
+        throw new UsageError(`--trainer sagemaker needs ${missing.map((f) => `--${f}`).join(', ')}`)
+      return {
+        trainer: new SageMakerTrainer({
+          region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
+          roleArn: values['sagemaker-role-arn'] as string,
+          image: values['sagemaker-image'] as string,
+          captureS3Uri: values['capture-s3-uri'] as string,
+          outputS3Uri: values['output-s3-uri'] as string,
+        }),
+      }
+    }
+    default:
+      throw new UsageError('--trainer must be none, local or sagemaker')
+  }
 }

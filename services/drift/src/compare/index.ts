@@ -8,7 +8,10 @@ import {
   methodFits,
   type Table,
 } from '../detect/index.ts'
+import type { DriftEvaluation } from '../evaluation/index.ts'
+import { buildProfile } from '../profile/index.ts'
 import { assertSameColumns, readCsvTable } from '../table/index.ts'
+import { DriftWindows, distributions } from '../window/index.ts'
 
 export interface CompareOptions {
   reference: string
@@ -33,10 +36,9 @@ export async function compareFiles(options: CompareOptions): Promise<Comparison>
   const given: Record<string, ColumnType> = {}
   for (const name of options.numerical ?? []) given[name] = 'numerical'
   for (const name of options.categorical ?? []) given[name] = 'categorical'
-  const [reference, current] = await Promise.all([
-    readCsvTable(options.reference, given),
-    readCsvTable(options.current, given),
-  ])
+  // One after the other, so that a problem in both files is always reported for the reference.
+  const reference = await readCsvTable(options.reference, given)
+  const current = await readCsvTable(options.current, given)
   assertSameColumns(reference, current, [basename(options.reference), basename(options.current)])
   const types: Record<string, ColumnType> = {}
   const methods: Record<string, Method> = {}
@@ -51,4 +53,34 @@ export async function compareFiles(options: CompareOptions): Promise<Comparison>
   }
   const report = detectDrift(reference, current, { types, methods, thresholds })
   return { reference, current, types, report }
+}
+
+/**
+ * The comparison as an evaluation the HTML report draws: the current file as one window over a
+ * profile of the reference, which gives the distributions and the data quality.
+ */
+export function comparisonEvaluation(
+  comparison: Comparison,
+  options: CompareOptions,
+): DriftEvaluation {
+  const { reference, current, types, report } = comparison
+  const profile = buildProfile(reference, { types })
+  const columns = Object.keys(current)
+  const rows = (current[columns[0] as string] ?? []).length
+  const records = Array.from({ length: rows }, (_, r) =>
+    Object.fromEntries(columns.map((c) => [c, current[c]?.[r] ?? null])),
+  )
+  const window = new DriftWindows(profile, { kind: 'count', size: rows, sampleSize: rows })
+  const [snapshot] = window.add(records, new Array(rows).fill(Date.now()))
+  if (!snapshot) throw new Error('a window over the whole current file did not complete')
+  return {
+    model: basename(options.current),
+    version: '',
+    evaluated_at: new Date().toISOString(),
+    window: { ...snapshot.info, id: basename(options.current) },
+    reference_rows: profile.rows,
+    drift: report,
+    quality: snapshot.quality,
+    distributions: distributions(snapshot, profile),
+  }
 }

@@ -44,7 +44,7 @@ export interface PerformanceReport {
   task: 'classification' | 'regression'
   labelled_rows: number
   accuracy?: number
-  f1_macro?: number
+  macro_f1?: number
   mae?: number
   rmse?: number
 }

@@ -1,0 +1,36 @@
+// npm run bench:drift — KS against scipy, and streaming ingest rate and memory, in one run.
+import { benchIngest } from './ingest.ts'
+import { benchKs } from './ks.ts'
+
+const ks = benchKs()
+console.log('\n## KS on two samples of 1,000,000 values (best of 3)\n')
+console.log('| implementation | seconds | statistic | p-value |')
+console.log('|---|---:|---:|---:|')
+console.log(
+  `| infera ks2samp | ${ks.infera.seconds.toFixed(3)} | ${ks.infera.statistic} | ${ks.infera.pValue} |`,
+)
+if (ks.scipy) {
+  console.log(
+    `| scipy.stats.ks_2samp | ${ks.scipy.seconds.toFixed(3)} | ${ks.scipy.statistic} | ${ks.scipy.pValue} |`,
+  )
+  console.log(
+    `\nscipy / infera time: ${(ks.scipy.seconds / ks.infera.seconds).toFixed(2)}× (goal ≥ 1×)`,
+  )
+} else {
+  console.log(
+    '| scipy.stats.ks_2samp | skipped: no python3 with scipy (apt-get install python3-scipy) | | |',
+  )
+}
+
+const rows = Number(process.env.BENCH_ROWS ?? 10_000_000)
+const ingest = await benchIngest(rows)
+console.log(`\n## Ingest: ${rows.toLocaleString('en')} rows of 20 numerical features\n`)
+console.log('| rows so far | rows/s | RSS MB |')
+console.log('|---:|---:|---:|')
+for (const p of ingest.progress)
+  console.log(
+    `| ${p.rows.toLocaleString('en')} | ${Math.round(p.rate).toLocaleString('en')} | ${p.rss.toFixed(0)} |`,
+  )
+console.log(
+  `\noverall ${Math.round(ingest.rate).toLocaleString('en')} rows/s on one core (goal ≥ 200,000); RSS growth ${ingest.rssGrowth.toFixed(1)} MB after the first window (goal < 50 MB)`,
+)

@@ -1,0 +1,108 @@
+import { type DriftOptions, detectDrift, type Table } from '../detect/index.ts'
+import type { DriftEvaluation, PerformanceReport } from '../evaluation/index.ts'
+import { type IngestRow, PREDICTION } from '../ingest/index.ts'
+import { LabelJoin, type LabelledPrediction } from '../labels/index.ts'
+import { profileSampleTable } from '../profile/index.ts'
+import type { Reference } from '../references/index.ts'
+import {
+  DriftWindows,
+  distributions,
+  type WindowOptions,
+  type WindowSnapshot,
+} from '../window/index.ts'
+
+export interface MonitorOptions {
+  window: WindowOptions
+  drift?: DriftOptions
+}
+
+/**
+ * Watches one model version: its rows stream through windows, and each window is evaluated
+ * against the version's reference — drift per feature and for the dataset, data quality, the
+ * distributions to draw, and model quality where labels came back.
+ */
+export class ModelMonitor {
+  readonly windows: DriftWindows
+  readonly labels = new LabelJoin()
+  readonly #referenceSample: Table
+  readonly #columns: string[]
+
+  constructor(
+    readonly reference: Reference,
+    readonly options: MonitorOptions,
+  ) {
+    this.windows = new DriftWindows(reference.profile, options.window)
+    this.#referenceSample = profileSampleTable(reference.profile)
+    this.#columns = Object.keys(reference.profile.columns)
+  }
+
+  get model() {
+    return this.reference.model
+  }
+
+  get version() {
+    return this.reference.version
+  }
+
+  /** Adds rows; returns the windows they completed, ready to evaluate. */
+  ingest(rows: readonly IngestRow[]): WindowSnapshot[] {
+    for (const row of rows) {
+      if (row.requestId !== undefined && PREDICTION in row.columns) {
+        this.labels.remember(row.requestId, {
+          ts: row.ts,
+          version: this.version,
+          prediction: row.columns[PREDICTION],
+          row: row.columns,
+        })
+      }
+    }
+    return this.windows.add(
+      rows.map((r) => r.columns),
+      rows.map((r) => r.ts),
+    )
+  }
+
+  label(requestId: string, label: unknown): LabelledPrediction | undefined {
+    return this.labels.label(requestId, label)
+  }
+
+  /** The window so far, for an evaluation on demand; undefined before any row. */
+  current(): WindowSnapshot | undefined {
+    return this.windows.current()
+  }
+
+  evaluate(snapshot: WindowSnapshot): DriftEvaluation {
+    const columns = this.#columns.filter((c) => snapshot.table[c]?.some((v) => v !== null) ?? false)
+    const drift = detectDrift(this.#referenceSample, snapshot.table, {
+      ...this.options.drift,
+      columns,
+      types: Object.fromEntries(
+        columns.map((c) => [c, this.reference.profile.columns[c]?.type ?? 'numerical']),
+      ),
+    })
+    const info = snapshot.info
+    const performance = this.#performance(info.start, info.end)
+    return {
+      model: this.model,
+      version: this.version,
+      evaluated_at: new Date().toISOString(),
+      window: { ...info, id: `${this.model}:${this.version}:${info.id}` },
+      reference_rows: this.reference.profile.rows,
+      drift,
+      quality: snapshot.quality,
+      ...(performance ? { performance } : {}),
+      distributions: distributions(snapshot, this.reference.profile),
+    }
+  }
+
+  #performance(start: string, end: string): PerformanceReport | undefined {
+    const task = this.reference.task ?? this.#inferTask()
+    return this.labels.performance(Date.parse(start), Date.parse(end), task)
+  }
+
+  #inferTask(): PerformanceReport['task'] {
+    return this.reference.profile.columns[PREDICTION]?.type === 'numerical'
+      ? 'regression'
+      : 'classification'
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The reference profile: what the drift service keeps of a model version's reference data — per
+ * column summaries, a KLL sketch and Sturges histogram for numerical columns, category frequencies
+ * for categorical ones, and a bounded uniform row sample for the exact tests. Plain JSON.
+ */
+import {
+  type ColumnType,
+  DriftInputError,
+  inferType,
+  type Table,
+  type Value,
+} from '../detect/index.ts'
+import { readCategory, readNumber } from '../quality/index.ts'
+import { CategoryCounts, DEFAULT_K, Kll, type KllJson, Reservoir } from '../sketch/index.ts'
+import { histogram, populationStd, sturgesEdges } from '../stats/index.ts'
+
+export interface NumericalProfile {
+  type: 'numerical'
+  /** Values present: finite numbers or numeric strings. */
+  count: number
+  /** Values missing or not numbers. */
+  missing: number
+  /** Null when the column has no values. */
+  min: number | null
+  max: number | null
+  mean: number | null
+  /** Population standard deviation (numpy's ddof = 0). */
+  std: number | null
+  sketch: KllJson
+  /** Sturges bins over the reference (numpy.histogram_bin_edges(…, "sturges")) and their counts. */
+  histogram: { edges: number[]; counts: number[] }
+}
+
+export interface CategoricalProfile {
+  type: 'categorical'
+  count: number
+  missing: number
+  /**
+   * Count by category key (numbers as their string form), first-seen order. Past 1000 distinct
+   * values the rest are counted under OVERFLOW_CATEGORY (see ../sketch).
+   */
+  frequencies: Record<string, number>
+}
+
+export type ColumnProfile = NumericalProfile | CategoricalProfile
+
+export interface ReferenceProfile {
+  version: 1
+  rows: number
+  created_at: string
+  columns: Record<string, ColumnProfile>
+  /**
+   * A uniform sample of at most `sampleSize` reference rows, in reference order, typed as window
+   * tables are: numbers for numerical columns, category keys for categorical ones, null for
+   * missing values.
+   */
+  sample: Table
+}
+
+export interface ProfileOptions {
+  /** Column types by name, overriding inference (detect's inferType on the reference alone). */
+  types?: Record<string, ColumnType>
+  /** Rows kept in `sample`; 5000 by default. */
+  sampleSize?: number
+  /** Seeds the sample and the sketches' compactions, so a profile can be rebuilt identically. */
+  seed?: number
+}
+
+export const DEFAULT_SAMPLE_SIZE = 5000
+
+/**
+ * Profiles every column of `table`. Throws DriftInputError for a table without columns or with
+ * columns of different lengths; missing and unreadable values are counted, never rejected.
+ */
+export function buildProfile(table: Table, options: ProfileOptions = {}): ReferenceProfile {
+  const names = Object.keys(table)
+  const first = names[0]
+  if (first === undefined) throw new DriftInputError('the reference has no columns')
+  const rows = (table[first] as ReadonlyArray<Value>).length
+  for (const name of names) {
+    const length = (table[name] as ReadonlyArray<Value>).length
+    if (length !== rows) {
+      throw new DriftInputError(`column '${name}' has ${length} values, column '${first}' ${rows}`)
+    }
+  }
+  const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE
+  const seed = options.seed ?? 0
+  const types = Object.fromEntries(
+    names.map((name) => {
+      const values = table[name] as ReadonlyArray<Value>
+      const type =
+        options.types && Object.hasOwn(options.types, name) ? options.types[name] : undefined
+      return [name, type ?? inferType(values, [])]
+    }),
+  )
+  const columns = Object.fromEntries(
+    names.map((name, c): [string, ColumnProfile] => {
+      const values = table[name] as ReadonlyArray<Value>
+      return [
+        name,
+        types[name] === 'numerical'
+          ? numericalProfile(values, seed + c)
+          : categoricalProfile(values),
+      ]
+    }),
+  )
+  const reservoir = new Reservoir<number>(sampleSize, seed)
+  for (let row = 0; row < rows; row++) reservoir.offer(row)
+  const picked = Int32Array.from(reservoir.sample).sort()
+  const sample = Object.fromEntries(
+    names.map((name) => {
+      const values = table[name] as ReadonlyArray<Value>
+      const read = types[name] === 'numerical' ? sampleNumber : sampleCategory
+      return [name, Array.from(picked, (row) => read(values[row]))]
+    }),
+  )
+  return { version: 1, rows, created_at: new Date().toISOString(), columns, sample }
+}
+
+/** The profile's row sample as a table over the profile's columns, for detectDrift. */
+export function profileSampleTable(profile: ReferenceProfile): Table {
+  return Object.fromEntries(
+    Object.keys(profile.columns).map((name) => [
+      name,
+      Object.hasOwn(profile.sample, name) ? (profile.sample[name] as ReadonlyArray<Value>) : [],
+    ]),
+  )
+}
+
+/** Each column's type, for detectDrift's `types` option. */
+export function profileTypes(profile: ReferenceProfile): Record<string, ColumnType> {
+  return Object.fromEntries(
+    Object.entries(profile.columns).map(([name, column]) => [name, column.type]),
+  )
+}
+
+function numericalProfile(values: ReadonlyArray<Value>, seed: number): NumericalProfile {
+  const present: number[] = []
+  for (const value of values) {
+    const x = readNumber(value)
+    if (x !== undefined && !Number.isNaN(x)) present.push(x)
+  }
+  const data = Float64Array.from(present)
+  const sketch = new Kll(DEFAULT_K, seed)
+  for (const x of data) sketch.update(x)
+  const edges = sturgesEdges(data)
+  const summary =
+    data.length === 0
+      ? { min: null, max: null, mean: null, std: null }
+      : {
+          min: sketch.min,
+          max: sketch.max,
+          mean: data.reduce((sum, x) => sum + x, 0) / data.length,
+          std: populationStd(data),
+        }
+  return {
+    type: 'numerical',
+    count: data.length,
+    missing: values.length - data.length,
+    ...summary,
+    sketch: sketch.toJSON(),
+    histogram: { edges: Array.from(edges), counts: Array.from(histogram(data, edges)) },
+  }
+}
+
+function categoricalProfile(values: ReadonlyArray<Value>): CategoricalProfile {
+  const counts = new CategoryCounts()
+  for (const value of values) {
+    const key = readCategory(value, true)
+    if (typeof key === 'string') counts.add(key)
+  }
+  return {
+    type: 'categorical',
+    count: counts.total,
+    missing: values.length - counts.total,
+    frequencies: Object.fromEntries(counts.toMap()),
+  }
+}
+
+function sampleNumber(value: Value | undefined): number | null {
+  const x = readNumber(value)
+  return x !== undefined && !Number.isNaN(x) ? x : null
+}
+
+function sampleCategory(value: Value | undefined): string | null {
+  return readCategory(value, true) ?? null
+}

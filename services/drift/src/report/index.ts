@@ -1,0 +1,1 @@
+export { type ReportOptions, renderDriftReport } from './render.ts'

@@ -1,0 +1,238 @@
+/** The drift report document: summary, warnings, performance, feature table and charts. */
+import type { FeatureDrift } from '../detect/index.ts'
+import type { DriftEvaluation, FeatureQuality, PerformanceReport } from '../evaluation/types.ts'
+import { distributionChart } from './chart.ts'
+import {
+  escapeHtml,
+  formatCount,
+  formatNumber,
+  formatPercent,
+  formatTimestamp,
+  NONE,
+} from './format.ts'
+import { STYLE } from './style.ts'
+
+export interface ReportOptions {
+  /** The document's heading and `<title>`; "Data drift report" by default. */
+  title?: string
+}
+
+interface FeatureRow {
+  name: string
+  /** Names the feature's chart and its table link: feature names may hold any character. */
+  anchor: string
+  drift: FeatureDrift
+  quality: FeatureQuality | undefined
+}
+
+/**
+ * A complete HTML document for one evaluation, as Evidently's data drift report lays it out:
+ * self-contained (inline CSS and SVG, no scripts, nothing fetched), every string from the data
+ * escaped. Drifted features come first, each group in the evaluation's order.
+ */
+export function renderDriftReport(
+  evaluation: DriftEvaluation,
+  options: ReportOptions = {},
+): string {
+  const title = options.title ?? 'Data drift report'
+  const rows = featureRows(evaluation)
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${header(evaluation, title)}
+${summary(evaluation)}
+${warnings(evaluation)}
+${evaluation.performance ? performance(evaluation.performance, evaluation.window.rows) : ''}
+${featureTable(rows)}
+${charts(rows, evaluation)}
+<footer>Window <code>${escapeHtml(evaluation.window.id)}</code></footer>
+</main>
+</body>
+</html>
+`
+}
+
+function featureRows(evaluation: DriftEvaluation): FeatureRow[] {
+  const entries = Object.entries(evaluation.drift.features)
+  // Array.prototype.sort is stable: each group keeps the evaluation's order.
+  entries.sort(([, a], [, b]) => Number(b.drifted) - Number(a.drifted))
+  return entries.map(([name, drift], i) => ({
+    name,
+    anchor: `feature-${i}`,
+    drift,
+    quality: own(evaluation.quality.features, name),
+  }))
+}
+
+/** record[key] if the record itself has it: a feature named 'constructor' is not Object's. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined
+}
+
+function header(evaluation: DriftEvaluation, title: string): string {
+  return `<header>
+<h1>${escapeHtml(title)}</h1>
+<p class="subtitle">Model <strong>${escapeHtml(evaluation.model)}</strong>${evaluation.version ? ` · version <strong>${escapeHtml(evaluation.version)}</strong>` : ''} · evaluated ${timestamp(evaluation.evaluated_at)}</p>
+</header>`
+}
+
+function summary(evaluation: DriftEvaluation): string {
+  const { drift, window } = evaluation
+  return `<section class="summary" aria-label="Summary">
+<div class="card metric verdict ${drift.dataset_drift ? 'drift' : 'ok'}">
+<div class="label">Dataset drift</div>
+<div class="value">${drift.dataset_drift ? 'Detected' : 'Not detected'}</div>
+<div class="note">${drift.drifted_columns} of ${drift.number_of_columns} features drifted</div>
+</div>
+<div class="card metric">
+<div class="label">Share of drifted features</div>
+<div class="value">${formatPercent(drift.share_drifted)}</div>
+<div class="meter"><span style="width: ${formatPercent(drift.share_drifted)}"></span></div>
+</div>
+<div class="card metric">
+<div class="label">Current window · ${escapeHtml(window.kind)}</div>
+<div class="value">${formatCount(window.rows)} <span class="unit">rows</span></div>
+<div class="note">from ${timestamp(window.start)}<br>to ${timestamp(window.end)}</div>
+</div>
+<div class="card metric">
+<div class="label">Reference</div>
+<div class="value">${formatCount(evaluation.reference_rows)} <span class="unit">rows</span></div>
+${evaluation.version ? `<div class="note">version ${escapeHtml(evaluation.version)}</div>` : ''}
+</div>
+</section>`
+}
+
+function timestamp(iso: string): string {
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(formatTimestamp(iso))}</time>`
+}
+
+function warnings(evaluation: DriftEvaluation): string {
+  const { missing_features, unknown_features } = evaluation.quality
+  const names = (list: string[]) => list.map((n) => `<code>${escapeHtml(n)}</code>`).join(', ')
+  const items = evaluation.drift.warnings.map(escapeHtml)
+  if (missing_features.length > 0) {
+    items.push(`Features the window's rows lacked entirely: ${names(missing_features)}`)
+  }
+  if (unknown_features.length > 0) {
+    items.push(`Fields the reference does not know: ${names(unknown_features)}`)
+  }
+  if (items.length === 0) return ''
+  return `<section class="card warnings" aria-label="Warnings">
+<h2>Warnings</h2>
+<ul>${items.map((item) => `<li>${item}</li>`).join('')}</ul>
+</section>`
+}
+
+function performance(report: PerformanceReport, windowRows: number): string {
+  const metrics: [string, number | undefined][] =
+    report.task === 'classification'
+      ? [
+          ['Accuracy', report.accuracy],
+          ['F1 (macro)', report.macro_f1],
+        ]
+      : [
+          ['MAE', report.mae],
+          ['RMSE', report.rmse],
+        ]
+  const labelled =
+    windowRows > 0 ? ` · ${formatPercent(report.labelled_rows / windowRows)} of the window` : ''
+  const cards = metrics.map(
+    ([label, value]) => `<div class="card metric">
+<div class="label">${label}</div>
+<div class="value">${value === undefined ? NONE : formatNumber(value)}</div>
+</div>`,
+  )
+  return `<section aria-labelledby="performance">
+<h2 id="performance">Model performance <span class="muted">(${escapeHtml(report.task)}, over labelled rows)</span></h2>
+<div class="summary">${cards.join('')}
+<div class="card metric">
+<div class="label">Labelled rows</div>
+<div class="value">${formatCount(report.labelled_rows)}</div>
+<div class="note">labels joined by request id${labelled}</div>
+</div>
+</div>
+</section>`
+}
+
+function featureTable(rows: FeatureRow[]): string {
+  const body = rows.map(({ name, anchor, drift, quality }) => {
+    const rate = (value: number | undefined) =>
+      value === undefined
+        ? `<td class="num muted">${NONE}</td>`
+        : `<td class="num${value === 0 ? ' muted' : ' flagged'}">${formatPercent(value)}</td>`
+    return `<tr data-feature="${escapeHtml(name)}">
+<th scope="row"><a href="#${anchor}">${escapeHtml(name)}</a></th>
+<td>${escapeHtml(drift.type)}</td>
+<td><code>${escapeHtml(drift.method)}</code></td>
+<td class="num">${formatNumber(drift.statistic)}</td>
+<td class="num">${pValue(drift)}</td>
+<td class="num">${formatNumber(drift.threshold)}</td>
+<td>${badge(drift.drifted)}</td>
+${rate(quality?.missing_rate)}${rate(quality?.out_of_range_rate)}${rate(quality?.unseen_category_rate)}${rate(quality?.wrong_type_rate)}
+</tr>`
+  })
+  return `<section aria-labelledby="features">
+<h2 id="features">Features</h2>
+<div class="card table">
+<table>
+<thead>
+<tr class="groups"><th colspan="7">Drift</th><th colspan="4" class="num">Data quality · share of window rows</th></tr>
+<tr>
+<th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th>
+<th scope="col" class="num">Statistic</th><th scope="col" class="num">p-value</th>
+<th scope="col" class="num">Threshold</th><th scope="col">Drift</th>
+<th scope="col" class="num">Missing</th><th scope="col" class="num">Out of range</th>
+<th scope="col" class="num">Unseen category</th><th scope="col" class="num">Wrong type</th>
+</tr>
+</thead>
+<tbody>
+${body.join('\n')}
+</tbody>
+</table>
+</div>
+</section>`
+}
+
+/** The p-value, with the corrected one the decision used when there is one; distances have none. */
+function pValue(drift: FeatureDrift): string {
+  if (drift.p_value === null) return NONE
+  const adjusted =
+    drift.adjusted_p_value === undefined
+      ? ''
+      : ` <span class="muted">(adj. ${formatNumber(drift.adjusted_p_value)})</span>`
+  return formatNumber(drift.p_value) + adjusted
+}
+
+function badge(drifted: boolean): string {
+  return drifted
+    ? '<span class="badge drift">Drift</span>'
+    : '<span class="badge ok">No drift</span>'
+}
+
+function charts(rows: FeatureRow[], evaluation: DriftEvaluation): string {
+  const cards = rows.map(({ name, anchor, drift }) => {
+    const distribution = own(evaluation.distributions, name)
+    const chart = distribution
+      ? distributionChart(anchor, name, distribution)
+      : '<p class="muted">No distribution was recorded for this feature.</p>'
+    return `<article class="card feature" id="${anchor}">
+<header>
+<h3>${escapeHtml(name)}</h3>${badge(drift.drifted)}
+<span class="muted">${escapeHtml(drift.type)} · <code>${escapeHtml(drift.method)}</code> · statistic ${formatNumber(drift.statistic)} · p-value ${pValue(drift)} · threshold ${formatNumber(drift.threshold)}</span>
+</header>
+${chart}
+</article>`
+  })
+  return `<section aria-labelledby="distributions">
+<h2 id="distributions">Distributions <span class="muted">reference vs current window</span></h2>
+${cards.join('\n')}
+</section>`
+}

@@ -1,0 +1,323 @@
+/**
+ * Streaming windows over incoming rows with memory fixed by the options, however long the stream.
+ * A window of `size` rows (or ms) sliding by `slide` is a ring of P = size / slide panes, each
+ * summarising one slide (./pane.ts). A window is the merge of its panes: its sample a uniform
+ * union of the panes' reservoirs, its sketches, counts and quality a SlidingMerge (./sliding.ts)
+ * of the closed panes' summaries, so each slide costs a few merges whatever P. The pane that falls
+ * out of the window is emptied and refilled with the next slide.
+ */
+import type { Table, Value } from '../detect/index.ts'
+import type { QualityReport, WindowInfo } from '../evaluation/index.ts'
+import type { ReferenceProfile } from '../profile/index.ts'
+import { type QualityLayout, qualityLayout } from '../quality/index.ts'
+import { type Kll, Random, unionSlots } from '../sketch/index.ts'
+import { Pane } from './pane.ts'
+import { SlidingMerge } from './sliding.ts'
+import type { Summary } from './summary.ts'
+
+export { distributions, MAX_PLOTTED_CATEGORIES } from './distributions.ts'
+
+export interface WindowOptions {
+  /** Windows of `size` rows, or of `size` milliseconds of row time. */
+  kind: 'count' | 'time'
+  size: number
+  /** How far consecutive windows start apart; `size` (tumbling) by default. Must divide `size`. */
+  slide?: number
+  /** Rows sampled per window for the exact tests; 5000 by default. */
+  sampleSize?: number
+  /** The clock, ms since the epoch, for rows without timestamps; Date.now by default. */
+  now?: () => number
+  /** Seeds the reservoirs and sketches, so a replayed stream gives the same windows. */
+  seed?: number
+}
+
+/** One window: its rows summarised, sampled and checked. */
+export interface WindowSnapshot {
+  info: WindowInfo
+  /**
+   * A uniform sample of the window's rows (all of them up to sampleSize), oldest pane first:
+   * numbers in numerical columns, category keys in categorical ones, null for missing or
+   * wrongly typed values. Ready for detectDrift against the profile's sample.
+   */
+  table: Table
+  /** Every value of each numerical column, sketched. */
+  sketches: Record<string, Kll>
+  /** Every value of each categorical column, counted (capped; see ../sketch). */
+  counts: Record<string, Map<string, number>>
+  quality: QualityReport
+}
+
+/** What the windows hold right now, for bounds checks and metrics. */
+export interface WindowFootprint {
+  panes: number
+  /** Rows held in pane reservoirs. */
+  sampleRows: number
+  /** Items held in all pane sketches. */
+  sketchItems: number
+  /** Distinct categories with their own count, over all panes. */
+  categories: number
+}
+
+export const DEFAULT_WINDOW_SAMPLE = 5000
+
+export class DriftWindows {
+  readonly kind: 'count' | 'time'
+  readonly size: number
+  readonly slide: number
+  readonly sampleSize: number
+  /** Rows passed to add. */
+  rowsSeen = 0
+  /** Time windows: rows dropped because their pane had already closed. */
+  lateRows = 0
+  private readonly layout: QualityLayout
+  /** P panes: the one being filled (at head) and the window's closed ones before it. */
+  private readonly ring: Pane[]
+  /** Summaries of the closed panes still in the window, oldest first. */
+  private readonly closed = new SlidingMerge<Summary>()
+  private head = 0
+  private readonly random: Random
+  private readonly now: () => number
+  private readonly scratchNumbers: Float64Array
+  private readonly scratchCategories: Array<string | null>
+  /** Time windows: the filling pane's index (undefined before the first row), latest time seen. */
+  private latest: number | undefined
+  private clock = Number.NEGATIVE_INFINITY
+  private firstTime = Number.POSITIVE_INFINITY
+
+  constructor(profile: ReferenceProfile, options: WindowOptions) {
+    const { kind, size } = options
+    const slide = options.slide ?? size
+    const sampleSize = options.sampleSize ?? DEFAULT_WINDOW_SAMPLE
+    if (kind !== 'count' && kind !== 'time') throw new RangeError(`unknown window kind '${kind}'`)
+    for (const [name, value] of [
+      ['size', size],
+      ['slide', slide],
+      ['sampleSize', sampleSize],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new RangeError(`${name} must be a positive integer, not ${value}`)
+      }
+    }
+    if (size % slide !== 0) throw new RangeError(`slide ${slide} does not divide size ${size}`)
+    this.kind = kind
+    this.size = size
+    this.slide = slide
+    this.sampleSize = sampleSize
+    this.now = options.now ?? Date.now
+    this.random = new Random(options.seed ?? 0)
+    this.layout = qualityLayout(profile)
+    this.scratchNumbers = new Float64Array(this.layout.numerical.length)
+    this.scratchCategories = this.layout.categorical.map(() => null)
+    // A count pane sees exactly `slide` rows, so room for more would go unused; a time pane can
+    // see any number, and the union draw may ask one pane for the whole window's sample.
+    const paneSample = kind === 'count' ? Math.min(sampleSize, slide) : sampleSize
+    this.ring = Array.from(
+      { length: size / slide },
+      () => new Pane(this.layout, paneSample, this.random.uint32()),
+    )
+  }
+
+  /**
+   * Adds rows (flat column → value records), stamped with `ts` (ms since the epoch, one per row)
+   * or else with now(). Returns the windows this completed, oldest first. Count windows complete
+   * every `slide` rows once `size` rows have arrived. Time windows, aligned to multiples of
+   * `slide` since the epoch, complete when a pane boundary passes: when a row's timestamp falls in
+   * a later pane or, with no `ts` given, when now() does (so add([]) on a timer closes windows in
+   * a quiet stream); windows without rows are skipped. A row whose pane has closed is dropped and
+   * counted in lateRows.
+   */
+  add(rows: ReadonlyArray<unknown>, ts?: ArrayLike<number>): WindowSnapshot[] {
+    const completed: WindowSnapshot[] = []
+    const stamp = ts === undefined ? this.now() : Number.NaN
+    for (let r = 0; r < rows.length; r++) {
+      let time = ts === undefined ? stamp : (ts[r] as number)
+      if (!Number.isFinite(time)) time = this.now()
+      this.rowsSeen++
+      if (this.kind === 'count') this.addCounted(rows[r], time, completed)
+      else this.addTimed(rows[r], time, completed)
+    }
+    if (this.kind === 'time' && ts === undefined) {
+      this.clock = Math.max(this.clock, stamp)
+      if (this.latest !== undefined) this.advance(Math.floor(stamp / this.slide), completed)
+    }
+    return completed
+  }
+
+  /** The window in progress, from the rows so far; undefined while it has none. */
+  current(): WindowSnapshot | undefined {
+    const panes = this.windowPanes(true)
+    if (panes.every((pane) => pane.rows === 0)) return undefined
+    const filling = this.ring[this.head] as Pane
+    const summary = this.closed.query() ?? filling.summary.clone()
+    if (this.closed.size > 0) summary.merge(filling.summary)
+    return this.snapshot(summary, panes, this.kind === 'time' ? this.latest : undefined)
+  }
+
+  /**
+   * How much of the window in progress is there: rows held / size for count windows; for time
+   * windows, the share of its span from its start (or the first row, if later) to the latest
+   * time seen.
+   */
+  fill(): number {
+    if (this.kind === 'count') {
+      return this.windowPanes(true).reduce((rows, pane) => rows + pane.rows, 0) / this.size
+    }
+    if (this.latest === undefined) return 0
+    const start = Math.max(this.windowStart(this.latest), this.firstTime)
+    return Math.min(1, Math.max(0, (this.clock - start) / this.size))
+  }
+
+  footprint(): WindowFootprint {
+    let sampleRows = 0
+    let sketchItems = 0
+    let categories = 0
+    for (const pane of this.ring) {
+      sampleRows += pane.slots.size
+      for (const sketch of pane.summary.sketches) sketchItems += sketch.retained
+      for (const counts of pane.summary.counts) categories += counts.distinct
+    }
+    return { panes: this.ring.length, sampleRows, sketchItems, categories }
+  }
+
+  private addCounted(row: unknown, time: number, completed: WindowSnapshot[]): void {
+    const pane = this.ring[this.head] as Pane
+    pane.add(row, time, this.scratchNumbers, this.scratchCategories)
+    if (pane.rows === this.slide) this.close(completed)
+  }
+
+  private addTimed(row: unknown, time: number, completed: WindowSnapshot[]): void {
+    const index = Math.floor(time / this.slide)
+    if (this.latest === undefined) {
+      this.latest = index
+      ;(this.ring[this.head] as Pane).reset(index)
+    } else if (index > this.latest) {
+      this.advance(index, completed)
+    } else if (index < this.latest) {
+      this.lateRows++
+      return
+    }
+    ;(this.ring[this.head] as Pane).add(row, time, this.scratchNumbers, this.scratchCategories)
+    this.clock = Math.max(this.clock, time)
+    this.firstTime = Math.min(this.firstTime, time)
+  }
+
+  /** Closes panes up to `index`, the new filling pane, completing the windows they end. */
+  private advance(index: number, completed: WindowSnapshot[]): void {
+    let latest = this.latest as number
+    // After P closes every later window is empty, however long the silence: jump ahead.
+    for (let step = 0; latest < index && step < this.ring.length; step++, latest++) {
+      this.latest = latest
+      this.close(completed)
+    }
+    if (latest < index) {
+      this.closed.clear()
+      for (const pane of this.ring) pane.reset(index)
+    }
+    this.latest = index
+  }
+
+  /**
+   * Closes the filling pane: its summary joins the window's, the window completes if due (count
+   * windows once P panes have closed, time windows whenever the window has rows), the oldest pane
+   * leaves and is refilled next.
+   */
+  private close(completed: WindowSnapshot[]): void {
+    const pane = this.ring[this.head] as Pane
+    this.closed.push(pane.summary)
+    const panes = this.windowPanes(false)
+    const due =
+      this.kind === 'count' ? this.closed.size === this.ring.length : panes.some((p) => p.rows > 0)
+    if (due) {
+      const summary = this.closed.query() as Summary
+      completed.push(this.snapshot(summary, panes, this.kind === 'time' ? pane.index : undefined))
+    }
+    if (this.closed.size === this.ring.length) this.closed.pop()
+    this.head = (this.head + 1) % this.ring.length
+    ;(this.ring[this.head] as Pane).reset(pane.index + 1)
+  }
+
+  /** The window's panes, oldest first: the closed ones in it, and the filling one if asked. */
+  private windowPanes(withFilling: boolean): Pane[] {
+    const count = this.ring.length
+    const closed = this.closed.size
+    const panes: Pane[] = []
+    for (let back = closed - (withFilling ? 0 : 1); back >= 0; back--) {
+      panes.push(this.ring[(this.head - back + count) % count] as Pane)
+    }
+    return panes
+  }
+
+  private windowStart(lastPane: number): number {
+    return (lastPane - this.ring.length + 1) * this.slide
+  }
+
+  /** A window from its summary and panes; `lastPane` gives a time window's bounds. */
+  private snapshot(summary: Summary, panes: Pane[], lastPane: number | undefined): WindowSnapshot {
+    const { layout } = this
+    const [start, end] =
+      lastPane === undefined
+        ? [Math.min(...panes.map((p) => p.first)), Math.max(...panes.map((p) => p.last))]
+        : [this.windowStart(lastPane), (lastPane + 1) * this.slide]
+    const startIso = new Date(start).toISOString()
+    const endIso = new Date(end).toISOString()
+    const info: WindowInfo = {
+      id: `${startIso}:${endIso}`,
+      kind: this.kind,
+      start: startIso,
+      end: endIso,
+      rows: summary.quality.rows,
+    }
+    return {
+      info,
+      table: this.sampleTable(panes),
+      sketches: Object.fromEntries(
+        layout.numerical.map((name, i) => [name, summary.sketches[i] as Kll]),
+      ),
+      counts: Object.fromEntries(
+        layout.categorical.map((name, j) => [name, summary.counts[j]?.toMap() ?? new Map()]),
+      ),
+      quality: summary.quality.report(),
+    }
+  }
+
+  /** A uniform sample of the panes' rows, sampleSize at most, oldest pane first. */
+  private sampleTable(panes: Pane[]): Table {
+    const { layout } = this
+    const picks = unionSlots(
+      panes.map((pane) => pane.slots),
+      this.sampleSize,
+      this.random,
+    )
+    const total = picks.reduce((sum, slots) => sum + slots.length, 0)
+    return Object.fromEntries(
+      layout.columns.map((name) => {
+        const i = layout.index.get(name) as number
+        return [name, gather(panes, picks, total, i - layout.numerical.length, i)]
+      }),
+    )
+  }
+}
+
+/**
+ * One column of the sample: numerical column `i` when `c` < 0, else categorical column `c`.
+ * Plain loops into a preallocated array: pushing a null among doubles would box every number.
+ */
+function gather(panes: Pane[], picks: number[][], total: number, c: number, i: number): Value[] {
+  const values = new Array<Value>(total)
+  let k = 0
+  for (let p = 0; p < panes.length; p++) {
+    const pane = panes[p] as Pane
+    const slots = picks[p] as number[]
+    if (c < 0) {
+      const numbers = pane.numbers[i] as Float64Array
+      for (let s = 0; s < slots.length; s++) {
+        const x = numbers[slots[s] as number] as number
+        values[k++] = Number.isNaN(x) ? null : x
+      }
+    } else {
+      const categories = pane.categories[c] as Array<string | null>
+      for (let s = 0; s < slots.length; s++) values[k++] = categories[slots[s] as number] ?? null
+    }
+  }
+  return values
+}
