@@ -37,12 +37,17 @@ export function parseBatch(text: string): { records: unknown[]; rejected: Reject
     }
     return { records: records as unknown[], rejected: [] }
   }
+  return parseLines(trimmed.split('\n').filter((line) => line.trim() !== ''))
+}
+
+/** One record per line; a line that isn't JSON rejects that record only. */
+function parseLines(lines: string[]): { records: unknown[]; rejected: Rejection[] } {
   const records: unknown[] = []
   const rejected: Rejection[] = []
-  for (const line of trimmed.split('\n')) {
-    if (line.trim() === '') continue
+  for (const line of lines) {
     try {
-      records.push(JSON.parse(line))
+      const record: unknown = JSON.parse(line)
+      records.push(record)
     } catch (error) {
       rejected.push({
         index: records.length + rejected.length,
@@ -51,6 +56,11 @@ export function parseBatch(text: string): { records: unknown[]; rejected: Reject
     }
   }
   return { records, rejected }
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false
+  return true
 }
 
 const META = new Set([
@@ -106,16 +116,19 @@ function normalizeRecord(model: string, record: unknown, now: number): IngestRow
   let columns: Record<string, unknown>
   if (record.features !== undefined) {
     if (!isObject(record.features)) return `'features' must be an object`
-    columns = { ...record.features }
+    // The parsed object is the caller's to give away: copied only to add the prediction.
+    columns =
+      record.prediction === undefined
+        ? record.features
+        : { ...record.features, [PREDICTION]: record.prediction }
   } else {
     columns = Object.fromEntries(Object.entries(record).filter(([key]) => !META.has(key)))
+    if (record.prediction !== undefined) columns[PREDICTION] = record.prediction
   }
-  if (record.prediction !== undefined) columns[PREDICTION] = record.prediction
-  if (Object.keys(columns).length === 0) return 'the record has no features'
-  return {
-    ts,
-    columns,
-    ...(requestId === undefined ? {} : { requestId }),
-    ...(version === undefined ? {} : { version: String(version) }),
-  }
+  if (isEmpty(columns)) return 'the record has no features'
+  // Built without spreads: this runs for every row, at hundreds of thousands a second.
+  const row: IngestRow = { ts, columns }
+  if (requestId !== undefined) row.requestId = requestId
+  if (version !== undefined) row.version = String(version)
+  return row
 }

@@ -11,7 +11,7 @@ import {
   type Value,
 } from '../detect/index.ts'
 import { readCategory, readNumber } from '../quality/index.ts'
-import { CategoryCounts, DEFAULT_K, Kll, type KllJson, Reservoir } from '../sketch/index.ts'
+import { BoundedCounts, DEFAULT_K, Kll, type KllJson, Reservoir } from '../sketch/index.ts'
 import { histogram, populationStd, sturgesEdges } from '../stats/index.ts'
 
 export interface NumericalProfile {
@@ -164,7 +164,7 @@ function numericalProfile(values: ReadonlyArray<Value>, seed: number): Numerical
 }
 
 function categoricalProfile(values: ReadonlyArray<Value>): CategoricalProfile {
-  const counts = new CategoryCounts()
+  const counts = new BoundedCounts()
   for (const value of values) {
     const key = readCategory(value, true)
     if (typeof key === 'string') counts.add(key)

@@ -8,7 +8,7 @@ import type { ReferenceProfile } from '../profile/index.ts'
 import { OVERFLOW_CATEGORY } from '../sketch/index.ts'
 import { isNumberKey, readCategory, readNumber } from './values.ts'
 
-export { isNumberKey, readCategory, readNumber } from './values.ts'
+export { readCategory, readNumber } from './values.ts'
 
 /** Unknown feature names kept per counter, so rows with random keys cannot grow it. */
 export const MAX_UNKNOWN_FEATURES = 100
@@ -75,21 +75,22 @@ const NO_FIELDS: Record<string, unknown> = Object.freeze(Object.create(null))
 /** Quality counts over the rows read so far; counters over parts of a stream merge. */
 export class QualityCounter {
   rows = 0
-  // By column position (see QualityLayout.index).
-  private readonly present: Float64Array
-  private readonly missing: Float64Array
-  private readonly outOfRange: Float64Array
-  private readonly unseen: Float64Array
-  private readonly wrongType: Float64Array
+  // Counts by column position (see QualityLayout.index); plain arrays of small integers, as
+  // windows make and drop counters often and typed arrays would each cost a native buffer.
+  private readonly present: number[]
+  private readonly missing: number[]
+  private readonly outOfRange: number[]
+  private readonly unseen: number[]
+  private readonly wrongType: number[]
   private readonly unknown = new Set<string>()
 
   constructor(readonly layout: QualityLayout) {
-    const width = layout.index.size
-    this.present = new Float64Array(width)
-    this.missing = new Float64Array(width)
-    this.outOfRange = new Float64Array(width)
-    this.unseen = new Float64Array(width)
-    this.wrongType = new Float64Array(width)
+    const zeros = () => new Array<number>(layout.index.size).fill(0)
+    this.present = zeros()
+    this.missing = zeros()
+    this.outOfRange = zeros()
+    this.unseen = zeros()
+    this.wrongType = zeros()
   }
 
   /**
@@ -117,9 +118,11 @@ export class QualityCounter {
         increment(this.wrongType, i)
         numbers[i] = Number.NaN
       } else {
-        if (Number.isNaN(x)) increment(this.missing, i)
-        else if (x < (layout.low[i] as number) || x > (layout.high[i] as number))
+        if (Number.isNaN(x)) {
+          increment(this.missing, i)
+        } else if (x < (layout.low[i] as number) || x > (layout.high[i] as number)) {
           increment(this.outOfRange, i)
+        }
         numbers[i] = x
       }
     }
@@ -144,29 +147,22 @@ export class QualityCounter {
 
   merge(other: QualityCounter): void {
     this.rows += other.rows
-    for (const [mine, theirs] of [
-      [this.present, other.present],
-      [this.missing, other.missing],
-      [this.outOfRange, other.outOfRange],
-      [this.unseen, other.unseen],
-      [this.wrongType, other.wrongType],
-    ] as const) {
-      for (let i = 0; i < mine.length; i++) mine[i] = (mine[i] as number) + (theirs[i] as number)
-    }
+    const theirs = other.tallies()
+    this.tallies().forEach((mine, t) => {
+      const add = theirs[t] as number[]
+      for (let i = 0; i < mine.length; i++) mine[i] = (mine[i] as number) + (add[i] as number)
+    })
     for (const name of other.unknown) this.addUnknown(name)
+  }
+
+  copyFrom(other: QualityCounter): void {
+    this.reset()
+    this.merge(other)
   }
 
   reset(): void {
     this.rows = 0
-    for (const counts of [
-      this.present,
-      this.missing,
-      this.outOfRange,
-      this.unseen,
-      this.wrongType,
-    ]) {
-      counts.fill(0)
-    }
+    for (const tally of this.tallies()) tally.fill(0)
     this.unknown.clear()
   }
 
@@ -211,6 +207,10 @@ export class QualityCounter {
     }
   }
 
+  private tallies(): number[][] {
+    return [this.present, this.missing, this.outOfRange, this.unseen, this.wrongType]
+  }
+
   private noteUnknown(record: Record<string, unknown>): void {
     for (const name in record) {
       if (!this.layout.index.has(name) && Object.hasOwn(record, name)) this.addUnknown(name)
@@ -232,7 +232,7 @@ export function checkQuality(rows: Iterable<unknown>, profile: ReferenceProfile)
   return counter.report()
 }
 
-function increment(counts: Float64Array, i: number): void {
+function increment(counts: number[], i: number): void {
   counts[i] = (counts[i] as number) + 1
 }
 

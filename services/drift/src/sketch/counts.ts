@@ -8,7 +8,7 @@
 export const OVERFLOW_CATEGORY = '__overflow__'
 export const DEFAULT_CATEGORY_CAP = 1000
 
-export class CategoryCounts {
+export class BoundedCounts {
   /** Values counted, own keys and overflow together. */
   total = 0
   /** Values counted under OVERFLOW_CATEGORY. */
@@ -34,15 +34,17 @@ export class CategoryCounts {
     else this.overflow += count
   }
 
-  get(value: string): number {
-    return this.counts.get(value) ?? 0
-  }
-
   /** Adds `other`'s counts, under the same cap: its keys past the cap overflow here too. */
-  merge(other: CategoryCounts): void {
+  merge(other: BoundedCounts): void {
     for (const [value, count] of other.counts) this.add(value, count)
     this.total += other.overflow
     this.overflow += other.overflow
+  }
+
+  /** Makes these counts a copy of `other`'s (exact when the caps are the same). */
+  copyFrom(other: BoundedCounts): void {
+    this.reset()
+    this.merge(other)
   }
 
   reset(): void {

@@ -2,7 +2,7 @@
  * Bounded-memory summaries of a stream: a KLL quantile sketch with DataSketches' KS test on two
  * sketches, reservoir sampling with unions, and capped category counts.
  */
-export { CategoryCounts, DEFAULT_CATEGORY_CAP, OVERFLOW_CATEGORY } from './counts.ts'
+export { BoundedCounts, DEFAULT_CATEGORY_CAP, OVERFLOW_CATEGORY } from './counts.ts'
 export {
   DEFAULT_K,
   Kll,

@@ -118,8 +118,10 @@ export class Kll {
   }
 
   /** Folds `other` in, as KllDoublesSketch.merge; `other` is left as it was. */
-  merge(other: Kll): void {
-    if (other.count === 0) return
+  merge(sketch: Kll): void {
+    if (sketch.count === 0) return
+    // Merging a sketch into itself would read the levels it is rewriting.
+    const other = sketch === this ? sketch.clone() : sketch
     const finalN = this.count + other.count
     const otherLevels = other.levels
     for (let i = otherLevels[0] as number; i < (otherLevels[1] as number); i++) {
@@ -150,18 +152,28 @@ export class Kll {
   /** An exact copy, generator state included. */
   clone(): Kll {
     const copy = new Kll(this.k)
-    copy.minK = this.minK
-    copy.items = this.items.slice(0, this.levels[this.numLevels])
-    for (let h = 0; h <= this.numLevels; h++) copy.levels[h] = this.levels[h] as number
-    copy.numLevels = this.numLevels
-    copy.count = this.count
-    copy.lowest = this.lowest
-    copy.highest = this.highest
-    copy.level0Sorted = this.level0Sorted
-    // The view is never mutated, only dropped on change, so both can hold it.
-    copy.view = this.view
-    copy.random.state = this.random.state
+    copy.copyFrom(this)
     return copy
+  }
+
+  /** Makes this sketch an exact copy of `other`, reusing its own buffer when that has room. */
+  copyFrom(other: Kll): void {
+    if (other.k !== this.k) {
+      throw new RangeError(`cannot copy a sketch of k ${other.k} into k ${this.k}`)
+    }
+    const capacity = other.levels[other.numLevels] as number
+    if (this.items.length < capacity) this.items = new Float64Array(capacity)
+    this.items.set(other.items.subarray(0, capacity))
+    for (let h = 0; h <= other.numLevels; h++) this.levels[h] = other.levels[h] as number
+    this.minK = other.minK
+    this.numLevels = other.numLevels
+    this.count = other.count
+    this.lowest = other.lowest
+    this.highest = other.highest
+    this.level0Sorted = other.level0Sorted
+    // The view is never mutated, only dropped on change, so both can hold it.
+    this.view = other.view
+    this.random.state = other.random.state
   }
 
   /**
@@ -352,8 +364,8 @@ export class Kll {
     } else {
       levels[level] = rawEnd - half
     }
-    // Shift the levels below up by the space freed, so it becomes free space under level 0.
-    // A loop rather than copyWithin: the run is usually a few dozen items, below a native call's cost.
+    // Shift the levels below up by the space freed, so it becomes free space under level 0; a
+    // loop, as the run is mostly a few dozen items, too few to repay a native copyWithin call.
     const bottom = levels[0] as number
     for (let i = rawBeg - 1; i >= bottom; i--) items[i + half] = items[i] as number
     for (let h = 0; h < level; h++) levels[h] = (levels[h] as number) + half

@@ -52,13 +52,15 @@ export interface WindowFootprint {
   panes: number
   /** Rows held in pane reservoirs. */
   sampleRows: number
-  /** Items held in all pane sketches. */
+  /** Items held in the sketches of the panes and of the window's running merges. */
   sketchItems: number
-  /** Distinct categories with their own count, over all panes. */
+  /** Distinct categories with their own count, likewise. */
   categories: number
 }
 
 export const DEFAULT_WINDOW_SAMPLE = 5000
+/** Memory grows with the pane count (a summary and reservoir each): size / slide stays below this. */
+export const MAX_PANES = 1000
 
 export class DriftWindows {
   readonly kind: 'count' | 'time'
@@ -99,6 +101,9 @@ export class DriftWindows {
       }
     }
     if (size % slide !== 0) throw new RangeError(`slide ${slide} does not divide size ${size}`)
+    if (size / slide > MAX_PANES) {
+      throw new RangeError(`size / slide is ${size / slide} panes, more than ${MAX_PANES}`)
+    }
     this.kind = kind
     this.size = size
     this.slide = slide
@@ -138,7 +143,8 @@ export class DriftWindows {
     }
     if (this.kind === 'time' && ts === undefined) {
       this.clock = Math.max(this.clock, stamp)
-      if (this.latest !== undefined) this.advance(Math.floor(stamp / this.slide), completed)
+      const index = Math.floor(stamp / this.slide)
+      if (this.latest !== undefined && index > this.latest) this.advance(index, completed)
     }
     return completed
   }
@@ -171,10 +177,10 @@ export class DriftWindows {
     let sampleRows = 0
     let sketchItems = 0
     let categories = 0
-    for (const pane of this.ring) {
-      sampleRows += pane.slots.size
-      for (const sketch of pane.summary.sketches) sketchItems += sketch.retained
-      for (const counts of pane.summary.counts) categories += counts.distinct
+    for (const pane of this.ring) sampleRows += pane.slots.size
+    for (const summary of [...this.ring.map((pane) => pane.summary), ...this.closed.held()]) {
+      for (const sketch of summary.sketches) sketchItems += sketch.retained
+      for (const counts of summary.counts) categories += counts.distinct
     }
     return { panes: this.ring.length, sampleRows, sketchItems, categories }
   }
@@ -201,15 +207,13 @@ export class DriftWindows {
     this.firstTime = Math.min(this.firstTime, time)
   }
 
-  /** Closes panes up to `index`, the new filling pane, completing the windows they end. */
+  /** Closes panes until `index` (> latest) is the filling one, completing the windows they end. */
   private advance(index: number, completed: WindowSnapshot[]): void {
-    let latest = this.latest as number
+    const gap = index - (this.latest as number)
+    const closes = Math.min(gap, this.ring.length)
+    for (let step = 0; step < closes; step++) this.close(completed)
     // After P closes every later window is empty, however long the silence: jump ahead.
-    for (let step = 0; latest < index && step < this.ring.length; step++, latest++) {
-      this.latest = latest
-      this.close(completed)
-    }
-    if (latest < index) {
+    if (gap > closes) {
       this.closed.clear()
       for (const pane of this.ring) pane.reset(index)
     }
@@ -256,7 +260,10 @@ export class DriftWindows {
     const { layout } = this
     const [start, end] =
       lastPane === undefined
-        ? [Math.min(...panes.map((p) => p.first)), Math.max(...panes.map((p) => p.last))]
+        ? [
+            panes.reduce((first, p) => Math.min(first, p.first), Number.POSITIVE_INFINITY),
+            panes.reduce((last, p) => Math.max(last, p.last), Number.NEGATIVE_INFINITY),
+          ]
         : [this.windowStart(lastPane), (lastPane + 1) * this.slide]
     const startIso = new Date(start).toISOString()
     const endIso = new Date(end).toISOString()
@@ -312,7 +319,9 @@ function gather(panes: Pane[], picks: number[][], total: number, c: number, i: n
       const numbers = pane.numbers[i] as Float64Array
       for (let s = 0; s < slots.length; s++) {
         const x = numbers[slots[s] as number] as number
-        values[k++] = Number.isNaN(x) ? null : x
+        // Two stores, not `isNaN(x) ? null : x`, which would box every number on the way.
+        if (Number.isNaN(x)) values[k++] = null
+        else values[k++] = x
       }
     } else {
       const categories = pane.categories[c] as Array<string | null>

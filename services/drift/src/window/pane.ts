@@ -19,14 +19,13 @@ export class Pane {
   /** Sampled category keys by categorical column, then by slot; null when missing or wrong. */
   readonly categories: Array<Array<string | null>>
   readonly summary: Summary
-  private readonly random: Random
 
   constructor(layout: QualityLayout, capacity: number, seed: number) {
-    this.random = new Random(seed)
-    this.slots = new ReservoirSlots(capacity, this.random)
+    const random = new Random(seed)
+    this.slots = new ReservoirSlots(capacity, random)
     this.numbers = layout.numerical.map(() => new Float64Array(capacity))
     this.categories = layout.categorical.map(() => new Array<string | null>(capacity).fill(null))
-    this.summary = Summary.empty(layout, this.random)
+    this.summary = Summary.empty(layout, random)
   }
 
   /**

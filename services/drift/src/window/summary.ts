@@ -1,5 +1,5 @@
 import { QualityCounter, type QualityLayout } from '../quality/index.ts'
-import { CategoryCounts, DEFAULT_K, Kll, type Random } from '../sketch/index.ts'
+import { BoundedCounts, DEFAULT_K, Kll, type Random } from '../sketch/index.ts'
 
 /**
  * What a pane counts besides its row sample — a KLL sketch per numerical column, category counts
@@ -8,25 +8,35 @@ import { CategoryCounts, DEFAULT_K, Kll, type Random } from '../sketch/index.ts'
 export class Summary {
   private constructor(
     readonly sketches: Kll[],
-    readonly counts: CategoryCounts[],
+    readonly counts: BoundedCounts[],
     readonly quality: QualityCounter,
   ) {}
 
   static empty(layout: QualityLayout, random: Random): Summary {
     return new Summary(
       layout.numerical.map(() => new Kll(DEFAULT_K, random.uint32())),
-      layout.categorical.map(() => new CategoryCounts()),
+      layout.categorical.map(() => new BoundedCounts()),
       new QualityCounter(layout),
     )
   }
 
   merge(other: Summary): void {
-    for (let i = 0; i < this.sketches.length; i++) {
-      this.sketches[i]?.merge(other.sketches[i] as Kll)
-    }
-    for (let j = 0; j < this.counts.length; j++)
-      this.counts[j]?.merge(other.counts[j] as CategoryCounts)
-    this.quality.merge(other.quality)
+    this.combine(other, 'merge')
+  }
+
+  /** Makes this an exact copy of `other`, reusing its buffers. */
+  copyFrom(other: Summary): void {
+    this.combine(other, 'copyFrom')
+  }
+
+  clone(): Summary {
+    const copy = new Summary(
+      this.sketches.map((sketch) => new Kll(sketch.k)),
+      this.counts.map((counts) => new BoundedCounts(counts.cap)),
+      new QualityCounter(this.quality.layout),
+    )
+    copy.copyFrom(this)
+    return copy
   }
 
   /** Empties every part in place, keeping buffers. */
@@ -36,19 +46,14 @@ export class Summary {
     this.quality.reset()
   }
 
-  clone(): Summary {
-    const { layout } = this.quality
-    // Counts and quality add up exactly, so merging into empty ones copies them.
-    const copy = new Summary(
-      this.sketches.map((sketch) => sketch.clone()),
-      this.counts.map((counts) => {
-        const copied = new CategoryCounts(counts.cap)
-        copied.merge(counts)
-        return copied
-      }),
-      new QualityCounter(layout),
-    )
-    copy.quality.merge(this.quality)
-    return copy
+  /** Applies `how` part by part: each sketch, each category count, the quality counts. */
+  private combine(other: Summary, how: 'merge' | 'copyFrom'): void {
+    this.sketches.forEach((sketch, i) => {
+      sketch[how](other.sketches[i] as Kll)
+    })
+    this.counts.forEach((counts, j) => {
+      counts[how](other.counts[j] as BoundedCounts)
+    })
+    this.quality[how](other.quality)
   }
 }
