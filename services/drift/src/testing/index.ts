@@ -3,13 +3,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { buildDemoModels } from '../../../../training/demo/index.ts'
 import { tempDir } from '../../../inference/src/testing/index.ts'
-import { createDriftApp, DEFAULT_MAX_BODY_BYTES } from '../app/index.ts'
-import { createDriftMetrics } from '../metrics/index.ts'
-import { firstOf, MemoryReferences, RepositoryReferences } from '../references/index.ts'
-import type { RetrainPolicyOptions, Trainer } from '../retrain/index.ts'
-import { DriftService } from '../service/index.ts'
-import { openDriftStore } from '../store/index.ts'
-import type { WindowOptions } from '../window/index.ts'
+import { createDrift, type DriftSetup } from '../index.ts'
 
 /** The demo models' repository, built once per test file. */
 export async function demoRepository() {
@@ -39,42 +33,20 @@ export function referenceRows(modelsDir: string, model: string, version = '1') {
 /** The drift app over a real service, store (PGlite in memory) and model repository, without a port. */
 export async function createTestDriftApp(
   modelsDir: string,
-  options: {
-    window?: WindowOptions
-    trainer?: Trainer
-    retrain?: RetrainPolicyOptions
-    labelledDir?: string
-    maxBodyBytes?: number
-  } = {},
+  options: Partial<Omit<DriftSetup, 'modelsDir' | 'logger'>> = {},
 ) {
-  const store = await openDriftStore({})
-  const metrics = createDriftMetrics({ processMetrics: false })
-  const logger = pino({ level: process.env.DEBUG_DRIFT ? 'debug' : 'silent' })
-  const uploaded = new MemoryReferences()
-  const service = new DriftService({
-    references: firstOf(new RepositoryReferences(modelsDir), uploaded),
-    store,
-    metrics,
-    logger,
-    window: options.window ?? { kind: 'count', size: 100 },
-    ...(options.trainer ? { trainer: options.trainer } : {}),
-    ...(options.retrain ? { retrain: options.retrain } : {}),
-    ...(options.labelledDir ? { labelledDir: options.labelledDir } : {}),
-  })
-  const app = createDriftApp({
-    service,
-    store,
-    metrics,
-    logger,
-    uploaded,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    isReady: () => true,
+  const drift = await createDrift({
+    modelsDir,
+    window: { kind: 'count', size: 100 },
+    processMetrics: false,
+    logger: pino({ level: process.env.DEBUG_DRIFT ? 'debug' : 'silent' }),
+    ...options,
   })
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.request(path, {
+    drift.app.request(path, {
       method: 'POST',
       body: typeof body === 'string' ? body : JSON.stringify(body),
       headers: { 'content-type': 'application/json', ...headers },
     })
-  return { app, service, store, metrics, post }
+  return { ...drift, post }
 }

@@ -1,7 +1,5 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
 import pino, { type Logger } from 'pino'
+import { listen } from '../../../../shared/node-server/index.ts'
 import { createInferenceApp, DEFAULT_MAX_BODY_BYTES } from '../../app/index.ts'
 import {
   type CaptureSink,
@@ -12,8 +10,6 @@ import {
 } from '../../capture/index.ts'
 import { createInferenceMetrics } from '../../metrics/index.ts'
 import { ModelRepository } from '../../repository/index.ts'
-
-const SHUTDOWN_GRACE_MS = 30_000
 
 export interface InferenceServerOptions {
   modelsDir: string
@@ -68,31 +64,15 @@ export async function startInferenceServer(
   await repository.loadAll()
   if (options.pollIntervalSeconds) repository.startPolling(options.pollIntervalSeconds * 1000)
 
-  const server = serve({
-    fetch: app.fetch,
-    port: options.port,
-    hostname: options.host ?? '0.0.0.0',
-  }) as Server
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve)
-    server.once('error', reject)
-  })
+  const { url, port, stop } = await listen(app.fetch, options)
   ready = true
-  const port = (server.address() as AddressInfo).port
-  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`
   logger.info({ url, models: repository.index() }, 'inference server ready')
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       ready = false
-      // close() stops new connections; requests already received finish first. Keep-alive
-      // connections are closed as they go idle, and any still open after the grace period are cut.
-      const idle = setInterval(() => server.closeIdleConnections(), 100)
-      const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-      clearInterval(idle)
-      clearTimeout(deadline)
+      await stop()
       await repository.close()
       await capture?.close()
       logger.info('inference server stopped')

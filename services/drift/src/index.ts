@@ -1,0 +1,64 @@
+import pino, { type Logger } from 'pino'
+import { createDriftApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
+import type { DriftOptions } from './detect/index.ts'
+import { createDriftMetrics } from './metrics/index.ts'
+import { firstOf, MemoryReferences, RepositoryReferences } from './references/index.ts'
+import type { RetrainPolicyOptions, Trainer } from './retrain/index.ts'
+import { DriftService } from './service/index.ts'
+import { openDriftStore } from './store/index.ts'
+import type { WindowOptions } from './window/index.ts'
+
+export interface DriftSetup {
+  /** A Triton-style model repository whose versions carry `reference.csv`. */
+  modelsDir?: string
+  /** PostgreSQL for history; PGlite (embedded) in `dataDir`, or in memory, without it. */
+  databaseUrl?: string
+  dataDir?: string
+  window: WindowOptions
+  drift?: DriftOptions
+  /** Where labelled rows are appended, for retraining on ground truth. */
+  labelledDir?: string
+  trainer?: Trainer
+  retrain?: RetrainPolicyOptions
+  maxBodyBytes?: number
+  logger?: Logger
+  /** Process metrics (CPU, memory, event loop) beside the drift metrics; on by default. */
+  processMetrics?: boolean
+  isReady?: () => boolean
+}
+
+/** The drift service wired up — store, references, service and HTTP app — without a port. */
+export async function createDrift(options: DriftSetup) {
+  const logger = options.logger ?? pino({ name: 'drift' })
+  const metrics = createDriftMetrics({ processMetrics: options.processMetrics ?? true })
+  const store = await openDriftStore({
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  })
+  const uploaded = new MemoryReferences()
+  const service = new DriftService({
+    references: options.modelsDir
+      ? firstOf(new RepositoryReferences(options.modelsDir), uploaded)
+      : uploaded,
+    store,
+    metrics,
+    logger,
+    window: options.window,
+    ...(options.drift ? { drift: options.drift } : {}),
+    ...(options.trainer ? { trainer: options.trainer } : {}),
+    ...(options.retrain ? { retrain: options.retrain } : {}),
+    ...(options.labelledDir ? { labelledDir: options.labelledDir } : {}),
+  })
+  const app = createDriftApp({
+    service,
+    store,
+    metrics,
+    logger,
+    uploaded,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    isReady: options.isReady ?? (() => true),
+  })
+  return { app, service, store, metrics, logger }
+}
+
+export { startDriftServer } from './adapter/node/index.ts'

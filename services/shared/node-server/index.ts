@@ -1,0 +1,39 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+
+const SHUTDOWN_GRACE_MS = 30_000
+
+export interface Listening {
+  server: Server
+  port: number
+  /** Where a client on this machine reaches the server. */
+  url: string
+  /** Stops taking connections and resolves when the requests already received have finished. */
+  stop: () => Promise<void>
+}
+
+/** Serves a fetch handler on Node, resolving once it listens (port 0 picks a free port). */
+export async function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; host?: string },
+): Promise<Listening> {
+  const host = options.host ?? '0.0.0.0'
+  const server = serve({ fetch, port: options.port, hostname: host }) as Server
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  })
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+  const stop = async () => {
+    // close() stops new connections; requests already received finish first. Keep-alive
+    // connections are closed as they go idle, and any still open after the grace period are cut.
+    const idle = setInterval(() => server.closeIdleConnections(), 100)
+    const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    clearInterval(idle)
+    clearTimeout(deadline)
+  }
+  return { server, port, url, stop }
+}
