@@ -27,7 +27,8 @@ const COMMANDS: Record<string, Command> = {
   Compares two CSV files column by column (Evidently's tests and conventions) and reports drift.
 
 infera drift serve --port N [--models DIR] [--window-kind count|time] [--window-size N]
-                   [--window-slide N] [--sample-size N] [--database-url URL | --data-dir DIR]
+                   [--window-slide N] [--sample-size N] [--sketch-ks]
+                   [--database-url URL | --data-dir DIR]
                    [--trainer none|local|sagemaker] [--retrain-after N] [--retrain-cooldown S]
                    [--sagemaker-role-arn ARN --sagemaker-image URI --capture-s3-uri S3
                     --output-s3-uri S3 --region R] [--labelled-dir DIR]

@@ -87,6 +87,7 @@ async function serve(argv: string[]) {
     'window-size': { type: 'string', default: '1000' },
     'window-slide': { type: 'string' },
     'sample-size': { type: 'string' },
+    'sketch-ks': { type: 'boolean', default: false },
     'labelled-dir': { type: 'string' },
     trainer: { type: 'string', default: 'none' },
     'retrain-after': { type: 'string' },
@@ -114,6 +115,7 @@ async function serve(argv: string[]) {
     host: values.host ?? '0.0.0.0',
     modelsDir,
     labelledDir,
+    sketchKs: values['sketch-ks'] as boolean,
     window: {
       kind,
       size,
@@ -133,7 +135,7 @@ async function serve(argv: string[]) {
 }
 
 function trainerOption(
-  values: Record<string, string | undefined>,
+  values: Record<string, string | boolean | undefined>,
   modelsDir: string,
   captureDir: string,
 ): { trainer?: Trainer } {
@@ -149,7 +151,7 @@ function trainerOption(
         throw new UsageError(`--trainer sagemaker needs ${missing.map((f) => `--${f}`).join(', ')}`)
       return {
         trainer: new SageMakerTrainer({
-          region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
+          region: (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1',
           roleArn: values['sagemaker-role-arn'] as string,
           image: values['sagemaker-image'] as string,
           captureS3Uri: values['capture-s3-uri'] as string,

@@ -16,6 +16,8 @@ export interface DriftSetup {
   dataDir?: string
   window: WindowOptions
   drift?: DriftOptions
+  /** DataSketches' KS on sketches for numerical features, for long windows. */
+  sketchKs?: boolean
   /** Where labelled rows are appended, for retraining on ground truth. */
   labelledDir?: string
   trainer?: Trainer
@@ -45,6 +47,7 @@ export async function createDrift(options: DriftSetup) {
     logger,
     window: options.window,
     ...(options.drift ? { drift: options.drift } : {}),
+    ...(options.sketchKs ? { sketchKs: true } : {}),
     ...(options.trainer ? { trainer: options.trainer } : {}),
     ...(options.retrain ? { retrain: options.retrain } : {}),
     ...(options.labelledDir ? { labelledDir: options.labelledDir } : {}),

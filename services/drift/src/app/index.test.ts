@@ -261,3 +261,67 @@ describe('retraining on persistent drift', () => {
     await own.service.close()
   })
 })
+
+describe('time windows', () => {
+  it('closes a window on the clock when the stream goes quiet, and evaluates it', async () => {
+    const start = Date.UTC(2026, 2, 1, 12, 0, 0)
+    let clock = start
+    const own = await createTestDriftApp(modelsDir, {
+      window: { kind: 'time', size: 60_000, now: () => clock },
+    })
+    const rows = penguins.slice(0, 80).map((row, i) => ({
+      ...capture(row, i, 'a'),
+      ts: new Date(start + i * 500).toISOString(),
+    }))
+    expect((await own.post('/v1/drift/penguins/records', rows)).status).toBe(202)
+    await own.service.tick()
+    await own.service.idle()
+    expect((await own.app.request('/v1/drift/penguins/latest')).status).toBe(404)
+    clock = start + 61_000
+    await own.service.tick()
+    await own.service.idle()
+    const { body } = await readJson(await own.app.request('/v1/drift/penguins/latest'))
+    expect(body.window).toMatchObject({
+      kind: 'time',
+      rows: 80,
+      start: new Date(start).toISOString(),
+    })
+    expect(await (await own.app.request('/metrics')).text()).toContain(
+      'infera_drift_evaluations_total{model="penguins",trigger="schedule"} 1',
+    )
+    await own.service.close()
+  })
+})
+
+describe('sketch-based KS for streams', () => {
+  it('tests numerical features on sketches, with a threshold widened by their error', async () => {
+    const own = await createTestDriftApp(modelsDir, {
+      window: { kind: 'count', size: 200 },
+      sketchKs: true,
+    })
+    const shifted = [...penguins, ...penguins]
+      .slice(0, 200)
+      .map((row, i) =>
+        capture({ ...row, flipper_length_mm: (row.flipper_length_mm as number) + 30 }, i, 'b'),
+      )
+    await own.post('/v1/drift/penguins/records', shifted)
+    await own.service.idle()
+    const { body } = await readJson(await own.app.request('/v1/drift/penguins/latest'))
+    const { flipper_length_mm: flipper, bill_depth_mm: depth, island } = body.drift.features
+    expect(flipper).toMatchObject({
+      type: 'numerical',
+      method: 'ks_sketch',
+      p_value: null,
+      drifted: true,
+    })
+    expect(flipper.threshold).toBeGreaterThan(0.05)
+    expect(flipper.statistic).toBeGreaterThan(flipper.threshold)
+    expect(depth).toMatchObject({ method: 'ks_sketch', drifted: false })
+    // Categorical features keep their sample tests.
+    expect(island.method).toBe('chisquare')
+    expect(body.drift.drifted_columns).toBe(
+      Object.values(body.drift.features).filter((f) => (f as { drifted: boolean }).drifted).length,
+    )
+    await own.service.close()
+  })
+})

@@ -46,9 +46,13 @@ export interface DriftOptions {
   largeSample?: number
 }
 
+/** The sketch-based KS the drift service offers for streams; it tests sketches, not samples. */
+export const SKETCH_KS = 'ks_sketch'
+export type ReportedMethod = Method | typeof SKETCH_KS
+
 export interface FeatureDrift {
   type: ColumnType
-  method: Method
+  method: ReportedMethod
   /** The test statistic, or the distance (normed for Wasserstein). */
   statistic: number
   p_value: number | null

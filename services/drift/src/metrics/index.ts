@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { METHODS } from '../detect/index.ts'
+import { METHODS, SKETCH_KS } from '../detect/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
 
 /** Every metric the drift service exports, on its own registry. */
@@ -120,7 +120,7 @@ export function recordEvaluation(metrics: DriftMetrics, evaluation: DriftEvaluat
   metrics.shareDrifted.set({ model }, drift.share_drifted)
   for (const [feature, result] of Object.entries(drift.features)) {
     // A feature's method can change between windows: drop the old series so one stays current.
-    for (const method of METHODS) {
+    for (const method of [...METHODS, SKETCH_KS]) {
       if (method !== result.method) metrics.featureScore.remove({ model, feature, method })
     }
     metrics.featureScore.set({ model, feature, method: result.method }, finite(result.statistic))

@@ -1,9 +1,16 @@
-import { type DriftOptions, detectDrift, type Table } from '../detect/index.ts'
+import {
+  type DriftOptions,
+  type DriftReport,
+  detectDrift,
+  SKETCH_KS,
+  type Table,
+} from '../detect/index.ts'
 import type { DriftEvaluation, PerformanceReport } from '../evaluation/index.ts'
 import { type IngestRow, PREDICTION } from '../ingest/index.ts'
 import { LabelJoin, type LabelledPrediction } from '../labels/index.ts'
 import { profileSampleTable } from '../profile/index.ts'
 import type { Reference } from '../references/index.ts'
+import { Kll, sketchKsTest } from '../sketch/index.ts'
 import {
   DriftWindows,
   distributions,
@@ -14,7 +21,15 @@ import {
 export interface MonitorOptions {
   window: WindowOptions
   drift?: DriftOptions
+  /**
+   * Test numerical features with DataSketches' KS on the reference's and the window's KLL sketches
+   * (threshold widened by their rank error) instead of a p-value test on samples: for long windows,
+   * where every p-value is "significant".
+   */
+  sketchKs?: boolean
 }
+
+const DEFAULT_DRIFT_SHARE = 0.5
 
 /**
  * Watches one model version: its rows stream through windows, and each window is evaluated
@@ -26,6 +41,7 @@ export class ModelMonitor {
   readonly labels = new LabelJoin()
   readonly #referenceSample: Table
   readonly #columns: string[]
+  readonly #referenceSketches: Record<string, Kll> = {}
 
   constructor(
     readonly reference: Reference,
@@ -62,6 +78,11 @@ export class ModelMonitor {
     )
   }
 
+  /** Closes the time windows whose end has passed, for a stream that has gone quiet. */
+  tick(): WindowSnapshot[] {
+    return this.options.window.kind === 'time' ? this.windows.add([]) : []
+  }
+
   label(requestId: string, label: unknown): LabelledPrediction | undefined {
     return this.labels.label(requestId, label)
   }
@@ -80,6 +101,7 @@ export class ModelMonitor {
         columns.map((c) => [c, this.reference.profile.columns[c]?.type ?? 'numerical']),
       ),
     })
+    if (this.options.sketchKs) this.#testSketches(drift, snapshot)
     const info = snapshot.info
     const performance = this.#performance(info.start, info.end)
     return {
@@ -93,6 +115,30 @@ export class ModelMonitor {
       ...(performance ? { performance } : {}),
       distributions: distributions(snapshot, this.reference.profile),
     }
+  }
+
+  /** Replaces the numerical features' tests by the sketch KS, and the dataset decision with them. */
+  #testSketches(drift: DriftReport, snapshot: WindowSnapshot) {
+    for (const [name, column] of Object.entries(this.reference.profile.columns)) {
+      const current = snapshot.sketches[name]
+      if (column.type !== 'numerical' || !current || current.n === 0 || !drift.features[name])
+        continue
+      this.#referenceSketches[name] ??= Kll.fromJSON(column.sketch)
+      const result = sketchKsTest(this.#referenceSketches[name], current)
+      drift.features[name] = {
+        type: 'numerical',
+        method: SKETCH_KS,
+        statistic: result.statistic,
+        p_value: null,
+        threshold: result.threshold,
+        drifted: result.drifted,
+      }
+    }
+    const features = Object.values(drift.features)
+    drift.drifted_columns = features.filter((f) => f.drifted).length
+    drift.share_drifted = drift.drifted_columns / features.length
+    drift.dataset_drift =
+      drift.share_drifted >= (this.options.drift?.driftShare ?? DEFAULT_DRIFT_SHARE)
   }
 
   #performance(start: string, end: string): PerformanceReport | undefined {

@@ -25,6 +25,8 @@ export interface DriftServiceOptions {
   logger: Logger
   window: WindowOptions
   drift?: DriftOptions
+  /** The sketch-based KS for numerical features (see MonitorOptions). */
+  sketchKs?: boolean
   /** Starts retraining when drift persists (see RetrainPolicy); none by default. */
   trainer?: Trainer
   retrain?: RetrainPolicyOptions
@@ -62,8 +64,18 @@ export class DriftService {
   readonly #recordedJobs = new Set<string>()
   readonly #policy: RetrainPolicy
   readonly #trigger: RetrainTrigger | undefined
+  readonly #ticker: NodeJS.Timeout | undefined
 
   constructor(readonly options: DriftServiceOptions) {
+    const { window } = options
+    // Time windows close on the clock too, so a quiet stream still gets its windows evaluated.
+    if (window.kind === 'time') {
+      this.#ticker = setInterval(
+        () => void this.tick(),
+        Math.min(window.slide ?? window.size, 10_000),
+      )
+      this.#ticker.unref()
+    }
     this.#policy = new RetrainPolicy(options.retrain)
     this.#trigger = options.trainer
       ? new RetrainTrigger({
@@ -176,6 +188,16 @@ export class DriftService {
     return evaluation
   }
 
+  /** Evaluates the time windows that ended without a row arriving to close them. */
+  async tick() {
+    for (const monitor of await Promise.all(this.#monitors.values())) {
+      if (!monitor) continue
+      for (const snapshot of monitor.tick()) {
+        this.#enqueue(monitor.model, () => this.#evaluate(monitor, snapshot, 'schedule'))
+      }
+    }
+  }
+
   /** Resolves when every queued evaluation, and every training job it started, has finished. */
   async idle() {
     await Promise.all(this.#queues.values())
@@ -184,6 +206,7 @@ export class DriftService {
 
   /** Stops following remote training jobs (they run on), finishes local work, closes the store. */
   async close() {
+    clearInterval(this.#ticker)
     await this.#trigger?.close()
     await this.idle()
     await this.options.store.close()
@@ -208,6 +231,7 @@ export class DriftService {
         return new ModelMonitor(reference, {
           window: this.options.window,
           ...(this.options.drift ? { drift: this.options.drift } : {}),
+          sketchKs: this.options.sketchKs ?? false,
         })
       })
       this.#monitors.set(key, monitor)
@@ -228,7 +252,7 @@ export class DriftService {
   async #evaluate(
     monitor: ModelMonitor,
     snapshot: WindowSnapshot,
-    trigger: 'window' | 'demand',
+    trigger: 'window' | 'schedule' | 'demand',
   ): Promise<DriftEvaluation | undefined> {
     const { metrics, store, logger } = this.options
     const model = monitor.model
