@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { parseGatewayConfig } from './index.ts'
+
+const yaml = `
+routes:
+  - model: iris
+    variants:
+      - { name: stable, weight: 90, targets: [http://a:8080] }
+      - { name: canary, weight: 10, targets: [http://b:8080, http://c:8080] }
+    sticky: { header: x-user-id }
+    shadow: { targets: [http://s:8080], sample: 0.1 }
+  - model: '*'
+    variants: [{ name: default, weight: 100, targets: [http://d:8080] }]
+    timeout_ms: 500
+    retries: 0
+auth:
+  api_keys: []
+rate_limits:
+  default: { rate: 10, burst: 20 }
+`
+
+describe('parseGatewayConfig', () => {
+  it('reads YAML and applies defaults', () => {
+    const config = parseGatewayConfig(yaml, 'gateway.yaml')
+    expect(config.routes[0]).toMatchObject({ model: 'iris', timeout_ms: 10_000, retries: 1 })
+    expect(config.routes[1]).toMatchObject({ model: '*', timeout_ms: 500, retries: 0 })
+    expect(config.limits.max_body_bytes).toBe(32 * 1024 * 1024)
+    expect(config.breaker).toEqual({ failures: 5, open_ms: 10_000 })
+    expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready', '/metrics'])
+    expect(config.health_checks).toBeUndefined()
+  })
+
+  it('reads JSON', () => {
+    const json = JSON.stringify({
+      routes: [{ model: 'm', variants: [{ name: 'v', weight: 100, targets: ['http://a'] }] }],
+      health_checks: {},
+    })
+    const config = parseGatewayConfig(json, 'gateway.json')
+    expect(config.health_checks).toEqual({
+      interval_ms: 5000,
+      path: '/v2/health/ready',
+      unhealthy_after: 3,
+      healthy_after: 2,
+      timeout_ms: 2000,
+    })
+  })
+
+  it('names the file and the key path of each problem', () => {
+    const bad = yaml.replace('weight: 10,', 'weight: 20,').replace('sample: 0.1', 'sample: 2')
+    const error = () => parseGatewayConfig(bad, 'conf/gateway.yaml')
+    expect(error).toThrow(/^conf\/gateway\.yaml is invalid: /)
+    expect(error).toThrow(/routes\.0\.variants: weights sum to 110, not 100/)
+    expect(error).toThrow(/routes\.0\.shadow\.sample: /)
+  })
+
+  it('refuses unknown keys, non-URL targets, duplicate routes and variants', () => {
+    const routes = (extra: string) => `routes:
+  - model: m
+    variants:
+      - { name: v, weight: 50, targets: [not-a-url] }
+      - { name: v, weight: 50, targets: [http://a] }
+  - model: m
+    variants: [{ name: v, weight: 100, targets: [http://a] }]
+${extra}`
+    const error = () => parseGatewayConfig(routes('typo: 1'), 'g.yaml')
+    expect(error).toThrow(/routes\.0\.variants\.0\.targets\.0: /)
+    expect(error).toThrow(/routes\.0\.variants\.1\.name: duplicate variant v/)
+    expect(error).toThrow(/routes\.1\.model: duplicate route m/)
+    expect(error).toThrow(/\(root\): Unrecognized key: "typo"/)
+  })
+
+  it('names the file when the text does not parse', () => {
+    expect(() => parseGatewayConfig('routes: [', 'broken.yaml')).toThrow(
+      /^broken\.yaml is not valid JSON or YAML: /,
+    )
+  })
+})

@@ -1,0 +1,123 @@
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { authConfigSchema } from '../auth/index.ts'
+import { rateLimitConfigSchema } from '../ratelimit/index.ts'
+
+const MiB = 1024 * 1024
+const positiveInt = z.number().int().positive()
+const targets = z.array(z.url()).min(1)
+
+const variantSchema = z.strictObject({
+  name: z.string().min(1),
+  weight: z.number().min(0).max(100),
+  targets,
+})
+
+const routeSchema = z
+  .strictObject({
+    /** A model name, or `*` for every model without a route of its own. */
+    model: z.string().min(1),
+    variants: z.array(variantSchema).min(1),
+    /** Assigns a variant by a hash of this header's value, so one user stays on one variant. */
+    sticky: z.strictObject({ header: z.string().min(1) }).optional(),
+    /** Copies a sampled share of requests to these targets; their answers are only measured. */
+    shadow: z.strictObject({ targets, sample: z.number().min(0).max(1) }).optional(),
+    timeout_ms: positiveInt.default(10_000),
+    /** Further attempts, each on another target, after a connection error or a 503. */
+    retries: z.number().int().min(0).max(10).default(1),
+  })
+  .superRefine((route, ctx) => {
+    const sum = route.variants.reduce((total, variant) => total + variant.weight, 0)
+    // Weights are percentages; a little slack lets 33.3 + 33.3 + 33.4 through.
+    if (Math.abs(sum - 100) > 1e-9) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variants'],
+        message: `weights sum to ${sum}, not 100`,
+      })
+    }
+    const names = route.variants.map((variant) => variant.name)
+    for (const [i, name] of names.entries()) {
+      if (names.indexOf(name) !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'name'],
+          message: `duplicate variant ${name}`,
+        })
+      }
+    }
+  })
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    routes: z.array(routeSchema).min(1),
+    auth: authConfigSchema.prefault({}),
+    /** Per-tenant token buckets; without them no tenant is limited. */
+    rate_limits: rateLimitConfigSchema.optional(),
+    limits: z.strictObject({ max_body_bytes: positiveInt.default(32 * MiB) }).prefault({}),
+    cors: z
+      .strictObject({
+        origins: z.array(z.string().min(1)).min(1),
+        methods: z.array(z.string().min(1)).default(['GET', 'POST', 'OPTIONS']),
+        headers: z.array(z.string().min(1)).default([]),
+        expose_headers: z.array(z.string().min(1)).default([]),
+        max_age: z.number().int().min(0).optional(),
+        credentials: z.boolean().default(false),
+      })
+      .optional(),
+    health_checks: z
+      .strictObject({
+        interval_ms: positiveInt.default(5000),
+        path: z.string().startsWith('/').default('/v2/health/ready'),
+        unhealthy_after: positiveInt.default(3),
+        healthy_after: positiveInt.default(2),
+        timeout_ms: positiveInt.default(2000),
+      })
+      .optional(),
+    breaker: z
+      .strictObject({
+        /** Consecutive failures (connection errors, timeouts, 503s) that open a target's breaker. */
+        failures: positiveInt.default(5),
+        open_ms: positiveInt.default(10_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const models = config.routes.map((route) => route.model)
+    for (const [i, model] of models.entries()) {
+      if (models.indexOf(model) !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'model'],
+          message: `duplicate route ${model}`,
+        })
+      }
+    }
+  })
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>
+/** A config file as written: defaults not yet applied. */
+export type GatewayConfigFile = z.input<typeof gatewayConfigSchema>
+export type RouteConfig = GatewayConfig['routes'][number]
+export type VariantConfig = RouteConfig['variants'][number]
+
+/** Validates an already-parsed config, each problem named by its key path and the file. */
+export function validateGatewayConfig(value: unknown, source: string): GatewayConfig {
+  const result = gatewayConfigSchema.safeParse(value)
+  if (result.success) return result.data
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  )
+  throw new Error(`${source} is invalid: ${problems.join('; ')}`)
+}
+
+/** A config file's text, JSON or YAML (YAML 1.2 reads JSON as is). */
+export function parseGatewayConfig(text: string, source: string): GatewayConfig {
+  let value: unknown
+  try {
+    value = parseYaml(text)
+  } catch (error) {
+    throw new Error(`${source} is not valid JSON or YAML: ${(error as Error).message}`)
+  }
+  return validateGatewayConfig(value, source)
+}

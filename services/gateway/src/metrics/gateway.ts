@@ -1,0 +1,81 @@
+import { Counter, Gauge, Histogram, Registry } from './registry.ts'
+
+// Seconds, from 5ms to 30s: a proxied inference spans network hops and model compute.
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+export const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
+
+/** Every metric the gateway exports, on a registry of its own. */
+export function createGatewayMetrics() {
+  const registry = new Registry()
+  return {
+    registry,
+    requests: registry.register(
+      new Counter(
+        'infera_gateway_requests_total',
+        'Requests by route, tenant, variant and status.',
+        ['route', 'tenant', 'variant', 'status'],
+      ),
+    ),
+    requestDuration: registry.register(
+      new Histogram(
+        'infera_gateway_request_duration_seconds',
+        'Time from receiving a request to answering it.',
+        ['route', 'variant'],
+        LATENCY_BUCKETS,
+      ),
+    ),
+    upstreamDuration: registry.register(
+      new Histogram(
+        'infera_gateway_upstream_duration_seconds',
+        'Time the upstream took to send response headers, per attempt.',
+        ['route', 'variant'],
+        LATENCY_BUCKETS,
+      ),
+    ),
+    rateLimited: registry.register(
+      new Counter('infera_gateway_rate_limited_total', 'Requests refused with 429.', ['tenant']),
+    ),
+    retries: registry.register(
+      new Counter('infera_gateway_retries_total', 'Attempts sent again to another target.', [
+        'route',
+      ]),
+    ),
+    breakerState: registry.register(
+      new Gauge(
+        'infera_gateway_breaker_state',
+        'Circuit breaker of each target: 0 closed, 1 half-open, 2 open.',
+        ['target'],
+      ),
+    ),
+    shadowRequests: registry.register(
+      new Counter('infera_gateway_shadow_requests_total', 'Requests mirrored to shadow targets.', [
+        'route',
+      ]),
+    ),
+    shadowDisagreements: registry.register(
+      new Counter(
+        'infera_gateway_shadow_disagreements_total',
+        'Shadow responses whose outputs differ from the primary response.',
+        ['route'],
+      ),
+    ),
+    shadowDuration: registry.register(
+      new Histogram(
+        'infera_gateway_shadow_duration_seconds',
+        'Time a shadow target took to answer in full.',
+        ['route'],
+        LATENCY_BUCKETS,
+      ),
+    ),
+    upstreamHealthy: registry.register(
+      new Gauge(
+        'infera_gateway_upstream_healthy',
+        'Active health check verdict of each target: 1 healthy, 0 unhealthy.',
+        ['target'],
+      ),
+    ),
+  }
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>

@@ -1,0 +1,48 @@
+/** Test doubles for the gateway's injected environment. */
+
+/** A seeded uniform random in [0, 1) (mulberry32), so weighted splits are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+export type UpstreamHandler = (request: Request) => Response | Promise<Response>
+
+/**
+ * A fetch that dispatches on the target's origin and records each request. Origins without a
+ * handler fail the way an unreachable host does: fetch rejects with a TypeError.
+ */
+export function fakeUpstreams(handlers: Record<string, UpstreamHandler>) {
+  const calls: Request[] = []
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init)
+    calls.push(request)
+    const handler = handlers[new URL(request.url).origin]
+    if (!handler) throw new TypeError('fetch failed: connection refused')
+    return handler(request)
+  }
+  return { fetch: fetch as typeof globalThis.fetch, calls }
+}
+
+/** An upstream that never answers, until the request's signal aborts. */
+export const hang: UpstreamHandler = (request) =>
+  new Promise((_, reject) => {
+    request.signal.addEventListener('abort', () => reject(request.signal.reason))
+  })
+
+/** A controllable clock in milliseconds. */
+export function manualClock(start = 1_700_000_000_000) {
+  let time = start
+  return {
+    now: () => time,
+    advance: (ms: number) => {
+      time += ms
+    },
+  }
+}

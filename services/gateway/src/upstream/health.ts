@@ -1,0 +1,98 @@
+import { joinUrl } from './url.ts'
+
+export interface HealthCheckOptions {
+  targets: readonly string[]
+  path: string
+  intervalMs: number
+  unhealthyAfter: number
+  healthyAfter: number
+  /** A check that takes longer than this counts as a failure. */
+  timeoutMs: number
+  fetch: typeof fetch
+  timers: Timers
+  onChange?: (target: string, healthy: boolean) => void
+}
+
+export interface Timers {
+  setTimeout: (callback: () => void, ms: number) => unknown
+  clearTimeout: (handle: unknown) => void
+}
+
+interface TargetHealth {
+  healthy: boolean
+  streak: number
+}
+
+/**
+ * Active health checks: every `intervalMs` a GET of `path` on each target. A target flips after
+ * `unhealthyAfter` failures or `healthyAfter` successes in a row, so one blip changes nothing.
+ * Targets start healthy: the gateway serves before the first round completes.
+ */
+export class HealthChecker {
+  private readonly health = new Map<string, TargetHealth>()
+  private handle: unknown
+  private running = false
+
+  constructor(private readonly options: HealthCheckOptions) {
+    for (const target of options.targets) this.health.set(target, { healthy: true, streak: 0 })
+  }
+
+  healthy(target: string): boolean {
+    return this.health.get(target)?.healthy ?? true
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.schedule()
+  }
+
+  stop(): void {
+    this.running = false
+    if (this.handle !== undefined) this.options.timers.clearTimeout(this.handle)
+    this.handle = undefined
+  }
+
+  /** One round over every target; the loop calls it, tests may too. */
+  async checkAll(): Promise<void> {
+    await Promise.all(
+      [...this.health.entries()].map(async ([target, state]) => {
+        this.record(target, state, await this.probe(target))
+      }),
+    )
+  }
+
+  // The next round is scheduled after this one ends, so slow checks never pile up.
+  private schedule(): void {
+    this.handle = this.options.timers.setTimeout(() => {
+      void this.checkAll().finally(() => {
+        if (this.running) this.schedule()
+      })
+    }, this.options.intervalMs)
+  }
+
+  private async probe(target: string): Promise<boolean> {
+    try {
+      const response = await this.options.fetch(joinUrl(target, this.options.path), {
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      })
+      await response.body?.cancel()
+      return response.ok
+    } catch {
+      return false
+    }
+  }
+
+  private record(target: string, state: TargetHealth, ok: boolean): void {
+    if (ok === state.healthy) {
+      state.streak = 0
+      return
+    }
+    state.streak += 1
+    const needed = state.healthy ? this.options.unhealthyAfter : this.options.healthyAfter
+    if (state.streak < needed) return
+    state.healthy = ok
+    state.streak = 0
+    this.options.onChange?.(target, ok)
+  }
+}

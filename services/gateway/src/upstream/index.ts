@@ -1,0 +1,10 @@
+export { type BreakerOptions, type BreakerState, CircuitBreaker } from './breaker.ts'
+export {
+  type ForwardOptions,
+  type ForwardResult,
+  forward,
+  type UpstreamRequest,
+} from './forward.ts'
+export { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts'
+export { TargetPool, type TargetPoolOptions } from './pool.ts'
+export { joinUrl } from './url.ts'

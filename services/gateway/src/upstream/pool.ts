@@ -1,0 +1,77 @@
+import type { TargetState } from '../routing/index.ts'
+import { type BreakerState, CircuitBreaker } from './breaker.ts'
+import { HealthChecker, type Timers } from './health.ts'
+
+export interface TargetPoolOptions {
+  targets: readonly string[]
+  breaker: { failures: number; openMs: number }
+  healthChecks?: {
+    path: string
+    intervalMs: number
+    unhealthyAfter: number
+    healthyAfter: number
+    timeoutMs: number
+  }
+  fetch: typeof fetch
+  now: () => number
+  timers: Timers
+  onBreakerChange?: (target: string, state: BreakerState) => void
+  onHealthChange?: (target: string, healthy: boolean) => void
+}
+
+/** Every upstream target with its breaker and, when configured, its active health checks. */
+export class TargetPool implements TargetState {
+  private readonly breakers = new Map<string, CircuitBreaker>()
+  private readonly checker: HealthChecker | undefined
+
+  constructor(options: TargetPoolOptions) {
+    for (const target of options.targets) {
+      const breaker = new CircuitBreaker({
+        ...options.breaker,
+        now: options.now,
+        onChange: (state) => options.onBreakerChange?.(target, state),
+      })
+      this.breakers.set(target, breaker)
+    }
+    this.checker =
+      options.healthChecks &&
+      new HealthChecker({
+        ...options.healthChecks,
+        targets: options.targets,
+        fetch: options.fetch,
+        timers: options.timers,
+        onChange: options.onHealthChange,
+      })
+  }
+
+  breaker(target: string): CircuitBreaker {
+    const breaker = this.breakers.get(target)
+    if (!breaker) throw new Error(`unknown target ${target}`)
+    return breaker
+  }
+
+  available(target: string): boolean {
+    return this.breaker(target).available()
+  }
+
+  healthy(target: string): boolean {
+    return this.checker?.healthy(target) ?? true
+  }
+
+  /** Serving: healthy and its breaker not open. */
+  ready(target: string): boolean {
+    return this.healthy(target) && this.breaker(target).state() !== 'open'
+  }
+
+  start(): void {
+    this.checker?.start()
+  }
+
+  stop(): void {
+    this.checker?.stop()
+  }
+
+  checkNow(): Promise<void> {
+    return this.checker?.checkAll() ?? Promise.resolve()
+  }
+}
