@@ -35,6 +35,12 @@ infera drift serve --port N [--models DIR] [--window-kind count|time] [--window-
   Runs the drift service: ingest, windows, evaluations, history, metrics, reports, retraining.`,
     load: () => import('./commands/drift.ts'),
   },
+  gateway: {
+    usage: `infera gateway --config FILE --port N [--host H] [--redis URL]
+  Runs the edge gateway (auth, rate limits, canary and shadow routing) on Node; REDIS_URL or
+  --redis shares rate limits between replicas.`,
+    load: () => import('./commands/gateway.ts'),
+  },
   models: {
     usage: `infera models build [--out DIR]
   Trains the demo models on real data (vega-datasets) and writes a model repository

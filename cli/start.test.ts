@@ -9,7 +9,15 @@ const root = fileURLToPath(new URL('../', import.meta.url))
 const home = tempDir('infera-home-')
 const child = spawn(process.execPath, ['bin/infera.js', 'start'], {
   cwd: root,
-  env: { ...process.env, INFERA_HOME: home, PORT: '0', DRIFT_PORT: '0', HOST: '127.0.0.1' },
+  env: {
+    ...process.env,
+    INFERA_HOME: home,
+    PORT: '0',
+    DRIFT_PORT: '0',
+    INFERENCE_PORT: '0',
+    HOST: '127.0.0.1',
+    INFERA_DEV_API_KEY: 'test-key-1',
+  },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 let output = ''
@@ -27,7 +35,7 @@ afterAll(() => {
 async function baseUrl() {
   const deadline = Date.now() + 90_000
   for (;;) {
-    const match = /inference \(Open Inference Protocol, KServe V1\): (http:\S+)/.exec(output)
+    const match = /gateway \(Open Inference Protocol, KServe V1\): +(http:\S+)/.exec(output)
     if (match) return match[1] as string
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no URL: ${output}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -44,18 +52,22 @@ const penguin = {
 }
 
 describe('infera start (npm start)', () => {
-  it('builds the demo models, serves them, captures predictions and stops cleanly', async () => {
+  it('builds the demo models, serves them behind the gateway, captures predictions and stops cleanly', async () => {
     const url = await baseUrl()
     expect(output).toContain('building the demo models')
     const predict = await fetch(`${url}/v1/models/penguins:predict`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-1' },
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'e2e-1',
+        authorization: 'Bearer test-key-1',
+      },
       body: JSON.stringify({ instances: [penguin] }),
     })
     expect((await readJson(predict)).body).toEqual({ predictions: ['Gentoo'] })
     const mpg = await fetch(`${url}/v2/models/mpg/infer`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-api-key': 'test-key-1' },
       body: JSON.stringify({
         inputs: [
           { name: 'features', datatype: 'FP32', shape: [1, 5], data: [8, 350, 165, 3693, 11.5] },
@@ -65,7 +77,14 @@ describe('infera start (npm start)', () => {
     const [gallons] = (await readJson(mpg)).body.outputs[0].data
     expect(gallons).toBeGreaterThan(8)
     expect(gallons).toBeLessThan(25)
-    expect((await fetch(`${url}/v2/models/weather/ready`)).status).toBe(200)
+    const ready = await fetch(`${url}/v2/models/weather/ready`, {
+      headers: { 'x-api-key': 'test-key-1' },
+    })
+    expect(ready.status).toBe(200)
+    // The gateway is closed by default; its own health endpoints are open.
+    expect((await fetch(`${url}/v2/models/weather/ready`)).status).toBe(401)
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200)
+    expect(output).toContain('development API key:                            test-key-1')
 
     // Captured predictions reach the drift service, which watches them against the reference.
     const driftModels = /drift service: +(http:\S+)/.exec(output)?.[1] as string

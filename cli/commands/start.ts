@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
 import { LocalTrainer } from '../../services/drift/src/retrain/index.ts'
+import { startGatewayServer } from '../../services/gateway/adapter/node/index.ts'
+import { hashApiKey } from '../../services/gateway/src/auth/index.ts'
+import { validateGatewayConfig } from '../../services/gateway/src/index.ts'
 import { startInferenceServer } from '../../services/inference/src/index.ts'
 import { buildDemoModels, DEMO_MODELS } from '../../training/demo/index.ts'
 import { closeOnSignal, parseCommandArgs, toPort } from '../args.ts'
@@ -30,19 +34,37 @@ export async function run(argv: string[]) {
     window: { kind: 'count', size: WINDOW_ROWS },
     trainer: new LocalTrainer({ modelsDir, captureDir }),
   })
+  // Inference listens on loopback only: clients go through the gateway.
   const inference = await startInferenceServer({
     modelsDir,
-    port: toPort(process.env.PORT, 'PORT') ?? 8080,
-    host,
+    port: toPort(process.env.INFERENCE_PORT, 'INFERENCE_PORT') ?? 8082,
+    host: '127.0.0.1',
     pollIntervalSeconds: 5,
     captureDir,
     captureUrl: drift.url,
     captureSampleRate: 1,
   })
+  const apiKey = process.env.INFERA_DEV_API_KEY ?? `infera-dev-${randomBytes(12).toString('hex')}`
+  const gateway = await startGatewayServer({
+    config: validateGatewayConfig(
+      {
+        routes: [
+          { model: '*', variants: [{ name: 'local', weight: 100, targets: [inference.url] }] },
+        ],
+        auth: { api_keys: [{ tenant: 'dev', sha256: await hashApiKey(apiKey), models: ['*'] }] },
+        rate_limits: { default: { rate: 10_000, burst: 20_000 } },
+      },
+      'the local gateway config',
+    ),
+    port: toPort(process.env.PORT, 'PORT') ?? 8080,
+    host,
+  })
   console.log(`
 Infera is running.
-  inference (Open Inference Protocol, KServe V1): ${inference.url}
-  inference metrics:                              ${inference.url}/metrics
+  gateway (Open Inference Protocol, KServe V1):   ${gateway.url}
+  development API key:                            ${apiKey}
+  gateway metrics:                                ${gateway.url}/metrics
+  inference (loopback, behind the gateway):       ${inference.url}
   drift service:                                  ${drift.url}/v1/drift/models
   drift report (after ${WINDOW_ROWS} predictions):          ${drift.url}/v1/drift/penguins/report
   drift metrics:                                  ${drift.url}/metrics
@@ -50,11 +72,13 @@ Infera is running.
   captured predictions:                           ${captureDir}
 
 Try:
-  curl -s ${inference.url}/v1/models/penguins:predict -H 'content-type: application/json' \\
+  curl -s ${gateway.url}/v1/models/penguins:predict -H 'authorization: Bearer ${apiKey}' \\
+    -H 'content-type: application/json' \\
     -d '{"instances":[{"bill_length_mm":39.1,"bill_depth_mm":18.7,"flipper_length_mm":181,"body_mass_g":3750,"island":"Torgersen","sex":"MALE"}]}'
 Stop with Ctrl-C.`)
-  // Inference first, so its last captured rows still reach the drift service.
+  // Front to back, so that requests already accepted still reach the services behind.
   closeOnSignal(async () => {
+    await gateway.close()
     await inference.close()
     await drift.close()
   })

@@ -1,6 +1,7 @@
 export { createGatewayApp, type GatewayApp, type GatewayDeps } from './app/index.ts'
 export {
   type GatewayConfig,
+  GatewayConfigError,
   type GatewayConfigFile,
   gatewayConfigSchema,
   parseGatewayConfig,

@@ -102,13 +102,16 @@ export type RouteConfig = GatewayConfig['routes'][number]
 export type VariantConfig = RouteConfig['variants'][number]
 
 /** Validates an already-parsed config, each problem named by its key path and the file. */
+/** A config that can't be used; the message names the file and the key. */
+export class GatewayConfigError extends Error {}
+
 export function validateGatewayConfig(value: unknown, source: string): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(value)
   if (result.success) return result.data
   const problems = result.error.issues.map(
     (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
   )
-  throw new Error(`${source} is invalid: ${problems.join('; ')}`)
+  throw new GatewayConfigError(`${source} is invalid: ${problems.join('; ')}`)
 }
 
 /** A config file's text, JSON or YAML (YAML 1.2 reads JSON as is). */
@@ -117,7 +120,7 @@ export function parseGatewayConfig(text: string, source: string): GatewayConfig 
   try {
     value = parseYaml(text)
   } catch (error) {
-    throw new Error(`${source} is not valid JSON or YAML: ${(error as Error).message}`)
+    throw new GatewayConfigError(`${source} is not valid JSON or YAML: ${(error as Error).message}`)
   }
   return validateGatewayConfig(value, source)
 }

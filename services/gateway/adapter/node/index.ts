@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises'
+import pino, { type Logger } from 'pino'
+import { createClient } from 'redis'
+import { listen } from '../../../shared/node-server/index.ts'
+import { createGatewayApp, type GatewayConfig, parseGatewayConfig } from '../../src/index.ts'
+import { RedisRateLimitStore } from './redis-store.ts'
+
+export interface GatewayServerOptions {
+  /** A config file (JSON or YAML), or the config itself. */
+  config: string | GatewayConfig
+  port: number
+  host?: string
+  /** Rate limits in Redis, shared by every replica; in memory without it. */
+  redisUrl?: string
+  logger?: Logger
+}
+
+/** The gateway on Node: the web-standard app, with pino access logs and an optional Redis store. */
+export async function startGatewayServer(options: GatewayServerOptions) {
+  const logger = options.logger ?? pino({ name: 'gateway' })
+  const config =
+    typeof options.config === 'string'
+      ? parseGatewayConfig(await readFile(options.config, 'utf8'), options.config)
+      : options.config
+  const redis = options.redisUrl
+    ? await createClient({ url: options.redisUrl }).connect()
+    : undefined
+  const app = createGatewayApp(config, {
+    log: (line) => logger.info(line, 'request'),
+    ...(redis ? { rateLimitStore: new RedisRateLimitStore(redis) } : {}),
+  })
+  app.healthChecks.start()
+  const { url, port, stop } = await listen(app.fetch, options)
+  logger.info({ url, routes: config.routes.map((r) => r.model) }, 'gateway ready')
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      app.healthChecks.stop()
+      await stop()
+      await redis?.close()
+      logger.info('gateway stopped')
+    })()
+    return closing
+  }
+  return { url, port, close }
+}
