@@ -1,89 +1,23 @@
 // npm run bench:inference — the raw node:http ceiling, a naive per-request Hono server and Infera,
 // driven in one run by autocannon at the same concurrency, on a tiny classifier and a heavy MLP.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import { buildDemoModels } from '../../../training/demo/index.ts'
 import { buildMlp } from '../../../training/onnx/index.ts'
+import {
+  inferBody,
+  type LoadResult,
+  load,
+  type Server,
+  start,
+  startInfera,
+  warm,
+  writeModel,
+} from '../../shared/bench/index.ts'
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10)
-const root = fileURLToPath(new URL('../../../', import.meta.url))
 const here = fileURLToPath(new URL('.', import.meta.url))
-
-interface Server {
-  name: string
-  port: number
-  process: ChildProcess
-}
-
-function start(name: string, args: string[]): Promise<Server> {
-  // bin/infera.js registers tsx itself; the bench's own servers are TypeScript files.
-  const node = args[0]?.endsWith('.ts') ? ['--import', 'tsx', ...args] : args
-  const child = spawn(process.execPath, node, {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk
-      const match = /listening (\d+)/.exec(out) ?? /"url":"http:\/\/[^:]+:(\d+)"/.exec(out)
-      if (match) resolve({ name, port: Number(match[1]), process: child })
-    })
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)))
-  })
-}
-
-async function load(port: number, path: string, body: string, connections: number, rate?: number) {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}${path}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: DURATION,
-    ...(rate ? { overallRate: rate } : {}),
-  })
-  const errors = result.errors + result.timeouts + result.non2xx
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors }
-}
-
-const warm = (port: number, path: string, body: string) =>
-  autocannon({
-    url: `http://127.0.0.1:${port}${path}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections: 8,
-    duration: 2,
-  })
-
-function writeModel(repo: string, name: string, bytes: Uint8Array, config: object) {
-  mkdirSync(join(repo, name, '1'), { recursive: true })
-  writeFileSync(join(repo, name, '1', 'model.onnx'), bytes)
-  writeFileSync(join(repo, name, 'config.json'), JSON.stringify(config))
-  return join(repo, name, '1', 'model.onnx')
-}
-
-const row = (n: number, seed: number) =>
-  Array.from({ length: n }, (_, i) => Number(Math.sin(seed + i).toFixed(4)))
-const inferBody = (n: number) =>
-  JSON.stringify({ inputs: [{ name: 'input', shape: [1, n], datatype: 'FP32', data: row(n, 1) }] })
-
-const startInfera = (name: string, repo: string) =>
-  start(name, [
-    'bin/infera.js',
-    'inference',
-    '--models',
-    repo,
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-  ])
 
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
@@ -161,7 +95,7 @@ async function main() {
         connections: 64,
       },
     ]
-    const results: Record<string, Awaited<ReturnType<typeof load>>> = {}
+    const results: Record<string, LoadResult> = {}
     for (const c of cases) {
       await warm(c.server.port, c.path, c.body)
       const r = await load(c.server.port, c.path, c.body, c.connections)
@@ -170,7 +104,7 @@ async function main() {
         `${c.server.name.padEnd(20)} ${c.label.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`,
       )
     }
-    const inferaTiny = results['infera | tiny, c=32'] as Awaited<ReturnType<typeof load>>
+    const inferaTiny = results['infera | tiny, c=32'] as LoadResult
     const halfLoad = await load(
       infera.port,
       '/v2/models/tiny/infer',
@@ -178,7 +112,7 @@ async function main() {
       32,
       Math.round(inferaTiny.rps / 2),
     )
-    const get = (key: string) => results[key] as Awaited<ReturnType<typeof load>>
+    const get = (key: string) => results[key] as LoadResult
     const ratio = (a: number, b: number) => (a / b).toFixed(2)
 
     console.log('\n| server | case | req/s | p50 ms | p99 ms | errors |')

@@ -69,6 +69,8 @@ async function sha256(text: string): Promise<Uint8Array> {
 }
 
 /** Hex SHA-256 of an API key, the form `api_keys[].sha256` stores. */
+const MAX_CACHED_DIGESTS = 1024
+
 export async function hashApiKey(key: string): Promise<string> {
   return Array.from(await sha256(key), (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
@@ -178,8 +180,21 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps = {}): Au
   const jwtKey = jwt && jwtKeySource(jwt, deps)
   const now = deps.now ?? Date.now
 
+  // Digests of keys seen recently, so a client's every request doesn't pay for SHA-256 again;
+  // the constant-time comparison below still runs on every request.
+  const digests = new Map<string, Uint8Array>()
+  const digestOf = async (key: string) => {
+    let digest = digests.get(key)
+    if (!digest) {
+      digest = await sha256(key)
+      if (digests.size >= MAX_CACHED_DIGESTS) digests.delete(digests.keys().next().value as string)
+      digests.set(key, digest)
+    }
+    return digest
+  }
+
   async function checkApiKey(key: string): Promise<AuthResult> {
-    const digest = await sha256(key)
+    const digest = await digestOf(key)
     let found: Principal | undefined
     // Every configured digest is compared in full so timing says nothing about which key, or
     // how much of one, matched.

@@ -1,0 +1,278 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
+import { buildIdentityModel } from '../../training/onnx/index.ts'
+import { tempDir, writeModel } from '../inference/src/testing/index.ts'
+import { hashApiKey } from './src/auth/index.ts'
+import type { GatewayConfigFile } from './src/index.ts'
+
+// The gateway's src must run unmodified off Node; these tests run it on the real runtimes.
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const DENO = join(root, 'node_modules/.bin/deno')
+const KEY = 'runtime-test-key'
+
+/** Starts a real process and resolves with the URL from its `"url":"…"` log line. */
+function start(command: string, args: string[], children: ChildProcess[]) {
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let log = ''
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk
+      const match = /"url":"(http:[^"]+)"/.exec(log)
+      if (match) resolve(match[1] as string)
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    void exited.then((code) => reject(new Error(`${command} exited (${code}) early:\n${log}`)))
+  })
+  url.catch(() => undefined)
+  return { child, url, exited, log: () => log }
+}
+
+const identityRepo = () => {
+  const repo = tempDir()
+  // Batched, so KServe V1 can send instances as rows.
+  writeModel(repo, 'identity', {
+    onnx: buildIdentityModel({ datatype: 'FP32', shape: ['batch', 2] }),
+    config: { max_batch_size: 8 },
+  })
+  return repo
+}
+
+const gatewayConfig = async (target: string): Promise<GatewayConfigFile> => ({
+  routes: [{ model: 'identity', variants: [{ name: 'main', weight: 100, targets: [target] }] }],
+  auth: { api_keys: [{ tenant: 'acme', sha256: await hashApiKey(KEY), models: ['identity'] }] },
+})
+
+const oipBody = JSON.stringify({
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] }],
+})
+const json = { 'content-type': 'application/json' }
+
+const denoMissing = !existsSync(DENO)
+if (denoMissing && process.env.CI) {
+  // CI must run this suite: a missing binary is a broken install, not a reason to skip.
+  describe('gateway on Deno', () => {
+    it('needs node_modules/.bin/deno', () => {
+      throw new Error(`${DENO} is missing: run npm ci (the deno package provides it)`)
+    })
+  })
+}
+
+// The suite name carries the reason, since vitest reports a skip without one.
+const denoSuite = denoMissing
+  ? `gateway on Deno: skipped, ${DENO} is missing (npm ci installs it)`
+  : 'gateway on Deno (real processes, real HTTP)'
+describe.skipIf(denoMissing)(denoSuite, () => {
+  const children: ChildProcess[] = []
+  let inference: string
+  let gateway: string
+  let gatewayProcess: ReturnType<typeof start>
+
+  beforeAll(async () => {
+    inference = await start(
+      process.execPath,
+      [
+        'bin/infera.js',
+        'inference',
+        '--models',
+        identityRepo(),
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+      ],
+      children,
+    ).url
+    const configFile = join(tempDir(), 'gateway.json')
+    writeFileSync(configFile, JSON.stringify(await gatewayConfig(inference)))
+    // --cached-only: the npm packages must come from node_modules, never the network.
+    gatewayProcess = start(
+      DENO,
+      [
+        'run',
+        '--cached-only',
+        '--allow-net',
+        '--allow-read',
+        '--allow-env',
+        'services/gateway/deno.ts',
+        '--config',
+        configFile,
+        '--port',
+        '0',
+      ],
+      children,
+    )
+    gateway = await gatewayProcess.url
+  }, 60_000)
+
+  afterAll(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL')
+  })
+
+  it('proxies an OIP infer with a bearer key', async () => {
+    const res = await fetch(`${gateway}/v2/models/identity/infer`, {
+      method: 'POST',
+      body: oipBody,
+      headers: { ...json, authorization: `Bearer ${KEY}` },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-request-id')).toMatch(/.+/)
+    const body = (await res.json()) as { outputs: { name: string; data: number[] }[] }
+    expect(body.outputs[0]).toMatchObject({ name: 'output', data: [1, 2] })
+  })
+
+  it('proxies a KServe V1 predict with x-api-key', async () => {
+    const res = await fetch(`${gateway}/v1/models/identity:predict`, {
+      method: 'POST',
+      body: JSON.stringify({ instances: [[3, 4]] }),
+      headers: { ...json, 'x-api-key': KEY },
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ predictions: [[3, 4]] })
+  })
+
+  it('refuses a request without a key, and keeps liveness open', async () => {
+    const res = await fetch(`${gateway}/v2/models/identity/infer`, {
+      method: 'POST',
+      body: oipBody,
+      headers: json,
+    })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('x-request-id')).toMatch(/.+/)
+    expect((await fetch(`${gateway}/v2/health/live`)).status).toBe(200)
+  })
+
+  it('counts the requests in /metrics and logs each one', async () => {
+    const text = await (await fetch(`${gateway}/metrics`)).text()
+    // Sums the series whose labels include all of the given ones.
+    const count = (labels: string[]) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('infera_gateway_requests_total{'))
+        .filter((line) => labels.every((label) => line.includes(label)))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
+    expect(count(['route="identity"', 'tenant="acme"', 'status="200"'])).toBe(2)
+    // Refused before routing, so without a route or tenant.
+    expect(count(['status="401"'])).toBe(1)
+    // One structured access-log line per request, through the deps.log of deno.ts.
+    expect(gatewayProcess.log()).toMatch(/"status":401/)
+  })
+
+  it('stops cleanly on SIGTERM', async () => {
+    gatewayProcess.child.kill('SIGTERM')
+    expect(await gatewayProcess.exited).toBe(0)
+    expect(gatewayProcess.log()).toContain('gateway stopped')
+  })
+})
+
+describe('gateway under workerd (miniflare)', () => {
+  const servers: Server[] = []
+  const seen: { server: string; path: string; authorization: string | undefined }[] = []
+  let mf: Miniflare
+  let gateway: string
+  let workerLog = ''
+
+  /** A fake model server: answers every request, remembering what reached it. */
+  async function fakeModelServer(name: string, delayMs = 0) {
+    const server = createServer((req, res) => {
+      seen.push({ server: name, path: req.url ?? '', authorization: req.headers.authorization })
+      setTimeout(() => {
+        res.writeHead(200, json).end(JSON.stringify({ model_name: 'identity', outputs: [] }))
+      }, delayMs)
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  beforeAll(async () => {
+    const config = await gatewayConfig(await fakeModelServer('primary'))
+    // Every request mirrored to a shadow slower than the primary: its answer is only read if
+    // worker.ts hands ctx to the app, since workerd cancels a request's unfinished work once the
+    // response is sent unless it was passed to waitUntil.
+    ;(config.routes[0] as { shadow?: unknown }).shadow = {
+      targets: [await fakeModelServer('shadow', 500)],
+      sample: 1,
+    }
+
+    // Miniflare runs one ES module; the browser builds of hono, zod, jose and yaml are web-only.
+    const scriptPath = join(tempDir(), 'worker.js')
+    await build({
+      entryPoints: [join(root, 'services/gateway/worker.ts')],
+      outfile: scriptPath,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      mainFields: ['browser', 'module', 'main'],
+      conditions: ['workerd', 'worker', 'browser'],
+      logLevel: 'silent',
+    })
+    mf = new Miniflare({
+      modules: true,
+      scriptPath,
+      // Module paths are resolved below this root, and the bundle sits outside the cwd.
+      modulesRoot: dirname(scriptPath),
+      compatibilityDate: '2025-01-01',
+      // YAML, to cover the other config format than the Deno test's JSON.
+      bindings: { GATEWAY_CONFIG: stringify(config) },
+      handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+        stdout.on('data', (chunk) => {
+          workerLog += chunk
+        })
+        stderr.on('data', (chunk) => {
+          workerLog += chunk
+        })
+      },
+    })
+    gateway = (await mf.ready).toString().replace(/\/$/, '')
+  }, 60_000)
+
+  afterAll(async () => {
+    await mf?.dispose()
+    for (const server of servers) server.close()
+  })
+
+  it('refuses a request without a key, and keeps liveness open', async () => {
+    const res = await fetch(`${gateway}/v2/models/identity/infer`, {
+      method: 'POST',
+      body: oipBody,
+      headers: json,
+    })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('x-request-id')).toMatch(/.+/)
+    expect((await fetch(`${gateway}/v2/health/live`)).status).toBe(200)
+    expect(seen).toEqual([])
+  })
+
+  it('proxies a keyed request to a local upstream and mirrors it through waitUntil', async () => {
+    const res = await fetch(`${gateway}/v2/models/identity/infer`, {
+      method: 'POST',
+      body: oipBody,
+      headers: { ...json, 'x-api-key': KEY },
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ model_name: 'identity', outputs: [] })
+    await expect.poll(() => seen.length).toBe(2)
+    // The key stays at the gateway; both servers get the same path.
+    expect(seen.sort((a, b) => a.server.localeCompare(b.server))).toEqual([
+      { server: 'primary', path: '/v2/models/identity/infer', authorization: undefined },
+      { server: 'shadow', path: '/v2/models/identity/infer', authorization: undefined },
+    ])
+    // Recorded only once the shadow's answer has been read and compared.
+    await expect
+      .poll(async () => (await fetch(`${gateway}/metrics`)).text(), { timeout: 3000 })
+      .toMatch(/^infera_gateway_shadow_duration_seconds_count\{[^}]*\} 1$/m)
+    await expect.poll(() => workerLog).toMatch(/"event":"access".*"status":200.*"tenant":"acme"/)
+  })
+})
