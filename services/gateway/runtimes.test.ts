@@ -59,6 +59,18 @@ const oipBody = JSON.stringify({
 })
 const json = { 'content-type': 'application/json' }
 
+/** Both runtimes: no key, no model (401, still traced); liveness open. */
+async function expectClosedButLive(gateway: string) {
+  const res = await fetch(`${gateway}/v2/models/identity/infer`, {
+    method: 'POST',
+    body: oipBody,
+    headers: json,
+  })
+  expect(res.status).toBe(401)
+  expect(res.headers.get('x-request-id')).toMatch(/.+/)
+  expect((await fetch(`${gateway}/v2/health/live`)).status).toBe(200)
+}
+
 const denoMissing = !existsSync(DENO)
 if (denoMissing && process.env.CI) {
   // CI must run this suite: a missing binary is a broken install, not a reason to skip.
@@ -143,14 +155,7 @@ describe.skipIf(denoMissing)(denoSuite, () => {
   })
 
   it('refuses a request without a key, and keeps liveness open', async () => {
-    const res = await fetch(`${gateway}/v2/models/identity/infer`, {
-      method: 'POST',
-      body: oipBody,
-      headers: json,
-    })
-    expect(res.status).toBe(401)
-    expect(res.headers.get('x-request-id')).toMatch(/.+/)
-    expect((await fetch(`${gateway}/v2/health/live`)).status).toBe(200)
+    await expectClosedButLive(gateway)
   })
 
   it('counts the requests in /metrics and logs each one', async () => {
@@ -244,14 +249,7 @@ describe('gateway under workerd (miniflare)', () => {
   })
 
   it('refuses a request without a key, and keeps liveness open', async () => {
-    const res = await fetch(`${gateway}/v2/models/identity/infer`, {
-      method: 'POST',
-      body: oipBody,
-      headers: json,
-    })
-    expect(res.status).toBe(401)
-    expect(res.headers.get('x-request-id')).toMatch(/.+/)
-    expect((await fetch(`${gateway}/v2/health/live`)).status).toBe(200)
+    await expectClosedButLive(gateway)
     expect(seen).toEqual([])
   })
 

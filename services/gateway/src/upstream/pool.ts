@@ -1,17 +1,11 @@
 import type { TargetState } from '../routing/index.ts'
 import { type BreakerState, CircuitBreaker } from './breaker.ts'
-import { HealthChecker, type Timers } from './health.ts'
+import { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts'
 
 export interface TargetPoolOptions {
   targets: readonly string[]
   breaker: { failures: number; openMs: number }
-  healthChecks?: {
-    path: string
-    intervalMs: number
-    unhealthyAfter: number
-    healthyAfter: number
-    timeoutMs: number
-  }
+  healthChecks?: Omit<HealthCheckOptions, 'targets' | 'fetch' | 'timers' | 'onChange'>
   fetch: typeof fetch
   now: () => number
   timers: Timers
