@@ -10,6 +10,7 @@ import {
   type LoadResult,
   load,
   type Server,
+  start,
   startCli,
   startInfera,
   warm,
@@ -74,13 +75,17 @@ async function main() {
       routes: [{ model: 'tiny', variants: [{ name: 'stable', weight: 100, targets: [target] }] }],
     })
     servers.push(gateway)
+    const rawProxy = await start('raw-proxy', ['services/gateway/bench/raw-proxy.ts', target])
+    servers.push(rawProxy)
     const auth = { authorization: `Bearer ${API_KEY}` }
     const body = inferBody(4)
 
-    // (a) and (b): the same load, direct and through the gateway.
+    // (a) and (b): the same load, direct and through the gateway; the bare node:http proxy shows
+    // what one extra hop costs on this machine before the gateway does anything.
     const paths = [
       { label: 'inference, direct', port: inference.port, headers: {} },
       { label: 'gateway → inference', port: gateway.port, headers: auth },
+      { label: 'bare node:http proxy → inference', port: rawProxy.port, headers: {} },
     ]
     const results: LoadResult[] = []
     for (const p of paths) {
@@ -91,11 +96,11 @@ async function main() {
         `${p.label.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  errors ${r.errors}`,
       )
     }
-    const [direct, viaGateway] = results as [LoadResult, LoadResult]
+    const [direct, viaGateway, viaRawProxy] = results as [LoadResult, LoadResult, LoadResult]
 
     // autocannon reports whole milliseconds; one request at a time, interleaved so drift in the
     // machine's load falls on both paths alike, measures the added latency to a few microseconds.
-    const urls = paths.map((p) => `http://127.0.0.1:${p.port}${PATH}`)
+    const urls = paths.slice(0, 2).map((p) => `http://127.0.0.1:${p.port}${PATH}`)
     const samples: [number[], number[]] = [[], []]
     for (let i = 0; i < SEQUENTIAL + 200; i++) {
       for (const [j, url] of urls.entries()) {
@@ -160,6 +165,12 @@ async function main() {
     console.log('\n| target | measured | goal |')
     console.log('|---|---:|---:|')
     console.log(`| throughput: gateway / direct | ${ratio.toFixed(2)}× | ≥ 0.6× |`)
+    console.log(
+      `| throughput: bare node:http proxy / direct (the floor of any Node hop) | ${(viaRawProxy.rps / direct.rps).toFixed(2)}× | — |`,
+    )
+    console.log(
+      `| throughput: gateway / bare node:http proxy | ${(viaGateway.rps / viaRawProxy.rps).toFixed(2)}× | — |`,
+    )
     console.log(
       `| added p50 latency (autocannon, whole ms) | ${viaGateway.p50 - direct.p50} ms | ≤ 1 ms |`,
     )

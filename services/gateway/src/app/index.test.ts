@@ -257,6 +257,14 @@ describe('resilience', () => {
     expect((await scrape(app)).get('infera_gateway_retries_total{route="iris"}')).toBe(1)
   })
 
+  it('502s an upstream answer over max_response_bytes, naming the limit', async () => {
+    const big: UpstreamHandler = () => Response.json({ outputs: 'x'.repeat(4096) })
+    const { call } = gateway({ limits: { max_response_bytes: 1024 } }, { 'http://a': big })
+    const response = await call('/v2/models/iris/infer', infer)
+    expect(response.status).toBe(502)
+    expect(await response.json()).toEqual({ error: 'upstream response exceeds 1024 bytes' })
+  })
+
   it('retries a 503 on another target but never a 500 or a 4xx', async () => {
     const busy = gateway(
       {},

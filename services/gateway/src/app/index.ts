@@ -18,12 +18,23 @@ import {
 } from '../ratelimit/index.ts'
 import { chooseVariant, findRoute, RoundRobin } from '../routing/index.ts'
 import { mirror } from '../shadow/index.ts'
-import { forward, TargetPool, type Timers, type UpstreamRequest } from '../upstream/index.ts'
+import {
+  forward,
+  type Send,
+  sendWithFetch,
+  TargetPool,
+  type Timers,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from '../upstream/index.ts'
 import { modelFromPath } from './paths.ts'
 import { continueTrace } from './trace.ts'
 
 export interface GatewayDeps {
+  /** Fetches JWKS, and reaches upstreams unless `send` is given. */
   fetch?: typeof fetch
+  /** Reaches upstreams: model servers, shadows, health checks. */
+  send?: Send
   rateLimitStore?: RateLimitStore
   /** Milliseconds since the epoch. */
   now?: () => number
@@ -87,11 +98,14 @@ function waitUntil(c: Context, promise: Promise<unknown>): void {
   }
 }
 
-function copyHeaders(from: Headers, names: readonly string[]): Headers {
-  const headers = new Headers()
+function pickHeaders(
+  get: (name: string) => string | null | undefined,
+  names: readonly string[],
+): Record<string, string> {
+  const headers: Record<string, string> = {}
   for (const name of names) {
-    const value = from.get(name)
-    if (value !== null) headers.set(name, value)
+    const value = get(name)
+    if (value != null) headers[name] = value
   }
   return headers
 }
@@ -100,6 +114,8 @@ function copyHeaders(from: Headers, names: readonly string[]): Headers {
 export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}): GatewayApp {
   // Called through a wrapper: Workers throw 'Illegal invocation' on a detached global fetch.
   const upstreamFetch = deps.fetch ?? ((input, init) => fetch(input, init))
+  const send = deps.send ?? sendWithFetch(upstreamFetch)
+  const maxResponseBytes = config.limits.max_response_bytes
   const now = deps.now ?? Date.now
   const random = deps.random ?? Math.random
   const log = deps.log ?? ((line) => console.log(JSON.stringify(line)))
@@ -122,7 +138,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
       healthyAfter: checks.healthy_after,
       timeoutMs: checks.timeout_ms,
     },
-    fetch: upstreamFetch,
+    send,
     now,
     timers: deps.timers ?? {
       setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -159,9 +175,10 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     c.set('traceparent', trace.traceparent)
     await next()
     const elapsedMs = now() - started
-    const tenant = c.var.principal?.tenant ?? ''
-    const route = c.var.route ?? ''
-    const variant = c.var.variant ?? ''
+    // c.get, not c.var: hono builds a fresh object of every variable on each c.var access.
+    const tenant = c.get('principal')?.tenant ?? ''
+    const route = c.get('route') ?? ''
+    const variant = c.get('variant') ?? ''
     const status = c.res.status
     metrics.requests.inc({ route, tenant, variant, status: String(status) })
     metrics.requestDuration.observe({ route, variant }, elapsedMs / 1000)
@@ -174,9 +191,9 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
       tenant,
       route,
       variant,
-      upstream: c.var.upstream ?? '',
-      request_id: c.var.requestId,
-      trace_id: c.var.traceId,
+      upstream: c.get('upstream') ?? '',
+      request_id: c.get('requestId'),
+      trace_id: c.get('traceId'),
     })
   })
 
@@ -211,7 +228,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   const rateLimits = config.rate_limits
   if (rateLimits) {
     app.use(async (c, next) => {
-      const tenant = c.var.principal?.tenant
+      const tenant = c.get('principal')?.tenant
       if (tenant === undefined) return next()
       const result = await rateLimitStore.take(tenant, ruleFor(rateLimits, tenant), now())
       const headers = rateLimitHeaders(result)
@@ -241,7 +258,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     const route = findRoute(config.routes, model)
     if (!route) return fail(c, 404, `no route for model ${model}`)
     c.set('route', route.model)
-    const principal = c.var.principal
+    const principal = c.get('principal')
     if (principal && !allows(principal, model)) {
       return fail(c, 403, `tenant ${principal.tenant} may not use model ${model}`)
     }
@@ -255,7 +272,8 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
       breaker: (target) => pool.breaker(target),
       timeoutMs: route.timeout_ms,
       retries: route.retries,
-      fetch: upstreamFetch,
+      maxResponseBytes,
+      send,
       now,
       random,
       onAttempt: (_target, seconds) =>
@@ -263,9 +281,8 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
       onRetry: () => metrics.retries.inc({ route: route.model }),
     })
     if (route.shadow && request.body !== undefined && random() < route.shadow.sample) {
-      // Cloned before the client's copy is read: the shadow comparison reads the other branch.
       const primaryResponse = primary.then((r) =>
-        r.ok && r.response.ok ? r.response.clone() : undefined,
+        r.ok && r.response.status < 300 ? r.response : undefined,
       )
       waitUntil(c, shadow(route, route.shadow.targets, request, primaryResponse))
     }
@@ -279,24 +296,25 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
           : {}
       return fail(c, result.status, result.error, retryAfter)
     }
-    const headers = copyHeaders(result.response.headers, FORWARDED_RESPONSE_HEADERS)
-    headers.set('x-infera-variant', variant.name)
+    const response = result.response
+    const headers = pickHeaders((name) => response.headers.get(name), FORWARDED_RESPONSE_HEADERS)
+    headers['x-infera-variant'] = variant.name
     // newResponse, not new Response: it keeps headers set earlier on the context (x-request-id).
-    return c.newResponse(result.response.body, {
-      status: result.response.status as StatusCode,
+    return c.newResponse(response.body, {
+      status: response.status as StatusCode,
       headers,
     })
   })
 
   app.onError((error, c) => {
-    log({ event: 'error', request_id: c.var.requestId, error: String(error) })
+    log({ event: 'error', request_id: c.get('requestId'), error: String(error) })
     return fail(c, 500, 'internal gateway error')
   })
 
   async function upstreamRequest(c: Context<GatewayEnv>): Promise<UpstreamRequest> {
-    const headers = copyHeaders(c.req.raw.headers, FORWARDED_REQUEST_HEADERS)
-    headers.set('x-request-id', c.var.requestId)
-    headers.set('traceparent', c.var.traceparent)
+    const headers = pickHeaders((name) => c.req.header(name), FORWARDED_REQUEST_HEADERS)
+    headers['x-request-id'] = c.get('requestId')
+    headers.traceparent = c.get('traceparent')
     const url = new URL(c.req.url)
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD'
     return {
@@ -311,12 +329,13 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     route: RouteConfig,
     shadowTargets: readonly string[],
     request: UpstreamRequest,
-    primaryResponse: Promise<Response | undefined>,
+    primaryResponse: Promise<UpstreamResponse | undefined>,
   ): Promise<void> {
     metrics.shadowRequests.inc({ route: route.model })
     return mirror(request, primaryResponse, {
       targets: shadowTargets,
-      fetch: upstreamFetch,
+      send,
+      maxResponseBytes,
       now,
       random,
       timeoutMs: route.timeout_ms,

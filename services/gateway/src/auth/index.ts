@@ -68,9 +68,9 @@ async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
 }
 
-/** Hex SHA-256 of an API key, the form `api_keys[].sha256` stores. */
 const MAX_CACHED_DIGESTS = 1024
 
+/** Hex SHA-256 of an API key, the form `api_keys[].sha256` stores. */
 export async function hashApiKey(key: string): Promise<string> {
   return Array.from(await sha256(key), (byte) => byte.toString(16).padStart(2, '0')).join('')
 }

@@ -54,7 +54,13 @@ export const gatewayConfigSchema = z
     auth: authConfigSchema.prefault({}),
     /** Per-tenant token buckets; without them no tenant is limited. */
     rate_limits: rateLimitConfigSchema.optional(),
-    limits: z.strictObject({ max_body_bytes: positiveInt.default(32 * MiB) }).prefault({}),
+    limits: z
+      .strictObject({
+        max_body_bytes: positiveInt.default(32 * MiB),
+        /** Upstream answers are read in full before they are sent on; a longer one is a 502. */
+        max_response_bytes: positiveInt.default(64 * MiB),
+      })
+      .prefault({}),
     cors: z
       .strictObject({
         origins: z.array(z.string().min(1)).min(1),
@@ -101,10 +107,10 @@ export type GatewayConfigFile = z.input<typeof gatewayConfigSchema>
 export type RouteConfig = GatewayConfig['routes'][number]
 export type VariantConfig = RouteConfig['variants'][number]
 
-/** Validates an already-parsed config, each problem named by its key path and the file. */
 /** A config that can't be used; the message names the file and the key. */
 export class GatewayConfigError extends Error {}
 
+/** Validates an already-parsed config, each problem named by its key path and the file. */
 export function validateGatewayConfig(value: unknown, source: string): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(value)
   if (result.success) return result.data

@@ -32,11 +32,13 @@ abstract class Metric<L extends string, S> {
   protected abstract initial(): S
   protected abstract lines(labels: [string, string][], state: S): string[]
 
+  // On every request's path: the key is built without allocating more than the string.
   protected state(labels: Labels<L>): S {
-    const pairs = this.labelNames.map((name): [string, string] => [name, labels[name]])
-    const key = JSON.stringify(pairs.map(([, value]) => value))
+    let key = ''
+    for (const name of this.labelNames) key += `${labels[name]}\u0000`
     let entry = this.series.get(key)
     if (!entry) {
+      const pairs = this.labelNames.map((name): [string, string] => [name, labels[name]])
       entry = { labels: pairs, state: this.initial() }
       this.series.set(key, entry)
     }

@@ -8,6 +8,12 @@ const oip = (data: number[], name = 'y') => ({
   outputs: [{ name, datatype: 'FP32', shape: [data.length], data }],
 })
 
+const answer = (body: unknown) => ({
+  status: 200,
+  headers: new Headers({ 'content-type': 'application/json' }),
+  body: new TextEncoder().encode(JSON.stringify(body)),
+})
+
 describe('outputsOf and sameValue', () => {
   it('compares OIP outputs by name, ignoring order and response ids', () => {
     const a = { id: '1', outputs: [oip([1]).outputs[0], oip([2], 'z').outputs[0]] }
@@ -34,7 +40,7 @@ describe('mirror', () => {
   const request = {
     method: 'POST',
     pathAndQuery: '/v2/models/m/infer',
-    headers: new Headers({ 'content-type': 'application/json' }),
+    headers: { 'content-type': 'application/json' },
     body: new TextEncoder().encode('{}').buffer,
   }
 
@@ -49,14 +55,15 @@ describe('mirror', () => {
     const results: { seconds: number; disagrees: boolean }[] = []
     const options = {
       targets: ['http://shadow'],
-      fetch: upstream.fetch,
+      send: upstream.send,
+      maxResponseBytes: 1024,
       now: clock.now,
       random: () => 0,
       timeoutMs: 1000,
       onResult: (r: { seconds: number; disagrees: boolean }) => results.push(r),
     }
-    await mirror(request, Promise.resolve(Response.json(oip([1]))), options)
-    await mirror(request, Promise.resolve(Response.json(oip([9]))), options)
+    await mirror(request, Promise.resolve(answer(oip([1]))), options)
+    await mirror(request, Promise.resolve(answer(oip([9]))), options)
     await mirror(request, Promise.resolve(undefined), options)
     expect(results).toEqual([
       { seconds: 0.25, disagrees: true },
@@ -70,7 +77,8 @@ describe('mirror', () => {
     const errors: unknown[] = []
     await mirror(request, Promise.resolve(undefined), {
       targets: ['http://down'],
-      fetch: fakeUpstreams({}).fetch,
+      send: fakeUpstreams({}).send,
+      maxResponseBytes: 1024,
       now: Date.now,
       random: () => 0,
       timeoutMs: 1000,

@@ -1,8 +1,14 @@
-import { joinUrl, type UpstreamRequest } from '../upstream/index.ts'
+import {
+  joinUrl,
+  type Send,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from '../upstream/index.ts'
 
 export interface ShadowOptions {
   targets: readonly string[]
-  fetch: typeof fetch
+  send: Send
+  maxResponseBytes: number
   now: () => number
   random: () => number
   timeoutMs: number
@@ -19,24 +25,25 @@ export interface ShadowOptions {
  */
 export async function mirror(
   request: UpstreamRequest,
-  primary: Promise<Response | undefined>,
+  primary: Promise<UpstreamResponse | undefined>,
   options: ShadowOptions,
 ): Promise<void> {
   const target = options.targets[Math.floor(options.random() * options.targets.length)]
   if (target === undefined) return
   try {
     const started = options.now()
-    const response = await options.fetch(joinUrl(target, request.pathAndQuery), {
+    const response = await options.send(joinUrl(target, request.pathAndQuery), {
       method: request.method,
       headers: request.headers,
       body: request.body,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
     })
-    const shadowOutputs = outputsOf(await readJson(response))
+    const shadowOutputs = outputsOf(readJson(response))
     const seconds = (options.now() - started) / 1000
     const primaryResponse = await primary
     // Without a primary answer to compare (its request failed) only the latency is recorded.
-    const primaryOutputs = primaryResponse && outputsOf(await readJson(primaryResponse))
+    const primaryOutputs = primaryResponse && outputsOf(readJson(primaryResponse))
     const disagrees = primaryOutputs !== undefined && !sameValue(primaryOutputs, shadowOutputs)
     options.onResult({ seconds, disagrees })
   } catch (error) {
@@ -44,9 +51,11 @@ export async function mirror(
   }
 }
 
-async function readJson(response: Response): Promise<unknown> {
+const decoder = new TextDecoder()
+
+function readJson(response: UpstreamResponse): unknown {
   try {
-    return await response.json()
+    return JSON.parse(decoder.decode(response.body))
   } catch {
     return undefined
   }

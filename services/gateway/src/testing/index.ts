@@ -1,4 +1,5 @@
 /** Test doubles for the gateway's injected environment. */
+import { sendWithFetch } from '../upstream/index.ts'
 
 /** A seeded uniform random in [0, 1) (mulberry32), so weighted splits are reproducible. */
 export function seededRandom(seed: number): () => number {
@@ -15,8 +16,8 @@ export function seededRandom(seed: number): () => number {
 export type UpstreamHandler = (request: Request) => Response | Promise<Response>
 
 /**
- * A fetch that dispatches on the target's origin and records each request. Origins without a
- * handler fail the way an unreachable host does: fetch rejects with a TypeError.
+ * A fetch (and a `Send` over it) that dispatches on the target's origin and records each request.
+ * Origins without a handler fail the way an unreachable host does: fetch rejects with a TypeError.
  */
 export function fakeUpstreams(handlers: Record<string, UpstreamHandler>) {
   const calls: Request[] = []
@@ -27,7 +28,7 @@ export function fakeUpstreams(handlers: Record<string, UpstreamHandler>) {
     if (!handler) throw new TypeError('fetch failed: connection refused')
     return handler(request)
   }
-  return { fetch: fetch as typeof globalThis.fetch, calls }
+  return { fetch: fetch as typeof globalThis.fetch, send: sendWithFetch(fetch), calls }
 }
 
 /** An upstream that never answers, until the request's signal aborts. */

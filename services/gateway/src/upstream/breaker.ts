@@ -39,6 +39,11 @@ export class CircuitBreaker {
     return true
   }
 
+  /** Gives back a permission that was not used: no request was sent. */
+  release(): void {
+    this.probing = false
+  }
+
   success(): void {
     this.failures = 0
     this.probing = false

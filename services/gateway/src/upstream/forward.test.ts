@@ -5,7 +5,7 @@ import { CircuitBreaker, type ForwardOptions, forward, type UpstreamRequest } fr
 const request: UpstreamRequest = {
   method: 'POST',
   pathAndQuery: '/v2/models/m/infer?x=1',
-  headers: new Headers({ 'content-type': 'application/json' }),
+  headers: { 'content-type': 'application/json' },
   body: new TextEncoder().encode('{"inputs":[]}').buffer,
 }
 
@@ -27,7 +27,8 @@ function setup(handlers: Record<string, UpstreamHandler>, overrides: Partial<For
     breaker,
     timeoutMs: 200,
     retries: 1,
-    fetch: upstream.fetch,
+    maxResponseBytes: 1024,
+    send: upstream.send,
     now: clock.now,
     random: () => 0,
     onRetry: () => retries++,
@@ -42,7 +43,7 @@ describe('forward', () => {
   it('sends method, path, query, headers and body to the first target', async () => {
     const { upstream, options } = setup({ 'http://a': () => new Response('ok') })
     const result = await forward(request, options)
-    expect(result.ok && (await result.response.text())).toBe('ok')
+    expect(result.ok && new TextDecoder().decode(result.response.body)).toBe('ok')
     const sent = upstream.calls[0]
     expect(sent?.url).toBe('http://a/v2/models/m/infer?x=1')
     expect(sent?.method).toBe('POST')
@@ -89,6 +90,38 @@ describe('forward', () => {
     const { upstream, options } = setup({ 'http://a': hang, 'http://b': () => new Response() })
     const result = await forward(request, { ...options, timeoutMs: 30 })
     expect(result).toMatchObject({ ok: false, status: 504, target: 'http://a' })
+    expect(upstream.calls).toHaveLength(1)
+  })
+
+  it('gives 502 for an answer over the response limit, without a retry or a breaker failure', async () => {
+    const { upstream, options, breaker } = setup({
+      'http://a': () => new Response('x'.repeat(2048)),
+      'http://b': () => new Response('b'),
+    })
+    const result = await forward(request, options)
+    expect(result).toMatchObject({
+      ok: false,
+      status: 502,
+      error: 'upstream response exceeds 1024 bytes',
+    })
+    expect(upstream.calls).toHaveLength(1)
+    expect(breaker('http://a').state()).toBe('closed')
+  })
+
+  it('gives 504 once the deadline has passed, before another attempt', async () => {
+    const clock = manualClock()
+    const { upstream, options } = setup(
+      {
+        'http://a': () => {
+          clock.advance(300)
+          return new Response('busy', { status: 503 })
+        },
+        'http://b': () => new Response('b'),
+      },
+      { now: clock.now },
+    )
+    const result = await forward(request, options)
+    expect(result).toMatchObject({ ok: false, status: 504, target: 'http://a', attempts: 1 })
     expect(upstream.calls).toHaveLength(1)
   })
 

@@ -1,11 +1,17 @@
 import type { CircuitBreaker } from './breaker.ts'
+import {
+  type Send,
+  type UpstreamResponse,
+  UpstreamResponseTooLarge,
+  UpstreamTimeout,
+} from './send.ts'
 import { joinUrl } from './url.ts'
 
 export interface UpstreamRequest {
   method: string
   /** Path and query string, sent unchanged after the target's base URL. */
   pathAndQuery: string
-  headers: Headers
+  headers: Record<string, string>
   body: ArrayBuffer | undefined
 }
 
@@ -16,7 +22,8 @@ export interface ForwardOptions {
   /** Deadline for the whole request, retries included. */
   timeoutMs: number
   retries: number
-  fetch: typeof fetch
+  maxResponseBytes: number
+  send: Send
   now: () => number
   random: () => number
   sleep?: (ms: number) => Promise<void>
@@ -25,7 +32,7 @@ export interface ForwardOptions {
 }
 
 export type ForwardResult =
-  | { ok: true; response: Response; target: string; attempts: number }
+  | { ok: true; response: UpstreamResponse; target: string; attempts: number }
   | { ok: false; status: 502 | 503 | 504; error: string; target?: string; attempts: number }
 
 const BACKOFF_BASE_MS = 25
@@ -41,7 +48,14 @@ export async function forward(
   options: ForwardOptions,
 ): Promise<ForwardResult> {
   const sleep = options.sleep ?? defaultSleep
-  const deadline = AbortSignal.timeout(options.timeoutMs)
+  const deadline = options.now() + options.timeoutMs
+  const timedOut = (target: string | undefined, attempts: number): ForwardResult => ({
+    ok: false,
+    status: 504,
+    error: `upstream did not answer within ${options.timeoutMs} ms`,
+    ...(target !== undefined && { target }),
+    attempts,
+  })
   let last: ForwardResult = {
     ok: false,
     status: 503,
@@ -54,18 +68,22 @@ export async function forward(
     if (!breaker.acquire()) continue
     const attempts: number = last.attempts + 1
     if (attempts > 1) {
-      if (last.ok) await last.response.body?.cancel()
       options.onRetry?.()
       // Full jitter: retries from many clients spread out instead of arriving together.
       await sleep(options.random() * BACKOFF_BASE_MS * 2 ** (attempts - 2))
     }
     const started = options.now()
+    if (started >= deadline) {
+      breaker.release()
+      return timedOut(last.target, last.attempts)
+    }
     try {
-      const response = await options.fetch(joinUrl(target, request.pathAndQuery), {
+      const response = await options.send(joinUrl(target, request.pathAndQuery), {
         method: request.method,
         headers: request.headers,
         body: request.body,
-        signal: deadline,
+        timeoutMs: deadline - started,
+        maxResponseBytes: options.maxResponseBytes,
       })
       options.onAttempt?.(target, (options.now() - started) / 1000)
       last = { ok: true, response, target, attempts }
@@ -74,12 +92,14 @@ export async function forward(
         return last
       }
       breaker.failure()
-    } catch {
-      breaker.failure()
-      if (deadline.aborted) {
-        const error = `upstream did not answer within ${options.timeoutMs} ms`
-        return { ok: false, status: 504, error, target, attempts }
+    } catch (error) {
+      if (error instanceof UpstreamResponseTooLarge) {
+        // The target is fine and the model ran: neither a breaker failure nor worth a retry.
+        breaker.success()
+        return { ok: false, status: 502, error: error.message, target, attempts }
       }
+      breaker.failure()
+      if (error instanceof UpstreamTimeout) return timedOut(target, attempts)
       last = { ok: false, status: 502, error: 'upstream is unreachable', target, attempts }
     }
   }

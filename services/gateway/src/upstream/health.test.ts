@@ -35,7 +35,7 @@ describe('HealthChecker', () => {
       unhealthyAfter: 2,
       healthyAfter: 3,
       timeoutMs: 100,
-      fetch: upstream.fetch,
+      send: upstream.send,
       timers: fakeTimers().timers,
       onChange: (target, healthy) => changes.push([target, healthy]),
     })
@@ -66,7 +66,7 @@ describe('HealthChecker', () => {
       unhealthyAfter: 1,
       healthyAfter: 1,
       timeoutMs: 100,
-      fetch: upstream.fetch,
+      send: upstream.send,
       timers,
     })
     checker.start()

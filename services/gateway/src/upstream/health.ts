@@ -1,3 +1,4 @@
+import type { Send } from './send.ts'
 import { joinUrl } from './url.ts'
 
 export interface HealthCheckOptions {
@@ -8,7 +9,7 @@ export interface HealthCheckOptions {
   healthyAfter: number
   /** A check that takes longer than this counts as a failure. */
   timeoutMs: number
-  fetch: typeof fetch
+  send: Send
   timers: Timers
   onChange?: (target: string, healthy: boolean) => void
 }
@@ -17,6 +18,9 @@ export interface Timers {
   setTimeout: (callback: () => void, ms: number) => unknown
   clearTimeout: (handle: unknown) => void
 }
+
+// A health answer is a few bytes of JSON; anything far larger is not a healthy server.
+const HEALTH_RESPONSE_LIMIT = 64 * 1024
 
 interface TargetHealth {
   healthy: boolean
@@ -73,11 +77,13 @@ export class HealthChecker {
 
   private async probe(target: string): Promise<boolean> {
     try {
-      const response = await this.options.fetch(joinUrl(target, this.options.path), {
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      const response = await this.options.send(joinUrl(target, this.options.path), {
+        method: 'GET',
+        headers: {},
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes: HEALTH_RESPONSE_LIMIT,
       })
-      await response.body?.cancel()
-      return response.ok
+      return response.status >= 200 && response.status < 300
     } catch {
       return false
     }

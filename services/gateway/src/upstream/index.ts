@@ -7,4 +7,12 @@ export {
 } from './forward.ts'
 export { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts'
 export { TargetPool, type TargetPoolOptions } from './pool.ts'
+export {
+  type Send,
+  type SendInit,
+  sendWithFetch,
+  type UpstreamResponse,
+  UpstreamResponseTooLarge,
+  UpstreamTimeout,
+} from './send.ts'
 export { joinUrl } from './url.ts'

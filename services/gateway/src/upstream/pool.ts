@@ -1,12 +1,13 @@
 import type { TargetState } from '../routing/index.ts'
 import { type BreakerState, CircuitBreaker } from './breaker.ts'
 import { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts'
+import type { Send } from './send.ts'
 
 export interface TargetPoolOptions {
   targets: readonly string[]
   breaker: { failures: number; openMs: number }
-  healthChecks?: Omit<HealthCheckOptions, 'targets' | 'fetch' | 'timers' | 'onChange'>
-  fetch: typeof fetch
+  healthChecks?: Omit<HealthCheckOptions, 'targets' | 'send' | 'timers' | 'onChange'>
+  send: Send
   now: () => number
   timers: Timers
   onBreakerChange?: (target: string, state: BreakerState) => void
@@ -32,7 +33,7 @@ export class TargetPool implements TargetState {
       new HealthChecker({
         ...options.healthChecks,
         targets: options.targets,
-        fetch: options.fetch,
+        send: options.send,
         timers: options.timers,
         onChange: options.onHealthChange,
       })
