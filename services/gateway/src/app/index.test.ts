@@ -500,6 +500,53 @@ describe('variants', () => {
   })
 })
 
+describe('versions and live routes', () => {
+  const path = (c: Request) => new URL(c.url).pathname
+
+  it('pins a variant to a model version on both protocols, unless the client named one', async () => {
+    const { call, upstream } = gateway({
+      routes: [
+        {
+          model: 'iris',
+          variants: [{ name: 'v2', weight: 100, targets: ['http://a'], version: '2' }],
+        },
+      ],
+    })
+    await call('/v2/models/iris/infer', infer)
+    await call('/v1/models/iris:predict', infer)
+    await call('/v2/models/iris/versions/1/infer?x=1', infer)
+    expect(upstream.calls.map((c) => `${path(c)}${new URL(c.url).search}`)).toEqual([
+      '/v2/models/iris/versions/2/infer',
+      '/v1/models/iris/versions/2:predict',
+      '/v2/models/iris/versions/1/infer?x=1',
+    ])
+  })
+
+  it('moves traffic with setRoutes while serving, new targets included', async () => {
+    const { app, call, upstream } = gateway({}, { 'http://a': ok, 'http://c': ok })
+    await call('/v2/models/iris/ready')
+    app.setRoutes([
+      { model: 'iris', variants: [{ name: 'next', weight: 100, targets: ['http://c'] }] },
+    ])
+    const response = await call('/v2/models/iris/ready')
+    expect(response.headers.get('x-infera-variant')).toBe('next')
+    expect(upstream.calls.map((c) => new URL(c.url).origin)).toEqual(['http://a', 'http://c'])
+    expect(app.getRoutes()[0]?.variants[0]?.name).toBe('next')
+    expect((await scrape(app)).get('infera_gateway_breaker_state{target="http://c"}')).toBe(0)
+  })
+
+  it('rejects bad routes naming the key, and keeps the old ones', async () => {
+    const { app, call } = gateway()
+    expect(() =>
+      app.setRoutes([
+        { model: 'iris', variants: [{ name: 'x', weight: 50, targets: ['http://a'] }] },
+      ]),
+    ).toThrow(/routes is invalid: 0\.variants: weights sum to 50, not 100/)
+    expect(() => app.setRoutes([{ model: 'iris', variants: [] }])).toThrow(/0\.variants/)
+    expect((await call('/v2/models/iris/ready')).headers.get('x-infera-variant')).toBe('stable')
+  })
+})
+
 describe('shadow', () => {
   it('mirrors a sampled share without delaying the client and counts disagreements', async () => {
     const shadowInputs: number[] = []

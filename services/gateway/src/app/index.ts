@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 import { limitBody } from '../../../shared/body-limit/index.ts'
 import { allows, createAuthenticator, isOpenPath, type Principal } from '../auth/index.ts'
-import type { GatewayConfig, RouteConfig } from '../config/index.ts'
+import { type GatewayConfig, type RouteConfig, validateRoutes } from '../config/index.ts'
 import {
   BREAKER_STATE_VALUE,
   createGatewayMetrics,
@@ -27,7 +27,7 @@ import {
   type UpstreamRequest,
   type UpstreamResponse,
 } from '../upstream/index.ts'
-import { modelFromPath } from './paths.ts'
+import { modelFromPath, pinVersion } from './paths.ts'
 import { continueTrace } from './trace.ts'
 
 export interface GatewayDeps {
@@ -48,6 +48,13 @@ export interface GatewayDeps {
 export interface GatewayApp extends Hono<GatewayEnv> {
   /** The active health check loop, when `health_checks` is configured. */
   readonly healthChecks: { start(): void; stop(): void; checkNow(): Promise<void> }
+  /** The routes in force. */
+  getRoutes(): readonly RouteConfig[]
+  /**
+   * Replaces the routes while serving (a canary's weight moving, say): validated like the config
+   * file's, in force for the next request. Throws GatewayConfigError naming a bad key.
+   */
+  setRoutes(routes: unknown): void
 }
 
 type GatewayEnv = {
@@ -124,12 +131,12 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   const authenticate = createAuthenticator(config.auth, { fetch: upstreamFetch, now })
   const roundRobin = new RoundRobin()
 
-  const targets = [
-    ...new Set(config.routes.flatMap((route) => route.variants.flatMap((v) => v.targets))),
-  ]
+  let routes: readonly RouteConfig[] = config.routes
+  // Every target any route has named: breakers, health checks and their metrics outlive a route.
+  const targets = new Set<string>()
   const checks = config.health_checks
   const pool = new TargetPool({
-    targets,
+    targets: [],
     breaker: { failures: config.breaker.failures, openMs: config.breaker.open_ms },
     healthChecks: checks && {
       path: checks.path,
@@ -153,13 +160,19 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
       log({ event: 'health', target, healthy })
     },
   })
-  for (const target of targets) {
-    metrics.breakerState.set({ target }, BREAKER_STATE_VALUE.closed)
-    metrics.upstreamHealthy.set({ target }, 1)
+  const addTargets = (of: readonly RouteConfig[]) => {
+    for (const target of of.flatMap((route) => route.variants.flatMap((v) => v.targets))) {
+      if (targets.has(target)) continue
+      targets.add(target)
+      pool.add(target)
+      metrics.breakerState.set({ target }, BREAKER_STATE_VALUE.closed)
+      metrics.upstreamHealthy.set({ target }, 1)
+    }
   }
+  addTargets(routes)
 
   const ready = () =>
-    config.routes.every((route) =>
+    routes.every((route) =>
       route.variants.some((variant) => variant.targets.some((target) => pool.ready(target))),
     )
 
@@ -255,7 +268,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   app.all('*', async (c) => {
     const model = modelFromPath(c.req.path)
     if (model === undefined) return fail(c, 404, `no model in path ${c.req.path}`)
-    const route = findRoute(config.routes, model)
+    const route = findRoute(routes, model)
     if (!route) return fail(c, 404, `no route for model ${model}`)
     c.set('route', route.model)
     const principal = c.get('principal')
@@ -266,7 +279,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     const variant = chooseVariant(route.variants, random, stickyKey)
     c.set('variant', variant.name)
 
-    const request = await upstreamRequest(c)
+    const request = await upstreamRequest(c, variant.version)
     const primary = forward(request, {
       candidates: roundRobin.order(`${route.model}\n${variant.name}`, variant.targets, pool),
       breaker: (target) => pool.breaker(target),
@@ -311,7 +324,10 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     return fail(c, 500, 'internal gateway error')
   })
 
-  async function upstreamRequest(c: Context<GatewayEnv>): Promise<UpstreamRequest> {
+  async function upstreamRequest(
+    c: Context<GatewayEnv>,
+    version: string | undefined,
+  ): Promise<UpstreamRequest> {
     const headers = pickHeaders((name) => c.req.header(name), FORWARDED_REQUEST_HEADERS)
     headers['x-request-id'] = c.get('requestId')
     headers.traceparent = c.get('traceparent')
@@ -319,7 +335,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD'
     return {
       method: c.req.method,
-      pathAndQuery: `${url.pathname}${url.search}`,
+      pathAndQuery: `${version ? pinVersion(url.pathname, version) : url.pathname}${url.search}`,
       headers,
       body: hasBody ? await c.req.arrayBuffer() : undefined,
     }
@@ -348,6 +364,13 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   }
 
   return Object.assign(app, {
+    getRoutes: () => routes,
+    setRoutes: (next: unknown) => {
+      const validated = validateRoutes(next, 'routes')
+      addTargets(validated)
+      routes = validated
+      log({ event: 'routes', routes: validated.map((route) => route.model) })
+    },
     healthChecks: {
       start: () => pool.start(),
       stop: () => pool.stop(),

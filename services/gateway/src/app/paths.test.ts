@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { modelFromPath } from './paths.ts'
+import { modelFromPath, pinVersion } from './paths.ts'
 
 describe('modelFromPath', () => {
   it.each([
@@ -23,5 +23,19 @@ describe('modelFromPath', () => {
     '/v2/models/%E0%A4',
   ])('finds no model in %s', (path) => {
     expect(modelFromPath(path)).toBeUndefined()
+  })
+})
+
+describe('pinVersion', () => {
+  it.each([
+    ['/v2/models/m/infer', '/v2/models/m/versions/3/infer'],
+    ['/v2/models/m', '/v2/models/m/versions/3'],
+    ['/v2/models/m/ready', '/v2/models/m/versions/3/ready'],
+    ['/v2/models/m/versions/1/infer', '/v2/models/m/versions/1/infer'],
+    ['/v1/models/m:predict', '/v1/models/m/versions/3:predict'],
+    ['/v1/models/m', '/v1/models/m/versions/3'],
+    ['/v2/health/ready', '/v2/health/ready'],
+  ])('%s → %s', (path, pinned) => {
+    expect(pinVersion(path, '3')).toBe(pinned)
   })
 })

@@ -14,3 +14,21 @@ export function modelFromPath(path: string): string | undefined {
   }
   return undefined
 }
+
+const UNVERSIONED = [
+  /^(\/v2\/models\/[^/]+)(\/(?!versions\/).*)?$/,
+  /^(\/v1\/models\/[^/:]+)(:[a-z]+)?$/,
+]
+
+/**
+ * The path that addresses `version` of the model a path names, when it names no version itself:
+ * `/v2/models/m/infer` → `/v2/models/m/versions/2/infer`, `/v1/models/m:predict` →
+ * `/v1/models/m/versions/2:predict`. Other paths come back unchanged.
+ */
+export function pinVersion(path: string, version: string): string {
+  for (const pattern of UNVERSIONED) {
+    const match = pattern.exec(path)
+    if (match) return `${match[1]}/versions/${version}${match[2] ?? ''}`
+  }
+  return path
+}

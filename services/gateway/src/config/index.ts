@@ -11,6 +11,14 @@ const variantSchema = z.strictObject({
   name: z.string().min(1),
   weight: z.number().min(0).max(100),
   targets,
+  /**
+   * Pins the model version: a request that names none goes to this one (OIP and KServe V1 paths
+   * gain `/versions/<version>`), so two versions on one server can split traffic.
+   */
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]*$/, 'must be a model version number')
+    .optional(),
 })
 
 const routeSchema = z
@@ -48,58 +56,58 @@ const routeSchema = z
     }
   })
 
-export const gatewayConfigSchema = z
-  .strictObject({
-    routes: z.array(routeSchema).min(1),
-    auth: authConfigSchema.prefault({}),
-    /** Per-tenant token buckets; without them no tenant is limited. */
-    rate_limits: rateLimitConfigSchema.optional(),
-    limits: z
-      .strictObject({
-        max_body_bytes: positiveInt.default(32 * MiB),
-        /** Upstream answers are read in full before they are sent on; a longer one is a 502. */
-        max_response_bytes: positiveInt.default(64 * MiB),
-      })
-      .prefault({}),
-    cors: z
-      .strictObject({
-        origins: z.array(z.string().min(1)).min(1),
-        methods: z.array(z.string().min(1)).default(['GET', 'POST', 'OPTIONS']),
-        headers: z.array(z.string().min(1)).default([]),
-        expose_headers: z.array(z.string().min(1)).default([]),
-        max_age: z.number().int().min(0).optional(),
-        credentials: z.boolean().default(false),
-      })
-      .optional(),
-    health_checks: z
-      .strictObject({
-        interval_ms: positiveInt.default(5000),
-        path: z.string().startsWith('/').default('/v2/health/ready'),
-        unhealthy_after: positiveInt.default(3),
-        healthy_after: positiveInt.default(2),
-        timeout_ms: positiveInt.default(2000),
-      })
-      .optional(),
-    breaker: z
-      .strictObject({
-        /** Consecutive failures (connection errors, timeouts, 503s) that open a target's breaker. */
-        failures: positiveInt.default(5),
-        open_ms: positiveInt.default(10_000),
-      })
-      .prefault({}),
-  })
-  .superRefine((config, ctx) => {
-    const models = config.routes.map((route) => route.model)
+/** Routes, each model at most once; what a running gateway's `setRoutes` takes too. */
+export const routesSchema = z
+  .array(routeSchema)
+  .min(1)
+  .superRefine((routes, ctx) => {
+    const models = routes.map((route) => route.model)
     for (const [i, model] of models.entries()) {
       if (models.indexOf(model) !== i) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', i, 'model'],
-          message: `duplicate route ${model}`,
-        })
+        ctx.addIssue({ code: 'custom', path: [i, 'model'], message: `duplicate route ${model}` })
       }
     }
   })
+
+export const gatewayConfigSchema = z.strictObject({
+  routes: routesSchema,
+  auth: authConfigSchema.prefault({}),
+  /** Per-tenant token buckets; without them no tenant is limited. */
+  rate_limits: rateLimitConfigSchema.optional(),
+  limits: z
+    .strictObject({
+      max_body_bytes: positiveInt.default(32 * MiB),
+      /** Upstream answers are read in full before they are sent on; a longer one is a 502. */
+      max_response_bytes: positiveInt.default(64 * MiB),
+    })
+    .prefault({}),
+  cors: z
+    .strictObject({
+      origins: z.array(z.string().min(1)).min(1),
+      methods: z.array(z.string().min(1)).default(['GET', 'POST', 'OPTIONS']),
+      headers: z.array(z.string().min(1)).default([]),
+      expose_headers: z.array(z.string().min(1)).default([]),
+      max_age: z.number().int().min(0).optional(),
+      credentials: z.boolean().default(false),
+    })
+    .optional(),
+  health_checks: z
+    .strictObject({
+      interval_ms: positiveInt.default(5000),
+      path: z.string().startsWith('/').default('/v2/health/ready'),
+      unhealthy_after: positiveInt.default(3),
+      healthy_after: positiveInt.default(2),
+      timeout_ms: positiveInt.default(2000),
+    })
+    .optional(),
+  breaker: z
+    .strictObject({
+      /** Consecutive failures (connection errors, timeouts, 503s) that open a target's breaker. */
+      failures: positiveInt.default(5),
+      open_ms: positiveInt.default(10_000),
+    })
+    .prefault({}),
+})
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>
 /** A config file as written: defaults not yet applied. */
@@ -112,7 +120,16 @@ export class GatewayConfigError extends Error {}
 
 /** Validates an already-parsed config, each problem named by its key path and the file. */
 export function validateGatewayConfig(value: unknown, source: string): GatewayConfig {
-  const result = gatewayConfigSchema.safeParse(value)
+  return validate(gatewayConfigSchema, value, source)
+}
+
+/** Validates routes for a running gateway, each problem named by its key path. */
+export function validateRoutes(value: unknown, source: string): RouteConfig[] {
+  return validate(routesSchema, value, source)
+}
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {
+  const result = schema.safeParse(value)
   if (result.success) return result.data
   const problems = result.error.issues.map(
     (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,

@@ -45,6 +45,11 @@ export class HealthChecker {
     return this.health.get(target)?.healthy ?? true
   }
 
+  /** Checks `target` from the next round on; it counts as healthy until then. */
+  add(target: string): void {
+    if (!this.health.has(target)) this.health.set(target, { healthy: true, streak: 0 })
+  }
+
   start(): void {
     if (this.running) return
     this.running = true

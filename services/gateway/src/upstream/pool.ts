@@ -19,15 +19,8 @@ export class TargetPool implements TargetState {
   private readonly breakers = new Map<string, CircuitBreaker>()
   private readonly checker: HealthChecker | undefined
 
-  constructor(options: TargetPoolOptions) {
-    for (const target of options.targets) {
-      const breaker = new CircuitBreaker({
-        ...options.breaker,
-        now: options.now,
-        onChange: (state) => options.onBreakerChange?.(target, state),
-      })
-      this.breakers.set(target, breaker)
-    }
+  constructor(private readonly options: TargetPoolOptions) {
+    for (const target of options.targets) this.addBreaker(target)
     this.checker =
       options.healthChecks &&
       new HealthChecker({
@@ -37,6 +30,22 @@ export class TargetPool implements TargetState {
         timers: options.timers,
         onChange: options.onHealthChange,
       })
+  }
+
+  /** Takes in a target that routes name from now on: a closed breaker, health checks next round. */
+  add(target: string): void {
+    if (this.breakers.has(target)) return
+    this.addBreaker(target)
+    this.checker?.add(target)
+  }
+
+  private addBreaker(target: string): void {
+    const breaker = new CircuitBreaker({
+      ...this.options.breaker,
+      now: this.options.now,
+      onChange: (state) => this.options.onBreakerChange?.(target, state),
+    })
+    this.breakers.set(target, breaker)
   }
 
   breaker(target: string): CircuitBreaker {

@@ -303,6 +303,24 @@ describe('KServe V1', () => {
       body: { name: 'classifier', ready: true },
     })
   })
+
+  it('serves a named version on /versions/<v> paths, as the OIP does', async () => {
+    const pinned = await json(
+      await t.post('/v1/models/classifier/versions/1:predict', { instances: [row] }),
+    )
+    expect(pinned.status).toBe(200)
+    expect(LABELS).toContain(pinned.body.predictions[0])
+    expect(await json(await t.app.request('/v1/models/classifier/versions/1'))).toEqual({
+      status: 200,
+      body: { name: 'classifier', version: '1', ready: true },
+    })
+    const missing = await json(
+      await t.post('/v1/models/classifier/versions/9:predict', { instances: [row] }),
+    )
+    expect(missing.status).toBe(404)
+    expect(missing.body.error).toMatch(/unknown version '9'/)
+    expect((await t.post('/v1/models/classifier/versions/1:explain', {})).status).toBe(404)
+  })
 })
 
 describe('metrics', () => {

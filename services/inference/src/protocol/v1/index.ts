@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { badRequest, notFound } from '../../errors/index.ts'
 import { type ModelVersion, predictionOf, type TensorSpec } from '../../model/index.ts'
 import { parseJson, rowValues, type TensorData, valuesFromJson } from '../../tensor/index.ts'
@@ -20,11 +20,14 @@ export function kserveV1Routes(ctx: InferenceContext) {
     if (!repository.has(name)) throw notFound(`unknown model '${name}'`)
     return c.json({ name, ready: repository.readyVersions(name).length > 0 })
   })
-  app.post('/v1/models/:target', (c) => {
-    const match = /^(.+):predict$/.exec(c.req.param('target'))
-    if (!match) throw notFound(`no route for POST ${c.req.path}; use /v1/models/<model>:predict`)
-    const name = match[1] as string
-    return serveInference(ctx, { protocol: 'v1', name, version: undefined }, async (model) => {
+  // Versioned paths mirror the OIP's, so a gateway can pin a canary version for V1 clients too.
+  app.get('/v1/models/:name/versions/:version', (c) => {
+    const { name, version } = c.req.param()
+    const model = repository.resolve(name, version)
+    return c.json({ name, version: String(model.version), ready: true })
+  })
+  const predict = (c: Context, name: string, version: string | undefined) =>
+    serveInference(ctx, { protocol: 'v1', name, version }, async (model) => {
       const inputs = instancesToInputs(model, parseJson(await c.req.text()))
       const result = await model.infer(inputs)
       return {
@@ -32,7 +35,15 @@ export function kserveV1Routes(ctx: InferenceContext) {
         prediction: { model, inputs, result, requestId: c.req.header('x-request-id') },
       }
     })
-  })
+  const verb = (c: Context, target: string) => {
+    const match = /^(.+):predict$/.exec(target)
+    if (!match) throw notFound(`no route for POST ${c.req.path}; use /v1/models/<model>:predict`)
+    return match[1] as string
+  }
+  app.post('/v1/models/:target', (c) => predict(c, verb(c, c.req.param('target')), undefined))
+  app.post('/v1/models/:name/versions/:target', (c) =>
+    predict(c, c.req.param('name'), verb(c, c.req.param('target'))),
+  )
   return app
 }
 
