@@ -47,6 +47,21 @@ infera drift serve --port N [--models DIR] [--window-kind count|time] [--window-
   (default: $INFERA_HOME/models).`,
     load: () => import('./commands/models.ts'),
   },
+  alerts: {
+    usage: `infera alerts build --out DIR [--receivers FILE] [--namespace NS]
+  Writes the Prometheus rules generated from the SLOs (recording rules, burn-rate, ML and platform
+  alerts) as DIR/rules/*.yaml and as a PrometheusRule (DIR/prometheusrule.yaml, namespace NS,
+  default monitoring), and DIR/alertmanager.yaml routing to the receivers in FILE (JSON or YAML:
+  pagerduty.routingKey, slack.webhookUrl and .channel, email.to, .from and .smarthost,
+  heartbeat.webhookUrl).`,
+    load: () => import('./commands/alerts.ts'),
+  },
+  dashboards: {
+    usage: `infera dashboards build --out DIR
+  Writes the Grafana dashboards (inference, drift, gateway, SLOs, GPU and cluster) as DIR/<name>.json,
+  classic dashboard JSON for Grafana's file provisioning or its dashboard sidecar.`,
+    load: () => import('./commands/dashboards.ts'),
+  },
 }
 
 const help = `Usage: infera <command> [options]

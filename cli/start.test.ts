@@ -1,46 +1,14 @@
-import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
-import { readJson, tempDir } from '../services/inference/src/testing/index.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readJson } from '../services/inference/src/testing/index.ts'
+import { type Platform, startPlatform } from '../testing/platform.ts'
 
-const root = fileURLToPath(new URL('../', import.meta.url))
-const home = tempDir('infera-home-')
-const child = spawn(process.execPath, ['bin/infera.js', 'start'], {
-  cwd: root,
-  env: {
-    ...process.env,
-    INFERA_HOME: home,
-    PORT: '0',
-    DRIFT_PORT: '0',
-    INFERENCE_PORT: '0',
-    HOST: '127.0.0.1',
-    INFERA_DEV_API_KEY: 'test-key-1',
-  },
-  stdio: ['ignore', 'pipe', 'pipe'],
+let platform: Platform
+beforeAll(async () => {
+  platform = await startPlatform({ apiKey: 'test-key-1' })
 })
-let output = ''
-child.stdout.on('data', (chunk) => {
-  output += chunk
-})
-child.stderr.on('data', (chunk) => {
-  output += chunk
-})
-const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-afterAll(() => {
-  child.kill('SIGKILL')
-})
-
-async function baseUrl() {
-  const deadline = Date.now() + 90_000
-  for (;;) {
-    const match = /gateway \(Open Inference Protocol, KServe V1\): +(http:\S+)/.exec(output)
-    if (match) return match[1] as string
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no URL: ${output}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+afterAll(() => platform?.stop('SIGKILL'))
 
 const penguin = {
   bill_length_mm: 50,
@@ -53,7 +21,8 @@ const penguin = {
 
 describe('infera start (npm start)', () => {
   it('builds the demo models, serves them behind the gateway, captures predictions and stops cleanly', async () => {
-    const url = await baseUrl()
+    const url = platform.gateway
+    const output = platform.output()
     expect(output).toContain('building the demo models')
     const predict = await fetch(`${url}/v1/models/penguins:predict`, {
       method: 'POST',
@@ -87,7 +56,7 @@ describe('infera start (npm start)', () => {
     expect(output).toContain('development API key:                            test-key-1')
 
     // Captured predictions reach the drift service, which watches them against the reference.
-    const driftModels = /drift service: +(http:\S+)/.exec(output)?.[1] as string
+    const driftModels = `${platform.drift}/v1/drift/models`
     let monitored: Array<{ model: string; rows_seen: number }> = []
     for (let i = 0; i < 50 && !monitored.some((m) => m.model === 'penguins'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 200))
@@ -95,9 +64,8 @@ describe('infera start (npm start)', () => {
     }
     expect(monitored.find((m) => m.model === 'penguins')).toMatchObject({ rows_seen: 1 })
 
-    child.kill('SIGINT')
-    expect(await exited).toBe(0)
-    const captured = join(home, 'capture', 'penguins', '1')
+    expect(await platform.stop('SIGINT')).toBe(0)
+    const captured = join(platform.home, 'capture', 'penguins', '1')
     const [file] = readdirSync(captured)
     const row = JSON.parse(
       readFileSync(join(captured, file as string), 'utf8').split('\n')[0] as string,
