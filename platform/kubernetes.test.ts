@@ -1,0 +1,312 @@
+// The Kubernetes side of the platform program (monitoring and the services), run under Pulumi's
+// mocks for the real stack files; prod's run sets alert receivers' secrets as
+// `pulumi config set --secret` would.
+import { createHash } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../dashboards/index.ts'
+import { parseGatewayConfig } from '../services/gateway/src/config/index.ts'
+import { isSecret, type MockedResource, resolve } from './testing/mocks.ts'
+import { type PlatformRun, platformRun, policyDocument } from './testing/stacks.ts'
+
+const SLACK = 'https://hooks.slack.com/services/T0/B0/secret'
+const ROUTING_KEY = 'abcdefabcdefabcdefabcdefabcdef12'
+
+let dev: PlatformRun
+let prod: PlatformRun
+beforeAll(async () => {
+  dev = await platformRun('dev')
+  // As `pulumi config set --secret` would: the receivers' secrets are set on top of the stack file.
+  prod = await platformRun('prod', {
+    config: { 'infera:slackWebhookUrl': SLACK, 'infera:pagerdutyRoutingKey': ROUTING_KEY },
+  })
+})
+
+const RELEASE = 'kubernetes:helm.sh/v3:Release'
+const stack = (run: PlatformRun) => run.find.one(RELEASE, '-kube-prometheus-stack')
+
+describe('Observability', () => {
+  it("has Grafana load every namespace's ConfigMaps labelled grafana_dashboard=1", () => {
+    expect(stack(prod).props.values.grafana.sidecar.dashboards).toMatchObject({
+      enabled: true,
+      label: 'grafana_dashboard',
+      labelValue: '1',
+      searchNamespace: 'ALL',
+    })
+  })
+
+  it('keeps Prometheus on gp3 storage sized per stack', () => {
+    const spec = (run: PlatformRun) => stack(run).props.values.prometheus.prometheusSpec
+    expect(spec(dev).retention).toBe('3d')
+    expect(spec(prod).retention).toBe('15d')
+    expect(spec(prod).storageSpec.volumeClaimTemplate.spec).toMatchObject({
+      storageClassName: 'gp3',
+      resources: { requests: { storage: '200Gi' } },
+    })
+  })
+
+  it("routes alerts to the stack's receivers, the values being a secret", () => {
+    const values = stack(prod)
+    expect(isSecret(values.inputs.values)).toBe(true)
+    expect(values.props.values.alertmanager.config).toEqual(
+      buildAlertmanagerConfig({
+        pagerduty: { routingKey: ROUTING_KEY },
+        slack: { webhookUrl: SLACK, channel: '#infera-alerts' },
+      }),
+    )
+  })
+
+  it('sends alerts nowhere (and says so) without receivers', () => {
+    expect(stack(dev).props.values.alertmanager.config).toEqual(buildAlertmanagerConfig({}))
+  })
+
+  it("makes a ConfigMap of each of dashboards/'s dashboards for Grafana's sidecar", () => {
+    const dashboards = buildDashboards()
+    const maps = prod.find.all('kubernetes:core/v1:ConfigMap')
+    expect(maps).toHaveLength(Object.keys(dashboards).length)
+    for (const [file, dashboard] of Object.entries(dashboards)) {
+      const map = maps.find((m) => m.inputs.data[`${file}.json`] !== undefined)
+      expect(map?.inputs.metadata).toMatchObject({
+        namespace: 'monitoring',
+        labels: { grafana_dashboard: '1' },
+      })
+      // The same JSON `dashboards/` writes (its builders' objects carry helper methods).
+      expect(map?.inputs.data[`${file}.json`]).toBe(JSON.stringify(dashboard))
+    }
+  })
+
+  it("makes dashboards/'s alert rules a PrometheusRule that Prometheus selects", () => {
+    const rule = prod.find.one('kubernetes:monitoring.coreos.com/v1:PrometheusRule')
+    expect(rule.inputs.metadata).toMatchObject({
+      namespace: 'monitoring',
+      labels: { release: 'kube-prometheus-stack' },
+    })
+    expect(rule.inputs.spec).toEqual(buildRuleGroups())
+  })
+
+  it('runs the DCGM exporter on GPU nodes only, scraped by Prometheus', () => {
+    expect(prod.find.one(RELEASE, '-dcgm-exporter').props.values).toEqual({
+      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      serviceMonitor: { enabled: true, additionalLabels: { release: 'kube-prometheus-stack' } },
+    })
+  })
+
+  it("generates Grafana's admin password into a Secret", () => {
+    expect(stack(prod).props.values.grafana.admin.existingSecret).toBe('grafana-admin')
+    const secret = prod.find.one('kubernetes:core/v1:Secret', '-grafana-admin')
+    expect(isSecret(secret.inputs.stringData)).toBe(true)
+  })
+})
+
+const DEPLOYMENT = 'kubernetes:apps/v1:Deployment'
+const spec = (d: MockedResource) => d.props.spec.template.spec
+const main = (d: MockedResource) => spec(d).containers[0]
+const everyContainer = (d: MockedResource) => [...spec(d).initContainers, ...spec(d).containers]
+const rolePolicy = (run: PlatformRun, workload: string) =>
+  policyDocument(run.find.one('aws:iam/rolePolicy:RolePolicy', `-${workload}-policy`).inputs.policy)
+
+describe('Services: every workload', () => {
+  it('runs in the infera namespace, which enforces the restricted Pod Security Standard', () => {
+    const namespace = prod.find.one('kubernetes:core/v1:Namespace', '-infera')
+    expect(namespace.inputs.metadata.labels['pod-security.kubernetes.io/enforce']).toBe(
+      'restricted',
+    )
+    expect(
+      prod.find
+        .all(DEPLOYMENT)
+        .map((d) => d.inputs.metadata.name)
+        .sort(),
+    ).toEqual(['drift', 'gateway', 'inference-tabular', 'inference-transformers'])
+    for (const d of prod.find.all(DEPLOYMENT)) expect(d.inputs.metadata.namespace).toBe('infera')
+  })
+
+  it('runs non-root with a read-only root filesystem, requests and limits, pinned images', () => {
+    for (const d of [...dev.find.all(DEPLOYMENT), ...prod.find.all(DEPLOYMENT)]) {
+      expect(spec(d).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 })
+      expect(spec(d).automountServiceAccountToken).toBe(false)
+      for (const container of everyContainer(d)) {
+        expect(container.securityContext).toEqual({
+          runAsNonRoot: true,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        })
+        expect(Object.keys(container.resources.requests)).toEqual(['cpu', 'memory'])
+        expect(container.resources.limits).toMatchObject({
+          cpu: expect.any(String),
+          memory: expect.any(String),
+        })
+        expect(container.image).toMatch(/:[\w][\w.-]*$/)
+        expect(container.image).not.toMatch(/:latest$/)
+      }
+    }
+  })
+
+  it('has a PodDisruptionBudget and a ServiceMonitor Prometheus selects', () => {
+    for (const d of prod.find.all(DEPLOYMENT)) {
+      const workload = prod.find.all('infera:platform:Workload').find((w) => w.urn === d.parent)
+      const siblings = prod.find.children(workload as MockedResource)
+      const pdb = siblings.find((r) => r.type === 'kubernetes:policy/v1:PodDisruptionBudget')
+      expect(pdb?.inputs.spec.maxUnavailable).toBe(1)
+      const monitor = siblings.find(
+        (r) => r.type === 'kubernetes:monitoring.coreos.com/v1:ServiceMonitor',
+      )
+      expect(monitor?.inputs.metadata.labels.release).toBe('kube-prometheus-stack')
+      expect(monitor?.inputs.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' })
+    }
+  })
+})
+
+describe('Services: inference', () => {
+  it('serves each model group from its own Deployment with an HPA from the stack config', () => {
+    expect(dev.find.all(DEPLOYMENT, '-inference-tabular')).toHaveLength(1)
+    expect(dev.find.all(DEPLOYMENT, '-inference-transformers')).toHaveLength(0)
+    const hpa = prod.find.one(
+      'kubernetes:autoscaling/v2:HorizontalPodAutoscaler',
+      '-inference-tabular',
+    )
+    expect(hpa.inputs.spec).toMatchObject({
+      scaleTargetRef: { kind: 'Deployment', name: 'inference-tabular' },
+      minReplicas: 3,
+      maxReplicas: 12,
+      metrics: [{ resource: { name: 'cpu', target: { averageUtilization: 70 } } }],
+    })
+  })
+
+  it('probes the Open Inference Protocol health endpoints', () => {
+    const container = main(prod.find.one(DEPLOYMENT, '-inference-tabular'))
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' })
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/v2/health/live', port: 'http' })
+    expect(container.args).toEqual(
+      expect.arrayContaining(['--capture-url', 'http://drift.infera.svc.cluster.local:8081']),
+    )
+  })
+
+  it('puts CPU groups on system nodes and GPU groups on GPU nodes, with GPUs and the toleration', () => {
+    const cpu = prod.find.one(DEPLOYMENT, '-inference-tabular')
+    expect(spec(cpu).nodeSelector).toEqual({ 'infera.dev/pool': 'system' })
+    expect(spec(cpu).tolerations).toBeUndefined()
+    expect(main(cpu).resources.limits['nvidia.com/gpu']).toBeUndefined()
+    expect(main(cpu).image).toMatch(/infera-prod\/inference:0\.1\.0$/)
+
+    const gpu = prod.find.one(DEPLOYMENT, '-inference-transformers')
+    expect(spec(gpu).nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' })
+    expect(spec(gpu).tolerations).toEqual([
+      { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    ])
+    expect(main(gpu).resources.limits).toEqual({ cpu: '3', memory: '12Gi', 'nvidia.com/gpu': '1' })
+    expect(main(gpu).image).toMatch(/infera-prod\/inference:0\.1\.0-cuda12$/)
+  })
+
+  it("syncs its group's models in from S3 with an IRSA role that reads only those", () => {
+    const gpu = prod.find.one(DEPLOYMENT, '-inference-transformers')
+    const sync = spec(gpu).initContainers[0]
+    expect(sync.restartPolicy).toBe('Always')
+    const artifacts = prod.find.one('aws:s3/bucket:Bucket', '-artifacts').props
+    expect(sync.env.find((e: { name: string }) => e.name === 'DOWNLOADS').value).toBe(
+      `s3://${artifacts.bucket}/models/sentiment/=/models/sentiment/`,
+    )
+    const account = prod.find.one('kubernetes:core/v1:ServiceAccount', '-inference-transformers')
+    const role = prod.find.one('aws:iam/role:Role', '-inference-transformers')
+    expect(account.inputs.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': role.props.arn,
+    })
+    expect(
+      policyDocument(role.inputs.assumeRolePolicy).Statement[0]?.Condition?.StringEquals,
+    ).toMatchObject({
+      'oidc.eks.us-east-1.amazonaws.com/id/MOCK:sub':
+        'system:serviceaccount:infera:inference-transformers',
+    })
+    const reads = rolePolicy(prod, 'inference-transformers').Statement.find(
+      (s) => s.Action === 's3:GetObject',
+    )
+    expect(reads?.Resource).toEqual([`${artifacts.arn}/models/sentiment/*`])
+  })
+})
+
+describe('Services: drift', () => {
+  it('is one replica with the database URL from a Secret', () => {
+    const drift = prod.find.one(DEPLOYMENT, '-drift')
+    expect(drift.inputs.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } })
+    expect(main(drift).env).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'drift-database', key: 'url' } },
+    })
+    const secret = prod.find.one('kubernetes:core/v1:Secret', '-drift-database')
+    expect(isSecret(secret.inputs.stringData)).toBe(true)
+    expect(secret.props.stringData.url).toMatch(/^postgres:\/\/.+\?sslmode=require$/)
+    expect(main(drift).readinessProbe.httpGet.path).toBe('/health/ready')
+  })
+
+  it('retrains on SageMaker in prod, with the execution role it may pass and nothing else', () => {
+    const args: string[] = main(prod.find.one(DEPLOYMENT, '-drift')).args
+    const sagemakerRole = prod.find.one('aws:iam/role:Role', '-sagemaker').props.arn
+    const flag = (name: string) => args[args.indexOf(name) + 1]
+    expect(flag('--trainer')).toBe('sagemaker')
+    expect(flag('--sagemaker-role-arn')).toBe(sagemakerRole)
+    expect(flag('--sagemaker-image')).toMatch(/infera-prod\/trainer:0\.1\.0$/)
+    expect(flag('--capture-s3-uri')).toBe(
+      `s3://${prod.find.one('aws:s3/bucket:Bucket', '-captures').props.bucket}`,
+    )
+    const pass = rolePolicy(prod, 'drift').Statement.find((s) => s.Action === 'iam:PassRole')
+    expect(pass).toMatchObject({
+      Resource: sagemakerRole,
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    })
+  })
+
+  it('does not retrain in dev, and gets no SageMaker permissions there', () => {
+    const args: string[] = main(dev.find.one(DEPLOYMENT, '-drift')).args
+    expect(args[args.indexOf('--trainer') + 1]).toBe('none')
+    expect(args).not.toContain('--sagemaker-role-arn')
+    expect(JSON.stringify(rolePolicy(dev, 'drift'))).not.toContain('sagemaker')
+  })
+})
+
+describe('Services: gateway', () => {
+  it('is exposed by a Network Load Balancer, and its URL is an output', async () => {
+    const service = prod.find.one('kubernetes:core/v1:Service', '-gateway')
+    expect(service.inputs.spec).toMatchObject({
+      type: 'LoadBalancer',
+      ports: [{ port: 80, targetPort: 'http' }],
+    })
+    expect(
+      service.inputs.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-type'],
+    ).toBe('nlb')
+    expect(await resolve(prod.outputs.gatewayUrl)).toBe(
+      'http://infera-prod-gateway.elb.us-east-1.amazonaws.com',
+    )
+  })
+
+  it("routes each model to its group's Service, with the stack's auth, validated", () => {
+    const secret = prod.find.one('kubernetes:core/v1:Secret', '-gateway-config')
+    const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
+    expect(Object.fromEntries(config.routes.map((r) => [r.model, r.variants[0]?.targets]))).toEqual(
+      {
+        penguins: ['http://inference-tabular.infera.svc.cluster.local:8080'],
+        mpg: ['http://inference-tabular.infera.svc.cluster.local:8080'],
+        weather: ['http://inference-tabular.infera.svc.cluster.local:8080'],
+        sentiment: ['http://inference-transformers.infera.svc.cluster.local:8080'],
+      },
+    )
+    expect(config.auth.jwt?.jwks_url).toBe('https://auth.example.com/.well-known/jwks.json')
+    expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready'])
+  })
+
+  it('closes /metrics to the internet and lets Prometheus scrape it with a key of its own', () => {
+    const secret = prod.find.one('kubernetes:core/v1:Secret', '-gateway-config')
+    const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
+    const key = prod.find.one('kubernetes:core/v1:Secret', '-gateway-metrics-key').props.stringData
+      .token
+    expect(config.auth.api_keys).toContainEqual({
+      tenant: 'prometheus',
+      sha256: createHash('sha256').update(key).digest('hex'),
+      models: [],
+    })
+    const monitor = prod.find.one('kubernetes:monitoring.coreos.com/v1:ServiceMonitor', '-gateway')
+    expect(monitor.inputs.spec.endpoints[0].authorization).toEqual({
+      type: 'Bearer',
+      credentials: { name: 'gateway-metrics-key', key: 'token' },
+    })
+  })
+})

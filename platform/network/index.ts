@@ -1,0 +1,57 @@
+import * as awsx from '@pulumi/awsx'
+import * as pulumi from '@pulumi/pulumi'
+import type { PlatformConfig } from '../config/index.ts'
+
+export interface NetworkArgs {
+  config: PlatformConfig['network']
+  /** The EKS cluster's name, for the subnet tags its load balancers are discovered by. */
+  clusterName: string
+}
+
+/**
+ * The VPC: public subnets for load balancers and NAT gateways, private subnets for nodes and the
+ * database, in two or three AZs.
+ */
+export class Network extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>
+  readonly publicSubnetIds: pulumi.Output<string[]>
+  readonly privateSubnetIds: pulumi.Output<string[]>
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('infera:platform:Network', name, {}, opts)
+    const { config, clusterName } = args
+    const cluster = { [`kubernetes.io/cluster/${clusterName}`]: 'shared' }
+    const vpc = new awsx.ec2.Vpc(
+      name,
+      {
+        cidrBlock: config.cidrBlock,
+        numberOfAvailabilityZones: config.availabilityZones,
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        // One NAT gateway is a single point of failure and cross-AZ traffic; one per AZ is neither.
+        natGateways: { strategy: config.natGateways === 'single' ? 'Single' : 'OnePerAz' },
+        subnetStrategy: 'Auto',
+        subnetSpecs: [
+          // Internet-facing load balancers land in subnets tagged role/elb, internal ones in
+          // role/internal-elb: both the in-tree controller and the AWS LB controller look for these.
+          { type: 'Public', cidrMask: 20, tags: { ...cluster, 'kubernetes.io/role/elb': '1' } },
+          {
+            type: 'Private',
+            cidrMask: 18,
+            tags: { ...cluster, 'kubernetes.io/role/internal-elb': '1' },
+          },
+        ],
+        tags: { Name: name },
+      },
+      { parent: this },
+    )
+    this.vpcId = vpc.vpcId
+    this.publicSubnetIds = vpc.publicSubnetIds
+    this.privateSubnetIds = vpc.privateSubnetIds
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+    })
+  }
+}

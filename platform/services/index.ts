@@ -1,0 +1,392 @@
+import { createHash } from 'node:crypto'
+import type * as aws from '@pulumi/aws'
+import * as k8s from '@pulumi/kubernetes'
+import * as pulumi from '@pulumi/pulumi'
+import * as random from '@pulumi/random'
+import { GPU_NODE_LABEL, GPU_TAINT, SYSTEM_NODE_LABEL } from '../cluster/index.ts'
+import type { ModelGroup, PlatformConfig } from '../config/index.ts'
+import type { OidcProvider, Statement } from '../iam.ts'
+import { type ImageName, TRAINING_PREFIX } from '../retraining/index.ts'
+import { buildGatewayConfig } from './gateway-config.ts'
+import { resources, S3_SYNC_VOLUME, s3SyncSidecar, scratch } from './pod.ts'
+import { Workload, type WorkloadArgs } from './workload.ts'
+
+export const NAMESPACE = 'infera'
+/** Where the model repository lives in the artifacts bucket: `models/<model>/<version>/…`. */
+export const MODELS_PREFIX = 'models'
+
+const INFERENCE_PORT = 8080
+const GATEWAY_PORT = 8080
+const DRIFT_PORT = 8081
+const DRIFT_URL = `http://drift.${NAMESPACE}.svc.cluster.local:${DRIFT_PORT}`
+/** Seconds between S3 syncs: how soon a new model version or a capture file moves. */
+const SYNC_INTERVAL = 30
+
+export interface ServicesArgs {
+  config: PlatformConfig
+  provider: k8s.Provider
+  oidc: OidcProvider
+  /** What GPU pods wait for: the GPU node group, the device plugin, the autoscaler. */
+  gpuReady: pulumi.Resource[]
+  repositories: Record<ImageName, aws.ecr.Repository>
+  buckets: { artifacts: aws.s3.Bucket; captures: aws.s3.Bucket; reports: aws.s3.Bucket }
+  /** The drift history's PostgreSQL URL, a secret. */
+  databaseUrl: pulumi.Output<string>
+  sagemakerRoleArn: pulumi.Output<string>
+  /** ServiceMonitor labels, and what must exist first (the Prometheus Operator's CRDs). */
+  monitoring: { labels: Record<string, string>; ready: pulumi.Resource[] }
+}
+
+/** What every service's builder shares. */
+interface Context {
+  name: string
+  args: ServicesArgs
+  /** For resources in the namespace. */
+  opts: pulumi.ComponentResourceOptions
+  image: (repo: ImageName, tag: string) => pulumi.Output<string>
+  /** `s3://<artifacts>/models/<model>/`. */
+  modelPrefix: (model: string) => pulumi.Output<string>
+}
+
+/**
+ * The services on the cluster, in the `infera` namespace (Pod Security `restricted`): one
+ * inference Deployment per model group (CPU or GPU), the drift service, and the gateway behind a
+ * Network Load Balancer.
+ */
+export class Services extends pulumi.ComponentResource {
+  readonly gatewayUrl: pulumi.Output<string>
+
+  constructor(name: string, args: ServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('infera:platform:Services', name, {}, opts)
+    const onCluster = { parent: this, provider: args.provider }
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-${NAMESPACE}`,
+      {
+        metadata: {
+          name: NAMESPACE,
+          labels: {
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/audit': 'restricted',
+          },
+        },
+      },
+      onCluster,
+    )
+    const { artifacts } = args.buckets
+    const ctx: Context = {
+      name,
+      args,
+      opts: { ...onCluster, dependsOn: [namespace] },
+      image: (repo, tag) => pulumi.interpolate`${args.repositories[repo].repositoryUrl}:${tag}`,
+      modelPrefix: (model) =>
+        pulumi.interpolate`s3://${artifacts.bucket}/${MODELS_PREFIX}/${model}/`,
+    }
+
+    const upstreams: Record<string, string> = {}
+    for (const group of args.config.modelGroups) {
+      const workload = inferenceGroup(ctx, group)
+      for (const model of group.models) upstreams[model] = workload.url
+    }
+    drift(ctx)
+    this.gatewayUrl = gateway(ctx, upstreams)
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl })
+  }
+}
+
+/** One model group's model servers, each with the group's models synced in from S3. */
+function inferenceGroup(ctx: Context, group: ModelGroup): Workload {
+  const { args } = ctx
+  const { buckets, config } = args
+  const gpu = group.accelerator === 'gpu'
+  const limits = resources(group.cpu, group.memory)
+  return workload(ctx, `inference-${group.name}`, {
+    component: 'inference',
+    labels: { 'infera.dev/model-group': group.name, 'infera.dev/accelerator': group.accelerator },
+    port: INFERENCE_PORT,
+    probes: { live: '/v2/health/live', ready: '/v2/health/ready' },
+    container: {
+      name: 'inference',
+      image: ctx.image('inference', gpu ? config.images.inferenceGpu : config.images.inference),
+      args: [
+        ...['--models', '/models', '--port', String(INFERENCE_PORT), '--poll-interval', '10'],
+        ...['--capture-dir', '/capture', '--capture-url', DRIFT_URL],
+        ...['--capture-sample', String(config.drift.captureSample)],
+      ],
+      // A GPU is asked for as a limit; Kubernetes sets the request to match.
+      resources: gpu
+        ? { ...limits, limits: { ...limits.limits, 'nvidia.com/gpu': String(group.gpus) } }
+        : limits,
+      volumeMounts: [MODELS_MOUNT, { name: 'capture', mountPath: '/capture' }, TMP_MOUNT],
+    },
+    sidecars: [modelSync(ctx, group.models, buckets.captures.bucket)],
+    volumes: [
+      scratch('models', gpu ? '40Gi' : '5Gi'),
+      scratch('capture', '2Gi'),
+      scratch('tmp', '1Gi'),
+      S3_SYNC_VOLUME,
+    ],
+    nodeSelector: gpu ? { ...GPU_NODE_LABEL } : { ...SYSTEM_NODE_LABEL },
+    ...(gpu
+      ? { tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }] }
+      : {}),
+    scaling: { ...group.replicas, targetCpuUtilization: group.targetCpuUtilization },
+    iam: {
+      oidc: args.oidc,
+      statements: [
+        ...readModels(buckets.artifacts, group.models),
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: buckets.captures.arn },
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          Resource: pulumi.interpolate`${buckets.captures.arn}/*`,
+        },
+      ],
+    },
+    dependsOn: gpu ? args.gpuReady : [],
+    // A GPU node may have to be started (from zero in dev) and pull a CUDA image of gigabytes.
+    ...(gpu ? { rolloutTimeout: '30m' } : {}),
+  })
+}
+
+/**
+ * The drift service: one replica (its windows live in memory), history in RDS, references from
+ * the model repository, and SageMaker retraining when the stack asks for it.
+ */
+function drift(ctx: Context): Workload {
+  const { args } = ctx
+  const { buckets, config } = args
+  const models = config.modelGroups.flatMap((group) => group.models)
+  const databaseSecret = new k8s.core.v1.Secret(
+    `${ctx.name}-drift-database`,
+    {
+      metadata: { name: 'drift-database', namespace: NAMESPACE },
+      stringData: { url: args.databaseUrl },
+    },
+    ctx.opts,
+  )
+  const sagemaker = config.drift.trainer === 'sagemaker'
+  return workload(ctx, 'drift', {
+    component: 'drift',
+    port: DRIFT_PORT,
+    probes: { live: '/health/live', ready: '/health/ready' },
+    container: {
+      name: 'drift',
+      image: ctx.image('drift', config.images.drift),
+      args: [
+        ...['serve', '--port', String(DRIFT_PORT), '--models', '/models'],
+        ...['--window-size', String(config.drift.windowSize)],
+        ...['--retrain-after', String(config.drift.retrainAfter)],
+        ...['--trainer', config.drift.trainer],
+        ...(sagemaker
+          ? [
+              ...['--region', config.region, '--sagemaker-role-arn', args.sagemakerRoleArn],
+              ...['--sagemaker-image', ctx.image('trainer', config.images.trainer)],
+              ...['--capture-s3-uri', pulumi.interpolate`s3://${buckets.captures.bucket}`],
+              '--output-s3-uri',
+              pulumi.interpolate`s3://${buckets.artifacts.bucket}/${TRAINING_PREFIX}`,
+            ]
+          : []),
+      ],
+      env: [
+        { name: 'INFERA_HOME', value: '/data' },
+        {
+          name: 'DATABASE_URL',
+          valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: 'url' } },
+        },
+      ],
+      resources: resources('1', '2Gi'),
+      volumeMounts: [MODELS_MOUNT, { name: 'data', mountPath: '/data' }, TMP_MOUNT],
+    },
+    sidecars: [modelSync(ctx, models)],
+    volumes: [
+      scratch('models', '2Gi'),
+      scratch('data', '1Gi'),
+      scratch('tmp', '256Mi'),
+      S3_SYNC_VOLUME,
+    ],
+    nodeSelector: SYSTEM_NODE_LABEL,
+    iam: {
+      oidc: args.oidc,
+      statements: [
+        ...readModels(buckets.artifacts, models),
+        {
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:GetObject'],
+          Resource: [buckets.captures.arn, pulumi.interpolate`${buckets.captures.arn}/*`],
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: pulumi.interpolate`${buckets.reports.arn}/*`,
+        },
+        ...(sagemaker ? startTrainingJobs(config.region, args.sagemakerRoleArn) : []),
+      ],
+    },
+  })
+}
+
+/**
+ * The gateway behind a Network Load Balancer (TLS on 443 with an ACM certificate, else 80), its
+ * config generated from the stack's auth and the model groups. Returns its URL.
+ */
+function gateway(ctx: Context, upstreams: Record<string, string>): pulumi.Output<string> {
+  const { config } = ctx.args
+  // Prometheus scrapes /metrics with its own key, so the endpoint stays closed to the internet.
+  const metricsKey = new random.RandomPassword(
+    `${ctx.name}-gateway-metrics-key`,
+    { length: 48, special: false },
+    { parent: ctx.opts.parent },
+  )
+  const metricsSecret = new k8s.core.v1.Secret(
+    `${ctx.name}-gateway-metrics-key`,
+    {
+      metadata: { name: 'gateway-metrics-key', namespace: NAMESPACE },
+      stringData: { token: metricsKey.result },
+    },
+    ctx.opts,
+  )
+  const file = metricsKey.result.apply((key) =>
+    JSON.stringify(
+      buildGatewayConfig({
+        gateway: config.gateway,
+        upstreams,
+        metricsKeySha256: sha256(key),
+      }),
+    ),
+  )
+  const configSecret = new k8s.core.v1.Secret(
+    `${ctx.name}-gateway-config`,
+    {
+      metadata: { name: 'gateway-config', namespace: NAMESPACE },
+      stringData: { 'gateway.json': file },
+    },
+    ctx.opts,
+  )
+  const tls = config.gateway.certificateArn
+  const gatewayWorkload = workload(ctx, 'gateway', {
+    component: 'gateway',
+    port: GATEWAY_PORT,
+    probes: { live: '/v2/health/live', ready: '/v2/health/ready' },
+    // The gateway reads its config once: a changed config rolls the pods.
+    podAnnotations: { 'infera.dev/config-sha256': file.apply(sha256) },
+    container: {
+      name: 'gateway',
+      image: ctx.image('gateway', config.images.gateway),
+      args: ['--config', '/etc/infera/gateway.json', '--port', String(GATEWAY_PORT)],
+      resources: resources('500m', '512Mi'),
+      volumeMounts: [{ name: 'config', mountPath: '/etc/infera', readOnly: true }, TMP_MOUNT],
+    },
+    volumes: [
+      { name: 'config', secret: { secretName: configSecret.metadata.name } },
+      scratch('tmp', '64Mi'),
+    ],
+    nodeSelector: SYSTEM_NODE_LABEL,
+    scaling: { ...config.gateway.replicas, targetCpuUtilization: 70 },
+    service: {
+      type: 'LoadBalancer',
+      port: tls ? 443 : 80,
+      annotations: {
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+        'service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled': 'true',
+        ...(config.gateway.internal
+          ? { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' }
+          : {}),
+        ...(tls
+          ? {
+              'service.beta.kubernetes.io/aws-load-balancer-ssl-cert': tls,
+              'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': '443',
+            }
+          : {}),
+      },
+    },
+    metricsToken: { secretName: metricsSecret.metadata.name, key: 'token' },
+  })
+  // The NLB's DNS name, once AWS has made it (the Service's await waits for it).
+  const host = gatewayWorkload.service.status.apply(
+    (status) => status.loadBalancer.ingress?.[0]?.hostname,
+  )
+  return pulumi.interpolate`${tls ? 'https' : 'http'}://${host}`
+}
+
+/** A Workload in the namespace, scraped by Prometheus once its CRDs exist. */
+function workload(
+  ctx: Context,
+  name: string,
+  args: Omit<WorkloadArgs, 'name' | 'namespace' | 'monitoring'> & {
+    /** The Secret key Prometheus authenticates to `/metrics` with, if it must. */
+    metricsToken?: WorkloadArgs['monitoring']['bearerToken']
+  },
+): Workload {
+  const { metricsToken, dependsOn = [], ...rest } = args
+  const { monitoring } = ctx.args
+  return new Workload(
+    `${ctx.name}-${name}`,
+    {
+      ...rest,
+      name,
+      namespace: NAMESPACE,
+      monitoring: {
+        labels: monitoring.labels,
+        ...(metricsToken ? { bearerToken: metricsToken } : {}),
+      },
+      dependsOn: [...monitoring.ready, ...dependsOn],
+    },
+    ctx.opts,
+  )
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+
+const MODELS_MOUNT = { name: 'models', mountPath: '/models', readOnly: true }
+const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' }
+
+/**
+ * The sidecar that keeps `/models` in step with the given models' prefixes in S3 and, given a
+ * bucket, uploads `/capture` to it.
+ */
+function modelSync(ctx: Context, models: string[], captureBucket?: pulumi.Input<string>) {
+  return s3SyncSidecar({
+    downloads: models.map((model) => ({ from: ctx.modelPrefix(model), to: `/models/${model}/` })),
+    ...(captureBucket ? { uploadCaptures: { from: '/capture', bucket: captureBucket } } : {}),
+    intervalSeconds: SYNC_INTERVAL,
+    volumeMounts: [
+      { name: 'models', mountPath: '/models' },
+      ...(captureBucket ? [{ name: 'capture', mountPath: '/capture' }] : []),
+    ],
+  })
+}
+
+/** Read access to the given models' prefixes in the artifacts bucket, and nothing else there. */
+function readModels(artifacts: aws.s3.Bucket, models: string[]): Statement[] {
+  const prefixes = models.map((model) => `${MODELS_PREFIX}/${model}/*`)
+  return [
+    {
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: artifacts.arn,
+      Condition: { StringLike: { 's3:prefix': prefixes } },
+    },
+    {
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: prefixes.map((prefix) => pulumi.interpolate`${artifacts.arn}/${prefix}`),
+    },
+  ]
+}
+
+/** Starting and following SageMaker training jobs, passing them the execution role only. */
+function startTrainingJobs(region: string, roleArn: pulumi.Output<string>): Statement[] {
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:AddTags'],
+      Resource: `arn:aws:sagemaker:${region}:*:training-job/*`,
+    },
+    {
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: roleArn,
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    },
+  ]
+}
