@@ -77,15 +77,19 @@ async function main() {
     servers.push(gateway)
     const rawProxy = await start('raw-proxy', ['services/gateway/bench/raw-proxy.ts', target])
     servers.push(rawProxy)
+    const honoProxy = await start('hono-proxy', ['services/gateway/bench/hono-proxy.ts', target])
+    servers.push(honoProxy)
     const auth = { authorization: `Bearer ${API_KEY}` }
     const body = inferBody(4)
 
-    // (a) and (b): the same load, direct and through the gateway; the bare node:http proxy shows
-    // what one extra hop costs on this machine before the gateway does anything.
+    // (a) and (b): the same load, direct and through the gateway. Two floors beside them: a bare
+    // node:http proxy (what one more hop costs on this machine) and a bare Hono proxy on
+    // @hono/node-server (what the web-standard framework adds before the gateway does anything).
     const paths = [
       { label: 'inference, direct', port: inference.port, headers: {} },
       { label: 'gateway → inference', port: gateway.port, headers: auth },
       { label: 'bare node:http proxy → inference', port: rawProxy.port, headers: {} },
+      { label: 'bare Hono proxy → inference', port: honoProxy.port, headers: {} },
     ]
     const results: LoadResult[] = []
     for (const p of paths) {
@@ -96,7 +100,12 @@ async function main() {
         `${p.label.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  errors ${r.errors}`,
       )
     }
-    const [direct, viaGateway, viaRawProxy] = results as [LoadResult, LoadResult, LoadResult]
+    const [direct, viaGateway, viaRawProxy, viaHonoProxy] = results as [
+      LoadResult,
+      LoadResult,
+      LoadResult,
+      LoadResult,
+    ]
 
     // autocannon reports whole milliseconds; one request at a time, interleaved so drift in the
     // machine's load falls on both paths alike, measures the added latency to a few microseconds.
@@ -169,7 +178,10 @@ async function main() {
       `| throughput: bare node:http proxy / direct (the floor of any Node hop) | ${(viaRawProxy.rps / direct.rps).toFixed(2)}× | — |`,
     )
     console.log(
-      `| throughput: gateway / bare node:http proxy | ${(viaGateway.rps / viaRawProxy.rps).toFixed(2)}× | — |`,
+      `| throughput: bare Hono proxy / direct (the floor of a Hono app on Node) | ${(viaHonoProxy.rps / direct.rps).toFixed(2)}× | — |`,
+    )
+    console.log(
+      `| throughput: gateway / bare Hono proxy | ${(viaGateway.rps / viaHonoProxy.rps).toFixed(2)}× | — |`,
     )
     console.log(
       `| added p50 latency (autocannon, whole ms) | ${viaGateway.p50 - direct.p50} ms | ≤ 1 ms |`,
