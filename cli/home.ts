@@ -4,3 +4,5 @@ import { join, resolve } from 'node:path'
 export const inferaHome = () => resolve(process.env.INFERA_HOME ?? '.infera')
 export const defaultModelsDir = () => join(inferaHome(), 'models')
 export const defaultCaptureDir = () => join(inferaHome(), 'capture')
+/** The registry's PGlite database (`db/`) and artifacts (`artifacts/`). */
+export const defaultRegistryDir = () => join(inferaHome(), 'registry')

@@ -44,7 +44,20 @@ infera drift serve --port N [--models DIR] [--window-kind count|time] [--window-
   models: {
     usage: `infera models build [--out DIR]
   Trains the demo models on real data (vega-datasets) and writes a model repository
-  (default: $INFERA_HOME/models).`,
+  (default: $INFERA_HOME/models).
+
+infera models register --name N --dir VERSION_DIR [--version V] [--stage candidate|staging]
+                       [--data-location L] [--code-version C] [--training-job J]
+infera models list | show NAME | diff NAME V1 V2
+infera models promote NAME VERSION --to production|staging [--holdout CSV] [--margin X]
+                      [--force --reason R]
+infera models rollback NAME | archive NAME VERSION
+infera models materialize [--out DIR] | serve [--port N] [--host H]
+  The model registry: versions with their files, config, metrics and lineage; promotion to
+  production through the evaluation gate; rollback; an append-only audit trail. Changes take
+  [--actor A] [--reason R]; --json prints the answer as JSON. State under $INFERA_HOME/registry, or
+  DATABASE_URL, INFERA_ARTIFACTS_S3 (s3://bucket/prefix); INFERA_REGISTRY_URL uses a registry
+  service instead.`,
     load: () => import('./commands/models.ts'),
   },
   alerts: {

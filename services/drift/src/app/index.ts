@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import { limitBody } from '../../../shared/body-limit/index.ts'
+import { healthRoutes } from '../../../shared/health/index.ts'
 import { type ColumnType, DriftInputError } from '../detect/index.ts'
 import { IngestError } from '../ingest/index.ts'
 import type { DriftMetrics } from '../metrics/index.ts'
@@ -30,11 +31,7 @@ export function createDriftApp(options: DriftAppOptions) {
   const app = new Hono()
   app.use('*', limitBody(options.maxBodyBytes))
 
-  app.get('/health/live', (c) => c.json({ live: true }))
-  app.get('/health/ready', (c) => {
-    const ready = options.isReady()
-    return c.json({ ready }, ready ? 200 : 503)
-  })
+  app.route('/', healthRoutes(options.isReady))
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   )

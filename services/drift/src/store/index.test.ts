@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describePostgres, reachPostgres } from '../../../shared/database/testing.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
 import { type DriftStore, openDriftStore, type RetrainJob } from './index.ts'
-import { describePostgres, reachPostgres } from './testing.ts'
 
 const minute = (m: number) => new Date(Date.UTC(2025, 5, 1, 0, m)).toISOString()
 const hour = (h: number) => new Date(Date.UTC(2025, 0, 1, h)).toISOString()

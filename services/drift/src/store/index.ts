@@ -2,9 +2,15 @@
  * The drift service's history: evaluations per window and the retraining jobs they triggered, in
  * embedded PGlite by default or in PostgreSQL, with the same SQL and migrations for both.
  */
+
+import {
+  type Database,
+  type DatabaseOptions,
+  openMigrated,
+  type Param,
+} from '../../../shared/database/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
-import { type Database, openPglite, openPostgres, type Param } from './database.ts'
-import { migrate } from './migrations.ts'
+import { DRIFT_SCHEMA } from './migrations.ts'
 
 export interface RetrainJob {
   id: string
@@ -48,28 +54,14 @@ export interface DriftStore {
   close(): Promise<void>
 }
 
-export interface DriftStoreOptions {
-  /** A PostgreSQL URL; when set, `dataDir` is not used. */
-  databaseUrl?: string
-  /** Where PGlite keeps its files; in memory when undefined. */
-  dataDir?: string
-}
+export type DriftStoreOptions = DatabaseOptions
 
 const DEFAULT_LIMIT = 100
 const MAX_LIMIT = 1000
 
 /** Opens the store and brings its schema up to date. */
 export async function openDriftStore(options: DriftStoreOptions): Promise<DriftStore> {
-  const db = options.databaseUrl
-    ? openPostgres(options.databaseUrl)
-    : await openPglite(options.dataDir)
-  try {
-    await migrate(db)
-  } catch (error) {
-    await db.close()
-    throw error
-  }
-  return driftStore(db)
+  return driftStore(await openMigrated(options, DRIFT_SCHEMA))
 }
 
 /**

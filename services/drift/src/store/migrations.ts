@@ -1,11 +1,4 @@
-import type { Database } from './database.ts'
-
-export interface Migration {
-  /** Applied in increasing order, each once; never renumber or edit a released migration. */
-  version: number
-  name: string
-  sql: string
-}
+import type { Migration, Schema } from '../../../shared/database/index.ts'
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -52,43 +45,5 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ]
 
-// Every process migrating the same database takes this lock, so a second one waits for the first
-// and then finds its migrations recorded. PGlite has one connection, where the lock is free.
-const LOCK = `SELECT pg_advisory_xact_lock(hashtext('infera.drift.schema_migrations'))`
-
-const MIGRATIONS_TABLE = `
-  CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`
-
-/** Applies the migrations not yet recorded in schema_migrations, each in its own transaction. */
-export async function migrate(
-  db: Database,
-  migrations: readonly Migration[] = MIGRATIONS,
-): Promise<number[]> {
-  migrations.forEach((m, i) => {
-    const previous = migrations[i - 1]
-    if (previous && m.version <= previous.version) {
-      throw new Error(`migration ${m.version} (${m.name}) comes after ${previous.version}`)
-    }
-  })
-  const applied: number[] = []
-  for (const m of migrations) {
-    const fresh = await db.transaction(async (tx) => {
-      await tx.query(LOCK)
-      await tx.exec(MIGRATIONS_TABLE)
-      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version])
-      if (done.length > 0) return false
-      await tx.exec(m.sql)
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        m.version,
-        m.name,
-      ])
-      return true
-    })
-    if (fresh) applied.push(m.version)
-  }
-  return applied
-}
+/** The drift history's schema; its table keeps the name it had before other services had theirs. */
+export const DRIFT_SCHEMA: Schema = { table: 'schema_migrations', migrations: MIGRATIONS }

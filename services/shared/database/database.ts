@@ -1,10 +1,11 @@
 /**
- * The little the store needs from a database, over PGlite (embedded, WASM) or a PostgreSQL server
+ * The little a store needs from a database, over PGlite (embedded, WASM) or a PostgreSQL server
  * (postgres.js), so that one set of SQL and migrations serves both.
  */
 import { mkdir } from 'node:fs/promises'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import postgres from 'postgres'
+import { lockDirectory } from './lock.ts'
 
 /**
  * What both drivers bind alike. JSON goes in as a string cast by `$n::text::jsonb`: postgres.js
@@ -25,11 +26,40 @@ export interface Database extends Queryable {
   close(): Promise<void>
 }
 
-/** PGlite persisted in `dataDir`, or in memory when there is none. */
-export async function openPglite(dataDir?: string): Promise<Database> {
-  // PGlite creates the directory itself, but not its parents.
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
-  const db = await PGlite.create(dataDir)
+export interface DatabaseOptions {
+  /** A PostgreSQL URL; when set, `dataDir` is not used. */
+  databaseUrl?: string
+  /** Where PGlite keeps its files; in memory when undefined. */
+  dataDir?: string
+}
+
+/** PostgreSQL at `databaseUrl`, else PGlite in `dataDir` or in memory. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir)
+}
+
+/**
+ * PGlite persisted in `dataDir`, or in memory when there is none; `template`, a data directory
+ * PGlite dumped, starts it with that content instead of running initdb. A directory is locked
+ * while open: a second open, from any process, fails with DirectoryInUseError.
+ */
+export async function openPglite(
+  dataDir?: string,
+  { template }: { template?: Blob } = {},
+): Promise<Database> {
+  let unlock = async () => {}
+  if (dataDir !== undefined) {
+    // PGlite creates the directory itself, but not its parents.
+    await mkdir(dataDir, { recursive: true })
+    unlock = await lockDirectory(dataDir)
+  }
+  let db: PGlite
+  try {
+    db = await PGlite.create(dataDir, template ? { loadDataDir: template } : {})
+  } catch (error) {
+    await unlock()
+    throw error
+  }
   const on = (q: PGlite | Transaction): Queryable => ({
     query: async <Row>(text: string, params: readonly Param[] = []) =>
       (await q.query<Row>(text, [...params])).rows,
@@ -40,7 +70,10 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   return {
     ...on(db),
     transaction: (work) => db.transaction((tx) => work(on(tx))),
-    close: () => db.close(),
+    close: async () => {
+      await db.close()
+      await unlock()
+    },
   }
 }
 

@@ -1,0 +1,268 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  holdoutCsv,
+  tempDir,
+  trainVersion,
+  writeVersionFolder,
+} from '../services/registry/src/testing/index.ts'
+
+const root = fileURLToPath(new URL('../', import.meta.url))
+const home = tempDir('infera-models-cli-')
+const sources = tempDir('infera-models-cli-src-')
+const holdout = join(sources, 'holdout.csv')
+const dirs: Record<'good' | 'retrained' | 'weak', string> = { good: '', retrained: '', weak: '' }
+
+beforeAll(async () => {
+  dirs.good = writeVersionFolder(join(sources, 'a'), 'penguins', 1, await trainVersion('penguins'))
+  dirs.retrained = writeVersionFolder(
+    join(sources, 'b'),
+    'penguins',
+    2,
+    await trainVersion('penguins', 50),
+  )
+  dirs.weak = writeVersionFolder(
+    join(sources, 'c'),
+    'penguins',
+    1,
+    await trainVersion('penguins', 1),
+  )
+  writeFileSync(holdout, await holdoutCsv('penguins'))
+})
+
+// The registry under a temporary INFERA_HOME, whatever the environment running the tests says.
+const env = (extra: Record<string, string> = {}) => {
+  const { DATABASE_URL, INFERA_REGISTRY_URL, INFERA_ARTIFACTS_S3, ...rest } = process.env
+  return { ...rest, INFERA_HOME: home, USER: 'ci-bot', ...extra }
+}
+
+/** `infera models …` as a real process; its exit code and output. */
+function infera(args: string[], extra?: Record<string, string>) {
+  const child = spawn(process.execPath, ['bin/infera.js', 'models', ...args], {
+    cwd: root,
+    env: env(extra),
+  })
+  let [stdout, stderr] = ['', '']
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk
+  })
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  )
+}
+
+/** Runs a command that must succeed with --json, and parses what it printed. */
+async function json(...args: string[]) {
+  const { code, stdout, stderr } = await infera([...args, '--json'])
+  expect(code, stderr).toBe(0)
+  return JSON.parse(stdout)
+}
+
+describe('infera models', () => {
+  it('registers versions from training’s folders, with lineage and the actor', async () => {
+    const first = await json(
+      'register',
+      '--name',
+      'penguins',
+      '--dir',
+      dirs.good,
+      '--code-version',
+      'abc123',
+      '--data-location',
+      's3://data/penguins.csv',
+      '--actor',
+      'alice',
+      '--reason',
+      'first model',
+    )
+    expect(first).toMatchObject({
+      model: 'penguins',
+      version: 1,
+      stage: 'candidate',
+      created_by: 'alice',
+      lineage: {
+        code_version: 'abc123',
+        data_location: 's3://data/penguins.csv',
+        training_job: null,
+      },
+      files: {
+        'model.onnx': { size: expect.any(Number) },
+        'reference.csv': { size: expect.any(Number) },
+      },
+    })
+    expect(
+      await json(
+        'register',
+        '--name',
+        'penguins',
+        '--dir',
+        dirs.retrained,
+        '--training-job',
+        'job-2',
+      ),
+    ).toMatchObject({
+      version: 2,
+      created_by: 'ci-bot',
+    })
+    const weak = await infera([
+      'register',
+      '--name',
+      'penguins',
+      '--dir',
+      dirs.weak,
+      '--stage',
+      'staging',
+    ])
+    expect(weak.stdout).toMatch(
+      /^registered penguins version 3 \(staging\): model\.onnx sha256:[0-9a-f]{12}…/,
+    )
+  })
+
+  it('promotes through the gate, refuses a worse version with its report, and rolls back', async () => {
+    expect((await json('promote', 'penguins', '1', '--to', 'production')).gate).toMatchObject({
+      passed: true,
+    })
+    const better = await json(
+      'promote',
+      'penguins',
+      '2',
+      '--to',
+      'production',
+      '--holdout',
+      holdout,
+    )
+    expect(better.gate).toMatchObject({
+      passed: true,
+      production_version: 1,
+      holdout: { rows: 67 },
+    })
+    expect(better.audit).toMatchObject([{ action: 'promote', from_version: 1, to_version: 2 }])
+
+    const worse = await infera([
+      'promote',
+      'penguins',
+      '3',
+      '--to',
+      'production',
+      '--holdout',
+      holdout,
+      '--json',
+    ])
+    expect(worse.code).toBe(1)
+    expect(worse.stderr).toMatch(
+      /^infera: the gate refused: version 3 is worse than production version 2/,
+    )
+    expect(JSON.parse(worse.stdout).gate).toMatchObject({ passed: false, candidate_version: 3 })
+
+    const back = await infera(['rollback', 'penguins', '--reason', 'latency'])
+    expect(back.code).toBe(0)
+    expect(back.stdout).toMatch(
+      /penguins {2}\S+ {2}ci-bot {2}rollback {2}production: 2 → 1 {2}\(latency\)/,
+    )
+    expect(await json('archive', 'penguins', '3', '--reason', 'worse')).toMatchObject({
+      audit: [{ action: 'archive', version: 3, to_stage: 'archived' }],
+    })
+  })
+
+  it('lists models with versions, aliases and the audit trail, shows one, and diffs versions', async () => {
+    const { models } = await json('list')
+    expect(models).toHaveLength(1)
+    expect(models[0].aliases.production).toMatchObject({ version: 1, previous_version: null })
+    expect(models[0].versions.map((v: { stage: string }) => v.stage)).toEqual([
+      'production',
+      'candidate',
+      'archived',
+    ])
+    expect(
+      models[0].audit.map((e: { action: string; actor: string }) => `${e.action}:${e.actor}`),
+    ).toEqual([
+      'register:alice',
+      'register:ci-bot',
+      'register:ci-bot',
+      'promote:ci-bot',
+      'promote:ci-bot',
+      'rollback:ci-bot',
+      'archive:ci-bot',
+    ])
+    const show = await infera(['show', 'penguins'])
+    expect(show.stdout).toContain('penguins  production: 1\n')
+    expect(show.stdout).toContain(
+      'lineage: data_location=s3://data/penguins.csv code_version=abc123',
+    )
+    expect(show.stdout).toMatch(/ci-bot {2}archive {2}version 3: staging → archived {2}\(worse\)/)
+    const diff = await json('diff', 'penguins', '1', '3')
+    expect(diff.files['model.onnx'].changed).toBe(true)
+    expect(
+      diff.metrics.find((c: { path: string }) => c.path === 'holdout.accuracy').delta,
+    ).toBeLessThan(-0.2)
+  })
+
+  it('says what is wrong: exit code 2 for the command line, 1 for the input', async () => {
+    const cases: [string[], number, string][] = [
+      [
+        ['promote', 'penguins', '1', '--to', 'prod'],
+        2,
+        "--to must be production or staging, not 'prod'",
+      ],
+      [['register', '--name', 'penguins', '--dir', sources], 1, `${sources} has no model.onnx`],
+      [['show', 'nobody'], 1, "no model named 'nobody'"],
+    ]
+    // At once: only one of them opens the registry.
+    const runs = await Promise.all(cases.map(([args]) => infera(args)))
+    cases.forEach(([args, code, message], i) => {
+      expect(runs[i]?.code, args.join(' ')).toBe(code)
+      expect(runs[i]?.stderr).toContain(`infera: ${message}`)
+    })
+  })
+
+  describe('beside a running registry service', () => {
+    let service: ChildProcess
+    let url: string
+    beforeAll(async () => {
+      service = spawn(
+        process.execPath,
+        ['bin/infera.js', 'models', 'serve', '--port', '0', '--host', '127.0.0.1'],
+        {
+          cwd: root,
+          env: env(),
+        },
+      )
+      url = await new Promise<string>((resolve, reject) => {
+        let log = ''
+        service.stdout?.on('data', (chunk: Buffer) => {
+          log += chunk
+          const ready = /"url":"(http:[^"]+)".*"msg":"registry ready"/.exec(log)
+          if (ready) resolve(ready[1] as string)
+        })
+        service.once('exit', (code) =>
+          reject(new Error(`registry service exited with ${code}: ${log}`)),
+        )
+      })
+    })
+    afterAll(() => service?.kill('SIGTERM'))
+
+    it('refuses to open its embedded database twice, and goes through the service when told to', async () => {
+      const local = await infera(['list'])
+      expect(local.code).toBe(1)
+      expect(local.stderr).toMatch(
+        /is in use by process \d+.*\n\(while a registry service runs, set INFERA_REGISTRY_URL/,
+      )
+      const remote = await infera(['list', '--json'], { INFERA_REGISTRY_URL: url })
+      expect(remote.code, remote.stderr).toBe(0)
+      expect(JSON.parse(remote.stdout).models[0].aliases.production.version).toBe(1)
+      const repo = join(home, 'served')
+      const materialized = await infera(['materialize', '--out', repo], {
+        INFERA_REGISTRY_URL: url,
+      })
+      expect(materialized.stdout).toBe(
+        `penguins: 1 (production)\nmodel repository written to ${repo}\n`,
+      )
+    })
+  })
+})

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listen } from '../../../shared/node-server/index.ts'
+import { startRegistryServer } from '../adapter/node/index.ts'
+import { SHA256_HEADER } from '../app/index.ts'
+import { ArtifactError, sha256 } from '../artifacts/index.ts'
+import { materialize } from '../materialize/index.ts'
+import { RegistryError } from '../registry/index.ts'
+import {
+  holdoutCsv,
+  registration,
+  type TrainedVersion,
+  tempDir,
+  trainVersion,
+} from '../testing/index.ts'
+import { RegistryClient } from './index.ts'
+
+let server: Awaited<ReturnType<typeof startRegistryServer>>
+let client: RegistryClient
+let good: TrainedVersion
+let weak: TrainedVersion
+beforeAll(async () => {
+  server = await startRegistryServer({
+    port: 0,
+    host: '127.0.0.1',
+    dir: tempDir('infera-registry-artifacts-'),
+    logger: pino({ level: 'silent' }),
+  })
+  client = new RegistryClient(`${server.url}/`)
+  good = await trainVersion('penguins')
+  weak = await trainVersion('penguins', 1)
+})
+afterAll(() => server.close())
+
+const alice = { actor: 'alice' }
+
+describe('the registry over HTTP', () => {
+  it('answers as the registry in process does', async () => {
+    const registered = await client.register(
+      registration('penguins', good, { lineage: { code_version: 'abc' }, reason: 'first' }),
+    )
+    expect(registered).toEqual(await server.registry.version('penguins', 1))
+    await client.register(registration('penguins', weak, { stage: 'staging' }))
+    expect(await client.list()).toEqual(await server.registry.list())
+    expect(await client.show('penguins')).toEqual(await server.registry.show('penguins'))
+    expect(await client.diff('penguins', 1, 2)).toEqual(
+      await server.registry.diff('penguins', 1, 2),
+    )
+    expect(await client.file('penguins', 1, 'model.onnx')).toEqual(good.onnx)
+  })
+
+  it('carries every transition, and the registry’s refusals with their details', async () => {
+    await client.promote('penguins', 1, { ...alice, to: 'production' })
+    const error = await client
+      .promote('penguins', 2, {
+        ...alice,
+        to: 'production',
+        holdoutCsv: await holdoutCsv('penguins'),
+      })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RegistryError)
+    expect(error).toMatchObject({
+      status: 409,
+      details: { gate: { passed: false, production_version: 1 } },
+    })
+    await client.setAlias('penguins', 'canary', 2, { ...alice, weight: 20 })
+    expect((await client.show('penguins')).aliases.canary).toMatchObject({ version: 2, weight: 20 })
+    await client.removeAlias('penguins', 'canary', { ...alice, reason: 'enough' })
+    const archived = await client.archive('penguins', 2, { ...alice, reason: 'worse' })
+    expect(archived.audit).toMatchObject([{ action: 'archive', actor: 'alice', reason: 'worse' }])
+    await expect(client.rollback('penguins', alice)).rejects.toMatchObject({ status: 409 })
+    await expect(client.show('nobody')).rejects.toMatchObject({
+      status: 404,
+      message: "no model named 'nobody'",
+    })
+    expect((await client.show('penguins')).audit.map((e) => e.action)).toEqual([
+      'register',
+      'register',
+      'promote',
+      'set_alias',
+      'remove_alias',
+      'archive',
+    ])
+  })
+
+  it('lets the inference service’s repository follow a remote registry', async () => {
+    const dir = tempDir()
+    const [penguins] = await materialize(client, dir)
+    expect(penguins).toMatchObject({
+      name: 'penguins',
+      versions: [{ version: 1, alias: 'production' }],
+    })
+    expect(readFileSync(join(dir, 'penguins', '1', 'model.onnx'))).toEqual(Buffer.from(good.onnx))
+  })
+
+  it('refuses a download whose bytes are not the ones the registry recorded', async () => {
+    const data = new TextEncoder().encode('the real model')
+    const liar = await listen(
+      () =>
+        new Response(new TextEncoder().encode('a swapped model'), {
+          headers: { [SHA256_HEADER]: sha256(data) },
+        }),
+      { port: 0, host: '127.0.0.1' },
+    )
+    try {
+      const download = new RegistryClient(liar.url).file('penguins', 1, 'model.onnx')
+      await expect(download).rejects.toThrow(ArtifactError)
+      await expect(download).rejects.toThrow(/is corrupt/)
+    } finally {
+      await liar.stop()
+    }
+  })
+})

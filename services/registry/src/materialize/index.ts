@@ -1,0 +1,149 @@
+/**
+ * The registry as a Triton-style model repository: for each model with a production version, the
+ * folders of the versions holding its aliases (production, and the canary), with the files the
+ * artifact store verified. The inference service polls such a folder; writing it is how serving
+ * follows the registry.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
+import { sha256, writeAtomically } from '../artifacts/index.ts'
+import type { ModelRegistry, ModelView, VersionView } from '../registry/index.ts'
+import type { AliasName } from '../store/index.ts'
+
+export interface MaterializedModel {
+  name: string
+  /** The versions in the model's folder, and the alias each holds. */
+  versions: { version: number; alias: AliasName }[]
+  /** Version folders created or with a file replaced; version folders removed. */
+  written: number[]
+  removed: number[]
+  /** Alias holders left out, and why. */
+  skipped: { version: number; alias: AliasName; reason: string }[]
+  /** Why the model's folder could not be brought up to date (an artifact failed verification). */
+  error?: string
+}
+
+const VERSION_DIR = /^[1-9][0-9]*$/
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+
+/**
+ * Makes `repoDir/<model>` hold exactly the alias holders of every model that has a production
+ * version; other folders are left alone. New versions appear whole, files are replaced atomically
+ * and nothing unchanged is rewritten, so a polling server reloads only what changed — and, as it
+ * loads a new version before it unloads an old one, never fails a request on the way. A model that
+ * fails (an artifact that does not verify) keeps its folder as it was, but for versions completed
+ * before, and says why in `error`.
+ */
+export async function materialize(
+  registry: Pick<ModelRegistry, 'list' | 'file'>,
+  repoDir: string,
+): Promise<MaterializedModel[]> {
+  const models = (await registry.list()).filter((m) => m.aliases.production)
+  const results: MaterializedModel[] = []
+  for (const model of models) {
+    // One model's broken artifact must not keep the others from following the registry.
+    results.push(
+      await materializeModel(registry, repoDir, model).catch((error: Error) => ({
+        name: model.name,
+        versions: [],
+        written: [],
+        removed: [],
+        skipped: [],
+        error: error.message,
+      })),
+    )
+  }
+  return results
+}
+
+async function materializeModel(
+  registry: Pick<ModelRegistry, 'file'>,
+  repoDir: string,
+  model: ModelView,
+): Promise<MaterializedModel> {
+  const byNumber = new Map(model.versions.map((v) => [v.version, v]))
+  const production = byNumber.get(model.aliases.production?.version as number) as VersionView
+  const result: MaterializedModel = {
+    name: model.name,
+    versions: [{ version: production.version, alias: 'production' }],
+    written: [],
+    removed: [],
+    skipped: [],
+  }
+  const canary = model.aliases.canary && byNumber.get(model.aliases.canary.version)
+  if (canary) {
+    // One config.json serves all of a model's versions: a canary configured otherwise would be
+    // served with production's settings, or not load.
+    if (isDeepStrictEqual(servingConfig(canary), servingConfig(production))) {
+      result.versions.push({ version: canary.version, alias: 'canary' })
+    } else {
+      result.skipped.push({
+        version: canary.version,
+        alias: 'canary',
+        reason: `its config.json differs from production version ${production.version}'s`,
+      })
+    }
+  }
+
+  const modelDir = join(repoDir, model.name)
+  await mkdir(modelDir, { recursive: true })
+  for (const { version } of result.versions) {
+    if (await writeVersion(registry, modelDir, byNumber.get(version) as VersionView)) {
+      result.written.push(version)
+    }
+  }
+  const wanted = result.versions.map((v) => v.version).sort((a, b) => a - b)
+  // Only the versions written are served, whatever the registered config's policy says.
+  const config = { ...production.config, version_policy: { specific: { versions: wanted } } }
+  await writeIfChanged(join(modelDir, 'config.json'), json(config))
+  for (const entry of await readdir(modelDir, { withFileTypes: true })) {
+    if (
+      entry.isDirectory() &&
+      VERSION_DIR.test(entry.name) &&
+      !wanted.includes(Number(entry.name))
+    ) {
+      await rm(join(modelDir, entry.name), { recursive: true, force: true })
+      result.removed.push(Number(entry.name))
+    }
+  }
+  result.removed.sort((a, b) => a - b)
+  return result
+}
+
+const servingConfig = (v: VersionView) => ({ ...v.config, version_policy: undefined })
+
+/** Writes what differs of a version's files; true if anything was written. */
+async function writeVersion(
+  registry: Pick<ModelRegistry, 'file'>,
+  modelDir: string,
+  v: VersionView,
+): Promise<boolean> {
+  const dir = join(modelDir, String(v.version))
+  const exists = (await stat(dir).catch(() => undefined))?.isDirectory() ?? false
+  // A new version is written aside and renamed into place: it appears with all its files.
+  const target = exists ? dir : join(modelDir, `.registry-${randomUUID()}`)
+  await mkdir(target, { recursive: true })
+  let written = false
+  try {
+    for (const [name, ref] of Object.entries(v.files)) {
+      const current = await readFile(join(target, name)).catch(() => undefined)
+      if (current && current.byteLength === ref.size && sha256(current) === ref.sha256) continue
+      await writeAtomically(join(target, name), await registry.file(v.model, v.version, name))
+      written = true
+    }
+    if (v.metrics)
+      written = (await writeIfChanged(join(target, 'metrics.json'), json(v.metrics))) || written
+    if (!exists) await rename(target, dir)
+  } finally {
+    if (!exists) await rm(target, { recursive: true, force: true })
+  }
+  return written
+}
+
+async function writeIfChanged(path: string, text: string): Promise<boolean> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return false
+  await writeAtomically(path, text)
+  return true
+}
