@@ -52,9 +52,11 @@ infera models list | show NAME | diff NAME V1 V2
 infera models promote NAME VERSION --to production|staging [--holdout CSV] [--margin X]
                       [--force --reason R]
 infera models rollback NAME | archive NAME VERSION
+infera models canary NAME VERSION --weight PERCENT | canary NAME --remove
 infera models materialize [--out DIR] | serve [--port N] [--host H]
   The model registry: versions with their files, config, metrics and lineage; promotion to
-  production through the evaluation gate; rollback; an append-only audit trail. Changes take
+  production through the evaluation gate; a weighted canary beside production; rollback; an
+  append-only audit trail. Changes take
   [--actor A] [--reason R]; --json prints the answer as JSON. State under $INFERA_HOME/registry, or
   DATABASE_URL, INFERA_ARTIFACTS_S3 (s3://bucket/prefix); INFERA_REGISTRY_URL uses a registry
   service instead.`,

@@ -203,6 +203,25 @@ describe('infera models', () => {
     ).toBeLessThan(-0.2)
   })
 
+  it('sets a weighted canary beside production, refuses a bad one, and removes it', async () => {
+    const set = await json('canary', 'penguins', '2', '--weight', '10', '--reason', 'try v2')
+    expect(set.audit).toMatchObject([
+      { action: 'set_alias', alias: 'canary', version: 2, details: { weight: 10 } },
+    ])
+    const { aliases } = await json('show', 'penguins')
+    expect(aliases.production).toMatchObject({ version: 1 })
+    expect(aliases.canary).toMatchObject({ version: 2, weight: 10 })
+    const archived = await infera(['canary', 'penguins', '3', '--weight', '10'])
+    expect(archived.code).toBe(1)
+    const heavy = await infera(['canary', 'penguins', '2', '--weight', '150'])
+    expect(heavy.code).toBe(1)
+    expect(heavy.stderr).toMatch(/weight is a percentage from 0 to 100, not 150/)
+    expect((await infera(['canary', 'penguins', '2'])).code).toBe(2)
+    const removed = await json('canary', 'penguins', '--remove', '--reason', 'done')
+    expect(removed.audit).toMatchObject([{ action: 'remove_alias', alias: 'canary', version: 2 }])
+    expect((await json('show', 'penguins')).aliases.canary).toBeUndefined()
+  })
+
   it('says what is wrong: exit code 2 for the command line, 1 for the input', async () => {
     const cases: [string[], number, string][] = [
       [

@@ -245,6 +245,29 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
     printTransition(result, values.json)
   },
 
+  async canary(argv) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      ...CHANGE,
+      weight: { type: 'string' },
+      remove: { type: 'boolean', default: false },
+    })
+    const change = { actor: actorOf(values), reason: values.reason }
+    if (values.remove) {
+      expectPositionals(positionals, 1, 'NAME')
+      const name = positionals[0] as string
+      const result = await withRegistry((registry) => registry.removeAlias(name, 'canary', change))
+      return printTransition(result, values.json)
+    }
+    expectPositionals(positionals, 2, 'NAME VERSION')
+    const weight = toNumber(values.weight, '--weight')
+    if (weight === undefined) throw new UsageError('--weight PERCENT is required (or --remove)')
+    const [name, version] = [positionals[0] as string, versionArg(positionals[1], 'VERSION')]
+    const result = await withRegistry((registry) =>
+      registry.setAlias(name, 'canary', version, { ...change, weight }),
+    )
+    printTransition(result, values.json)
+  },
+
   async archive(argv) {
     const { values, positionals } = parseCommandArgs(argv, CHANGE)
     expectPositionals(positionals, 2, 'NAME VERSION')
