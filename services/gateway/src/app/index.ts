@@ -132,11 +132,9 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   const roundRobin = new RoundRobin()
 
   let routes: readonly RouteConfig[] = config.routes
-  // Every target any route has named: breakers, health checks and their metrics outlive a route.
-  const targets = new Set<string>()
   const checks = config.health_checks
+  // Every target any route has named: breakers, health checks and their metrics outlive a route.
   const pool = new TargetPool({
-    targets: [],
     breaker: { failures: config.breaker.failures, openMs: config.breaker.open_ms },
     healthChecks: checks && {
       path: checks.path,
@@ -162,9 +160,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   })
   const addTargets = (of: readonly RouteConfig[]) => {
     for (const target of of.flatMap((route) => route.variants.flatMap((v) => v.targets))) {
-      if (targets.has(target)) continue
-      targets.add(target)
-      pool.add(target)
+      if (!pool.add(target)) continue
       metrics.breakerState.set({ target }, BREAKER_STATE_VALUE.closed)
       metrics.upstreamHealthy.set({ target }, 1)
     }
@@ -256,7 +252,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
 
   app.get('/metrics', (c) => {
     // An open breaker turns half-open with time alone; asking each for its state reports that.
-    for (const target of targets) pool.breaker(target).state()
+    for (const target of pool.targets()) pool.breaker(target).state()
     return c.body(metrics.registry.expose(), 200, { 'content-type': METRICS_CONTENT_TYPE })
   })
   app.get('/v2/health/live', (c) => c.json({ live: true }))

@@ -4,7 +4,6 @@ import { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts
 import type { Send } from './send.ts'
 
 export interface TargetPoolOptions {
-  targets: readonly string[]
   breaker: { failures: number; openMs: number }
   healthChecks?: Omit<HealthCheckOptions, 'targets' | 'send' | 'timers' | 'onChange'>
   send: Send
@@ -14,38 +13,44 @@ export interface TargetPoolOptions {
   onHealthChange?: (target: string, healthy: boolean) => void
 }
 
-/** Every upstream target with its breaker and, when configured, its active health checks. */
+/**
+ * Every upstream target with its breaker and, when configured, its active health checks; targets
+ * come in with `add`, as routes name them.
+ */
 export class TargetPool implements TargetState {
   private readonly breakers = new Map<string, CircuitBreaker>()
   private readonly checker: HealthChecker | undefined
 
   constructor(private readonly options: TargetPoolOptions) {
-    for (const target of options.targets) this.addBreaker(target)
     this.checker =
       options.healthChecks &&
       new HealthChecker({
         ...options.healthChecks,
-        targets: options.targets,
+        targets: [],
         send: options.send,
         timers: options.timers,
         onChange: options.onHealthChange,
       })
   }
 
-  /** Takes in a target that routes name from now on: a closed breaker, health checks next round. */
-  add(target: string): void {
-    if (this.breakers.has(target)) return
-    this.addBreaker(target)
-    this.checker?.add(target)
-  }
-
-  private addBreaker(target: string): void {
+  /**
+   * Takes in a target: a closed breaker, health checks from the next round. False when it was
+   * already in.
+   */
+  add(target: string): boolean {
+    if (this.breakers.has(target)) return false
     const breaker = new CircuitBreaker({
       ...this.options.breaker,
       now: this.options.now,
       onChange: (state) => this.options.onBreakerChange?.(target, state),
     })
     this.breakers.set(target, breaker)
+    this.checker?.add(target)
+    return true
+  }
+
+  targets(): IterableIterator<string> {
+    return this.breakers.keys()
   }
 
   breaker(target: string): CircuitBreaker {
