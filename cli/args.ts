@@ -59,3 +59,14 @@ export function closeOnSignal(close: () => Promise<void>) {
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
 }
+
+/** Exactly `expected` positional arguments, named by `usage` in the message otherwise. */
+export function expectPositionals(positionals: string[], expected: number, usage = '') {
+  if (positionals.length !== expected) {
+    throw new UsageError(
+      expected === 0
+        ? `unexpected argument '${positionals[0]}'`
+        : `expected ${usage}, got ${positionals.length ? positionals.map((p) => `'${p}'`).join(' ') : 'nothing'}`,
+    )
+  }
+}

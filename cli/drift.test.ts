@@ -1,9 +1,18 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  demoRepository,
+  referenceRows,
+  registerDemoVersion,
+} from '../services/drift/src/testing/index.ts'
 import { tempDir } from '../services/inference/src/testing/index.ts'
+import { startRegistryServer } from '../services/registry/src/index.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const dir = tempDir('infera-drift-cli-')
@@ -28,13 +37,20 @@ const evenDays = write('even.csv', (_, i) => i % 2 === 0)
 const oddDays = write('odd.csv', (_, i) => i % 2 === 1)
 const summers = write('summers.csv', (d) => ['06', '07', '08'].includes(d.slice(5, 7)))
 
-function infera(...args: string[]) {
-  const run = spawnSync(process.execPath, ['bin/infera.js', 'drift', 'compare', ...args], {
+// Whatever the environment running the tests says, the service keeps its history in PGlite.
+const { DATABASE_URL, ...env } = process.env
+
+/** `infera drift …` run to its end: its exit code and output. */
+function drift(args: string[]) {
+  const run = spawnSync(process.execPath, ['bin/infera.js', 'drift', ...args], {
     cwd: root,
+    env,
     encoding: 'utf8',
   })
   return { code: run.status, stdout: run.stdout, stderr: run.stderr }
 }
+
+const infera = (...args: string[]) => drift(['compare', ...args])
 
 describe('infera drift compare', () => {
   it('reports drift per feature in the documented JSON shape', () => {
@@ -141,5 +157,120 @@ describe('infera drift compare --format html', () => {
     expect(html).toContain('summers.csv')
     expect(html.match(/<svg/g)).toHaveLength(5)
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/)
+  })
+})
+
+describe('infera drift serve --registry', () => {
+  let registry: Awaited<ReturnType<typeof startRegistryServer>>
+  let penguins: Array<Record<string, unknown>>
+  beforeAll(async () => {
+    const modelsDir = await demoRepository()
+    penguins = referenceRows(modelsDir, 'penguins')
+    registry = await startRegistryServer({
+      port: 0,
+      host: '127.0.0.1',
+      dir: tempDir('infera-drift-cli-registry-'),
+      logger: pino({ level: 'silent' }),
+    })
+    await registerDemoVersion(registry.registry, modelsDir)
+  })
+  afterAll(() => registry.close())
+
+  it('refuses options that do not go together', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--canary-weight', '10'], /--canary-weight needs --registry URL and --trainer local/],
+      [
+        ['--registry', registry.url, '--trainer', 'local', '--canary-weight', '100'],
+        /--canary-weight must be a percentage above 0 and below 100/,
+      ],
+      [['--models', dir, '--registry', registry.url], /--models and --registry are alternatives/],
+    ]
+    for (const [args, message] of cases) {
+      const run = drift(['serve', ...args])
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toMatch(message)
+    }
+  })
+
+  it('watches the registered version and retrains it into a candidate put to the gate', async () => {
+    const service = spawn(
+      process.execPath,
+      [
+        'bin/infera.js',
+        'drift',
+        'serve',
+        ...['--port', '0', '--host', '127.0.0.1', '--registry', registry.url],
+        ...['--data-dir', tempDir('infera-drift-cli-data-'), '--labelled-dir', tempDir()],
+        ...['--window-size', '100', '--trainer', 'local', '--retrain-after', '2'],
+        ...['--canary-weight', '20'],
+      ],
+      { cwd: root, env },
+    )
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let log = ''
+        service.stdout.on('data', (chunk: Buffer) => {
+          log += chunk
+          const ready = /"url":"(http:[^"]+)".*"msg":"drift service ready"/.exec(log)
+          if (ready) resolve(ready[1] as string)
+        })
+        service.once('exit', (code) => reject(new Error(`drift serve exited with ${code}: ${log}`)))
+      })
+      const post = (path: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      // Penguins measured in centimetres and kilograms now: drift the labels can teach.
+      const captures = (offset: number) =>
+        penguins.slice(offset, offset + 100).map((p, i) => ({
+          ts: new Date(Date.UTC(2026, 0, 1, offset, 0, i)).toISOString(),
+          request_id: `cli-${offset}-${i}`,
+          version: '1',
+          features: {
+            bill_length_mm: (p.bill_length_mm as number) / 10,
+            bill_depth_mm: (p.bill_depth_mm as number) / 10,
+            flipper_length_mm: (p.flipper_length_mm as number) / 10,
+            body_mass_g: (p.body_mass_g as number) / 1000,
+            island: p.island,
+            sex: p.sex,
+          },
+          prediction: p.species,
+        }))
+      const first = captures(0)
+      expect((await post('/v1/drift/penguins/records', first)).status).toBe(202)
+      const labels = first.map((c) => ({ request_id: c.request_id, label: c.prediction }))
+      expect(await (await post('/v1/drift/penguins/labels', labels)).json()).toMatchObject({
+        matched: 100,
+      })
+      expect((await post('/v1/drift/penguins/records', captures(100))).status).toBe(202)
+
+      // The job runs after the second window's evaluation, off the request path.
+      type Job = { status: string; details: Record<string, unknown> }
+      let jobs: Job[] = []
+      while (jobs[0]?.status !== 'completed') {
+        expect(jobs[0]?.status).not.toBe('failed')
+        await sleep(200)
+        const response = await fetch(`${url}/v1/drift/penguins/retrain-jobs`)
+        jobs = ((await response.json()) as { jobs: Job[] }).jobs
+      }
+      expect(jobs[0]?.details).toMatchObject({ version: '2', stage: 'candidate' })
+      const candidate = await registry.registry.version('penguins', 2)
+      expect(candidate).toMatchObject({ stage: 'candidate', created_by: 'drift-retrain' })
+      // --canary-weight put it to the gate, which kept its report whatever it decided.
+      expect(candidate.gate_reports).toMatchObject([
+        { report: { candidate_version: 2, production_version: 1, actor: 'drift-retrain' } },
+      ])
+      const canary = (await registry.registry.show('penguins')).aliases.canary
+      expect(canary ? [canary.version, canary.weight] : undefined).toEqual(
+        candidate.gate_reports[0]?.passed ? [2, 20] : undefined,
+      )
+    } finally {
+      if (service.exitCode === null) {
+        service.kill('SIGTERM')
+        await once(service, 'exit')
+      }
+    }
   })
 })

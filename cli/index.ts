@@ -9,15 +9,28 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   start: {
     usage: `infera start
-  Runs the local platform with embedded defaults: builds the demo models when missing and serves
-  them on PORT (default 8080), capturing predictions under $INFERA_HOME/capture.`,
+  Runs the local platform with embedded defaults: the model registry (REGISTRY_PORT, 8083) with the
+  demo models registered and promoted, inference following it (INFERENCE_PORT, 8082), the drift
+  service retraining into it (DRIFT_PORT, 8081) and the gateway in front (PORT, 8080), with a
+  canary controller; state under $INFERA_HOME (default .infera). INFERA_CANARY_SECONDS sets how
+  long a canary must stay within the SLO (default 300).`,
     load: () => import('./commands/start.ts'),
+  },
+  demo: {
+    usage: `infera demo drift [--canary-seconds S] [--json]
+                  [--gateway URL --drift URL --registry URL --api-key KEY]
+  Sends weather traffic whose season shifts and shows drift detected, a retraining job, the new
+  version gated and canaried, then promoted or rolled back. Without URLs it starts a platform of
+  its own in a temporary INFERA_HOME; with them it drives a running one (npm start).`,
+    load: () => import('./commands/demo.ts'),
   },
   inference: {
     usage: `infera inference --models DIR --port N [--host H] [--poll-interval S]
                  [--capture-dir DIR] [--capture-url DRIFT_URL] [--capture-sample RATE]
                  [--max-body-bytes N]
-  Serves a Triton-style model repository over the Open Inference Protocol and KServe V1.`,
+                 [--registry URL [--registry-sync-seconds N] [--registry-drain-seconds N]]
+  Serves a Triton-style model repository over the Open Inference Protocol and KServe V1; with
+  --registry, writes the registry's production and canary versions into --models and follows them.`,
     load: () => import('./commands/inference.ts'),
   },
   drift: {
@@ -38,7 +51,8 @@ infera drift serve --port N [--models DIR] [--window-kind count|time] [--window-
   gateway: {
     usage: `infera gateway --config FILE --port N [--host H] [--redis URL]
   Runs the edge gateway (auth, rate limits, canary and shadow routing) on Node; REDIS_URL or
-  --redis shares rate limits between replicas.`,
+  --redis shares rate limits between replicas. A "registry" key in the config makes it follow the
+  model registry's production and canary versions.`,
     load: () => import('./commands/gateway.ts'),
   },
   models: {
@@ -50,13 +64,16 @@ infera models register --name N --dir VERSION_DIR [--version V] [--stage candida
                        [--data-location L] [--code-version C] [--training-job J]
 infera models list | show NAME | diff NAME V1 V2
 infera models promote NAME VERSION --to production|staging [--holdout CSV] [--margin X]
-                      [--force --reason R]
+                      [--canary PERCENT] [--force --reason R]
 infera models rollback NAME | archive NAME VERSION
 infera models canary NAME VERSION --weight PERCENT | canary NAME --remove
-infera models materialize [--out DIR] | serve [--port N] [--host H]
+infera models materialize [--out DIR]
+infera models serve [--port N] [--host H] [--canary-gateway URL[,URL] [--canary-seconds N]
+                    [--canary-min-requests N]]
   The model registry: versions with their files, config, metrics and lineage; promotion to
-  production through the evaluation gate; a weighted canary beside production; rollback; an
-  append-only audit trail. Changes take
+  production through the evaluation gate, directly or as a weighted canary that the canary
+  controller (serve --canary-gateway) promotes or rolls back on the gateway's SLO metrics; rollback;
+  an append-only audit trail. Changes take
   [--actor A] [--reason R]; --json prints the answer as JSON. State under $INFERA_HOME/registry, or
   DATABASE_URL, INFERA_ARTIFACTS_S3 (s3://bucket/prefix); INFERA_REGISTRY_URL uses a registry
   service instead.`,

@@ -222,6 +222,42 @@ describe('infera models', () => {
     expect((await json('show', 'penguins')).aliases.canary).toBeUndefined()
   })
 
+  it('promotes through a canary, then to production on the gate report the canary passed', async () => {
+    const whole = ['promote', 'penguins', '2', '--to', 'production']
+    const heavy = await infera([...whole, '--holdout', holdout, '--canary', '100'])
+    expect(heavy.code).toBe(1)
+    expect(heavy.stderr).toContain('canary.weight is a percentage above 0 and below 100, not 100')
+    const started = await json(
+      ...whole,
+      '--holdout',
+      holdout,
+      '--canary',
+      '20',
+      '--reason',
+      'retrained',
+    )
+    expect(started.gate).toMatchObject({ passed: true, production_version: 1 })
+    expect(started.audit).toMatchObject([
+      {
+        action: 'set_alias',
+        alias: 'canary',
+        to_version: 2,
+        details: { weight: 20, gate_passed: true, gate_report: expect.any(Number) },
+      },
+    ])
+    const { aliases } = await json('show', 'penguins')
+    expect(aliases.production).toMatchObject({ version: 1 })
+    expect(aliases.canary).toMatchObject({ version: 2, weight: 20 })
+
+    const promoted = await infera(whole)
+    expect(promoted.code, promoted.stderr).toBe(0)
+    expect(promoted.stdout).toMatch(/ci-bot {2}remove_alias {2}canary: 2 → -/)
+    expect(promoted.stdout).toMatch(/ci-bot {2}promote {2}production: 1 → 2/)
+    expect((await json('show', 'penguins')).audit.at(-1)).toMatchObject({
+      details: { reused: true, gate_report: started.audit[0].details.gate_report },
+    })
+  })
+
   it('says what is wrong: exit code 2 for the command line, 1 for the input', async () => {
     const cases: [string[], number, string][] = [
       [
@@ -231,6 +267,26 @@ describe('infera models', () => {
       ],
       [['register', '--name', 'penguins', '--dir', sources], 1, `${sources} has no model.onnx`],
       [['show', 'nobody'], 1, "no model named 'nobody'"],
+      [
+        ['promote', 'penguins', '1', '--to', 'staging', '--canary', '10'],
+        2,
+        '--canary PERCENT promotes to production through a canary: use --to production',
+      ],
+      [
+        ['serve', '--canary-seconds', '60'],
+        2,
+        '--canary-seconds and --canary-min-requests need --canary-gateway URL',
+      ],
+      [
+        ['serve', '--canary-gateway', 'gateway:8080'],
+        2,
+        "--canary-gateway: gateway URL 'gateway:8080' is not an http(s) URL",
+      ],
+      [
+        ['serve', '--canary-gateway', 'http://127.0.0.1:8080', '--canary-min-requests', '2.5'],
+        2,
+        '--canary-min-requests must be a whole number, not 2.5',
+      ],
     ]
     // At once: only one of them opens the registry.
     const runs = await Promise.all(cases.map(([args]) => infera(args)))
@@ -243,28 +299,39 @@ describe('infera models', () => {
   describe('beside a running registry service', () => {
     let service: ChildProcess
     let url: string
+    let canary: unknown
     beforeAll(async () => {
       service = spawn(
         process.execPath,
-        ['bin/infera.js', 'models', 'serve', '--port', '0', '--host', '127.0.0.1'],
+        [
+          ...['bin/infera.js', 'models', 'serve', '--port', '0', '--host', '127.0.0.1'],
+          ...['--canary-gateway', 'http://127.0.0.1:9/,http://127.0.0.1:10'],
+          ...['--canary-seconds', '60', '--canary-min-requests', '20'],
+        ],
         {
           cwd: root,
           env: env(),
         },
       )
-      url = await new Promise<string>((resolve, reject) => {
+      const ready = await new Promise<{ url: string; canary: unknown }>((resolve, reject) => {
         let log = ''
         service.stdout?.on('data', (chunk: Buffer) => {
           log += chunk
-          const ready = /"url":"(http:[^"]+)".*"msg":"registry ready"/.exec(log)
-          if (ready) resolve(ready[1] as string)
+          const line = log.split('\n').find((l) => l.includes('"msg":"registry ready"'))
+          if (line) resolve(JSON.parse(line))
         })
         service.once('exit', (code) =>
           reject(new Error(`registry service exited with ${code}: ${log}`)),
         )
       })
+      url = ready.url
+      canary = ready.canary
     })
     afterAll(() => service?.kill('SIGTERM'))
+
+    it('runs the canary controller on the gateways and policy its command line gives', () => {
+      expect(canary).toMatchObject({ analysisSeconds: 60, minRequests: 20, maxErrorRatio: 0.001 })
+    })
 
     it('refuses to open its embedded database twice, and goes through the service when told to', async () => {
       const local = await infera(['list'])
@@ -274,13 +341,13 @@ describe('infera models', () => {
       )
       const remote = await infera(['list', '--json'], { INFERA_REGISTRY_URL: url })
       expect(remote.code, remote.stderr).toBe(0)
-      expect(JSON.parse(remote.stdout).models[0].aliases.production.version).toBe(1)
+      expect(JSON.parse(remote.stdout).models[0].aliases.production.version).toBe(2)
       const repo = join(home, 'served')
       const materialized = await infera(['materialize', '--out', repo], {
         INFERA_REGISTRY_URL: url,
       })
       expect(materialized.stdout).toBe(
-        `penguins: 1 (production)\nmodel repository written to ${repo}\n`,
+        `penguins: 2 (production)\nmodel repository written to ${repo}\n`,
       )
     })
   })

@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readJson } from '../services/inference/src/testing/index.ts'
+import type { ModelView } from '../services/registry/src/index.ts'
 import { type Platform, startPlatform } from '../testing/platform.ts'
+
+const run = promisify(execFile)
 
 let platform: Platform
 beforeAll(async () => {
@@ -20,10 +25,26 @@ const penguin = {
 }
 
 describe('infera start (npm start)', () => {
-  it('builds the demo models, serves them behind the gateway, captures predictions and stops cleanly', async () => {
+  it('registers and promotes the demo models, serves them behind the gateway, captures predictions and stops cleanly', async () => {
     const url = platform.gateway
     const output = platform.output()
-    expect(output).toContain('building the demo models')
+    expect(output).toContain('training the demo models')
+    expect(output).toMatch(/registered and promoted: +penguins, mpg, weather/)
+
+    // The registry holds the database: `infera models` goes through the running service.
+    const { stdout } = await run(process.execPath, ['bin/infera.js', 'models', 'list', '--json'], {
+      env: { ...process.env, INFERA_HOME: platform.home },
+    })
+    const { models } = JSON.parse(stdout) as { models: ModelView[] }
+    expect(models.map((m) => [m.name, m.aliases.production?.version])).toEqual([
+      ['mpg', 1],
+      ['penguins', 1],
+      ['weather', 1],
+    ])
+    expect(models[1]?.audit.map((e) => [e.action, e.actor])).toEqual([
+      ['register', 'infera start'],
+      ['promote', 'infera start'],
+    ])
     const predict = await fetch(`${url}/v1/models/penguins:predict`, {
       method: 'POST',
       headers: {
@@ -65,6 +86,8 @@ describe('infera start (npm start)', () => {
     expect(monitored.find((m) => m.model === 'penguins')).toMatchObject({ rows_seen: 1 })
 
     expect(await platform.stop('SIGINT')).toBe(0)
+    // Served from the registry's production version, materialized under INFERA_HOME.
+    expect(readdirSync(join(platform.home, 'serving', 'penguins'))).toEqual(['1', 'config.json'])
     const captured = join(platform.home, 'capture', 'penguins', '1')
     const [file] = readdirSync(captured)
     const row = JSON.parse(

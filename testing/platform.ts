@@ -13,6 +13,7 @@ export interface Platform {
   gateway: string
   inference: string
   drift: string
+  registry: string
   apiKey: string
   home: string
   child: ChildProcess
@@ -27,6 +28,7 @@ const BANNER = {
   gateway: /gateway \(Open Inference Protocol, KServe V1\): +(http:\S+)/,
   inference: /inference \(loopback, behind the gateway\): +(http:\S+)/,
   drift: /drift metrics: +(http:\S+)\/metrics/,
+  registry: /model registry: +(http:\S+)\/v1\/models/,
 }
 
 export async function startPlatform({
@@ -42,6 +44,7 @@ export async function startPlatform({
       PORT: '0',
       DRIFT_PORT: '0',
       INFERENCE_PORT: '0',
+      REGISTRY_PORT: '0',
       HOST: '127.0.0.1',
       INFERA_DEV_API_KEY: apiKey,
     },
@@ -72,6 +75,7 @@ export async function startPlatform({
     gateway: url(BANNER.gateway),
     inference: url(BANNER.inference),
     drift: url(BANNER.drift),
+    registry: url(BANNER.registry),
     apiKey,
     home,
     child,

@@ -11,11 +11,17 @@ export async function run(argv: string[]) {
     'capture-url': { type: 'string' },
     'capture-sample': { type: 'string' },
     'max-body-bytes': { type: 'string' },
+    registry: { type: 'string' },
+    'registry-sync-seconds': { type: 'string' },
+    'registry-drain-seconds': { type: 'string' },
   })
   if (!values.models) throw new UsageError('--models DIR is required')
   const sample = toNumber(values['capture-sample'], '--capture-sample')
   if (sample !== undefined && sample > 1)
     throw new UsageError('--capture-sample must be from 0 to 1')
+  if (!values.registry && (values['registry-sync-seconds'] || values['registry-drain-seconds'])) {
+    throw new UsageError('--registry-sync-seconds and --registry-drain-seconds need --registry URL')
+  }
   const server = await startInferenceServer({
     modelsDir: values.models,
     port: toPort(values.port) ?? 8080,
@@ -28,8 +34,22 @@ export async function run(argv: string[]) {
     ...optional('captureUrl', values['capture-url']),
     captureSampleRate: sample ?? (values['capture-dir'] || values['capture-url'] ? 1 : 0),
     ...optional('maxBodyBytes', toNumber(values['max-body-bytes'], '--max-body-bytes', { min: 1 })),
+    ...optional('registryUrl', values.registry),
+    ...optional(
+      'registrySyncMs',
+      milliseconds(values['registry-sync-seconds'], '--registry-sync-seconds', 0.05),
+    ),
+    ...optional(
+      'registryDrainMs',
+      milliseconds(values['registry-drain-seconds'], '--registry-drain-seconds', 0),
+    ),
   })
   closeOnSignal(server.close)
+}
+
+const milliseconds = (value: string | undefined, flag: string, min: number) => {
+  const seconds = toNumber(value, flag, { min })
+  return seconds === undefined ? undefined : seconds * 1000
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined) =>

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import {
   ArtifactError,
   type AuditEntry,
+  GatewayMetricsSource,
   type ModelRegistry,
   type ModelView,
   materialize,
@@ -11,7 +12,6 @@ import {
   type PromotionTarget,
   RegistryClient,
   RegistryError,
-  type RegistryOptions,
   readVersionFolder,
   startRegistryServer,
   type TransitionResult,
@@ -21,13 +21,15 @@ import {
 import { DirectoryInUseError } from '../../services/shared/database/index.ts'
 import {
   closeOnSignal,
+  expectPositionals,
   InputError,
+  list,
   parseCommandArgs,
   toNumber,
   toPort,
   UsageError,
 } from '../args.ts'
-import { defaultModelsDir, defaultRegistryDir } from '../home.ts'
+import { defaultModelsDir, embeddedRegistryOptions, registryUrlFile } from '../home.ts'
 
 export async function run(argv: string[]) {
   const [action = '', ...rest] = argv
@@ -66,27 +68,29 @@ async function build(argv: string[]) {
   console.log(`model repository written to ${outDir}`)
 }
 
-/** Embedded under INFERA_HOME unless DATABASE_URL or INFERA_ARTIFACTS_S3 say otherwise. */
-function registryOptions(): RegistryOptions {
-  const { DATABASE_URL, INFERA_ARTIFACTS_S3, AWS_ENDPOINT_URL } = process.env
-  const home = defaultRegistryDir()
-  return {
-    databaseUrl: DATABASE_URL || undefined,
-    dataDir: join(home, 'db'),
-    dir: join(home, 'artifacts'),
-    s3: INFERA_ARTIFACTS_S3 || undefined,
-    endpoint: AWS_ENDPOINT_URL || undefined,
-  }
-}
-
-/** The registry service at INFERA_REGISTRY_URL, else the registry in this process. */
+/**
+ * The registry service at INFERA_REGISTRY_URL; else the embedded registry in this process, or —
+ * when a local platform holds its database — the service that platform runs.
+ */
 async function withRegistry<T>(work: (registry: ModelRegistry) => Promise<T>): Promise<T> {
   const url = process.env.INFERA_REGISTRY_URL
-  const registry = url ? new RegistryClient(url) : await openRegistry(registryOptions())
+  const registry = url ? new RegistryClient(url) : await openEmbeddedRegistry()
   try {
     return await work(registry)
   } finally {
     await registry.close()
+  }
+}
+
+async function openEmbeddedRegistry(): Promise<ModelRegistry> {
+  try {
+    return await openRegistry(embeddedRegistryOptions())
+  } catch (error) {
+    const running = await readFile(registryUrlFile(), 'utf8').catch(() => '')
+    if (error instanceof DirectoryInUseError && running.trim()) {
+      return new RegistryClient(running.trim())
+    }
+    throw error
   }
 }
 
@@ -98,17 +102,6 @@ const CHANGE = {
 
 const actorOf = (values: { actor?: string | undefined }) =>
   values.actor ?? process.env.USER ?? userInfo().username
-
-/** Exactly `expected` positional arguments, named by `usage` in the message otherwise. */
-function expectPositionals(positionals: string[], expected: number, usage = '') {
-  if (positionals.length !== expected) {
-    throw new UsageError(
-      expected === 0
-        ? `unexpected argument '${positionals[0]}'`
-        : `expected ${usage}, got ${positionals.length ? positionals.map((p) => `'${p}'`).join(' ') : 'nothing'}`,
-    )
-  }
-}
 
 function versionArg(value: string | undefined, what: string): number {
   if (!value || !/^[1-9][0-9]{0,9}$/.test(value)) {
@@ -206,10 +199,17 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
       holdout: { type: 'string' },
       margin: { type: 'string' },
       force: { type: 'boolean', default: false },
+      canary: { type: 'string' },
     })
     expectPositionals(positionals, 2, 'NAME VERSION')
     if (values.to !== 'production' && values.to !== 'staging') {
       throw new UsageError(`--to must be production or staging, not '${values.to ?? ''}'`)
+    }
+    const canaryWeight = toNumber(values.canary, '--canary')
+    if (canaryWeight !== undefined && values.to !== 'production') {
+      throw new UsageError(
+        '--canary PERCENT promotes to production through a canary: use --to production',
+      )
     }
     const margin = toNumber(values.margin, '--margin')
     if (margin !== undefined && margin >= 1)
@@ -222,6 +222,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
         holdoutCsv,
         margin,
         force: values.force,
+        canary: canaryWeight === undefined ? undefined : { weight: canaryWeight },
         actor: actorOf(values),
         reason: values.reason,
       }),
@@ -317,14 +318,45 @@ async function serve(argv: string[]) {
   const { values, positionals } = parseCommandArgs(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
+    'canary-gateway': { type: 'string' },
+    'canary-seconds': { type: 'string' },
+    'canary-min-requests': { type: 'string' },
   })
   expectPositionals(positionals, 0)
   const server = await startRegistryServer({
-    ...registryOptions(),
+    ...embeddedRegistryOptions(),
     port: toPort(values.port) ?? 8083,
     host: values.host ?? '0.0.0.0',
+    canary: canaryOptions(values),
   })
   closeOnSignal(server.close)
+}
+
+/** The canary controller `serve` runs when given the gateways whose metrics it reads. */
+function canaryOptions(values: {
+  'canary-gateway'?: string
+  'canary-seconds'?: string
+  'canary-min-requests'?: string
+}) {
+  const gateways = list(values['canary-gateway']) ?? []
+  const analysisSeconds = toNumber(values['canary-seconds'], '--canary-seconds')
+  const minRequests = toNumber(values['canary-min-requests'], '--canary-min-requests', { min: 1 })
+  if (gateways.length === 0) {
+    if (analysisSeconds !== undefined || minRequests !== undefined) {
+      throw new UsageError('--canary-seconds and --canary-min-requests need --canary-gateway URL')
+    }
+    return undefined
+  }
+  if (minRequests !== undefined && !Number.isInteger(minRequests)) {
+    throw new UsageError(`--canary-min-requests must be a whole number, not ${minRequests}`)
+  }
+  let metrics: GatewayMetricsSource
+  try {
+    metrics = new GatewayMetricsSource(gateways)
+  } catch (error) {
+    throw new UsageError(`--canary-gateway: ${(error as Error).message}`)
+  }
+  return { metrics, policy: { analysisSeconds, minRequests } }
 }
 
 async function readText(path: string) {

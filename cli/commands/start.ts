@@ -1,64 +1,31 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
-import { LocalTrainer } from '../../services/drift/src/retrain/index.ts'
-import { startGatewayServer } from '../../services/gateway/adapter/node/index.ts'
-import { hashApiKey } from '../../services/gateway/src/auth/index.ts'
-import { validateGatewayConfig } from '../../services/gateway/src/index.ts'
-import { startInferenceServer } from '../../services/inference/src/index.ts'
-import { buildDemoModels, DEMO_MODELS } from '../../training/demo/index.ts'
-import { closeOnSignal, parseCommandArgs, toPort } from '../args.ts'
-import { defaultCaptureDir, defaultModelsDir, inferaHome } from '../home.ts'
-
-/** Rows per drift window in the local platform: small, so a demo's traffic shows results soon. */
-const WINDOW_ROWS = 500
+import { rm, writeFile } from 'node:fs/promises'
+import { closeOnSignal, parseCommandArgs, toNumber, toPort } from '../args.ts'
+import { registryUrlFile } from '../home.ts'
+import { LOCAL_DEFAULTS, startLocalPlatform } from '../local/platform.ts'
 
 export async function run(argv: string[]) {
   parseCommandArgs(argv, {})
-  const modelsDir = defaultModelsDir()
-  const captureDir = defaultCaptureDir()
-  if (DEMO_MODELS.some((name) => !existsSync(join(modelsDir, name, '1', 'model.onnx')))) {
-    console.log(`building the demo models into ${modelsDir} ...`)
-    await buildDemoModels({ outDir: modelsDir })
-  }
-  const host = process.env.HOST ?? '0.0.0.0'
-  const drift = await startDriftServer({
-    port: toPort(process.env.DRIFT_PORT, 'DRIFT_PORT') ?? 8081,
-    host,
-    modelsDir,
-    labelledDir: captureDir,
-    ...(process.env.DATABASE_URL
-      ? { databaseUrl: process.env.DATABASE_URL }
-      : { dataDir: join(inferaHome(), 'drift') }),
-    window: { kind: 'count', size: WINDOW_ROWS },
-    trainer: new LocalTrainer({ modelsDir, captureDir }),
+  const env = process.env
+  const { ports } = LOCAL_DEFAULTS
+  const canarySeconds = toNumber(env.INFERA_CANARY_SECONDS, 'INFERA_CANARY_SECONDS', { min: 1 })
+  const platform = await startLocalPlatform({
+    ...LOCAL_DEFAULTS,
+    host: env.HOST ?? LOCAL_DEFAULTS.host,
+    ports: {
+      gateway: toPort(env.PORT, 'PORT') ?? ports.gateway,
+      drift: toPort(env.DRIFT_PORT, 'DRIFT_PORT') ?? ports.drift,
+      inference: toPort(env.INFERENCE_PORT, 'INFERENCE_PORT') ?? ports.inference,
+      registry: toPort(env.REGISTRY_PORT, 'REGISTRY_PORT') ?? ports.registry,
+    },
+    apiKey: env.INFERA_DEV_API_KEY ?? `infera-dev-${randomBytes(12).toString('hex')}`,
+    canary: {
+      ...LOCAL_DEFAULTS.canary,
+      ...(canarySeconds === undefined ? {} : { analysisSeconds: canarySeconds }),
+    },
   })
-  // Inference listens on loopback only: clients go through the gateway.
-  const inference = await startInferenceServer({
-    modelsDir,
-    port: toPort(process.env.INFERENCE_PORT, 'INFERENCE_PORT') ?? 8082,
-    host: '127.0.0.1',
-    pollIntervalSeconds: 5,
-    captureDir,
-    captureUrl: drift.url,
-    captureSampleRate: 1,
-  })
-  const apiKey = process.env.INFERA_DEV_API_KEY ?? `infera-dev-${randomBytes(12).toString('hex')}`
-  const gateway = await startGatewayServer({
-    config: validateGatewayConfig(
-      {
-        routes: [
-          { model: '*', variants: [{ name: 'local', weight: 100, targets: [inference.url] }] },
-        ],
-        auth: { api_keys: [{ tenant: 'dev', sha256: await hashApiKey(apiKey), models: ['*'] }] },
-        rate_limits: { default: { rate: 10_000, burst: 20_000 } },
-      },
-      'the local gateway config',
-    ),
-    port: toPort(process.env.PORT, 'PORT') ?? 8080,
-    host,
-  })
+  const { gateway, inference, drift, registry, apiKey } = platform
+  await writeFile(registryUrlFile(), `${registry.url}\n`)
   console.log(`
 Infera is running.
   gateway (Open Inference Protocol, KServe V1):   ${gateway.url}
@@ -66,20 +33,21 @@ Infera is running.
   gateway metrics:                                ${gateway.url}/metrics
   inference (loopback, behind the gateway):       ${inference.url}
   drift service:                                  ${drift.url}/v1/drift/models
-  drift report (after ${WINDOW_ROWS} predictions):          ${drift.url}/v1/drift/penguins/report
+  drift report (after ${platform.windowRows} predictions):          ${drift.url}/v1/drift/penguins/report
   drift metrics:                                  ${drift.url}/metrics
-  models:                                         ${modelsDir}
-  captured predictions:                           ${captureDir}
-
+  model registry:                                 ${registry.url}/v1/models
+  registry metrics (canary analysis):             ${registry.url}/metrics
+  models served from:                             ${platform.servingDir}
+  captured predictions:                           ${platform.captureDir}
+${platform.seeded.length ? `  registered and promoted:                        ${platform.seeded.join(', ')}\n` : ''}
 Try:
   curl -s ${gateway.url}/v1/models/penguins:predict -H 'authorization: Bearer ${apiKey}' \\
     -H 'content-type: application/json' \\
     -d '{"instances":[{"bill_length_mm":39.1,"bill_depth_mm":18.7,"flipper_length_mm":181,"body_mass_g":3750,"island":"Torgersen","sex":"MALE"}]}'
+  npm run infera -- models list
 Stop with Ctrl-C.`)
-  // Front to back, so that requests already accepted still reach the services behind.
   closeOnSignal(async () => {
-    await gateway.close()
-    await inference.close()
-    await drift.close()
+    await rm(registryUrlFile(), { force: true })
+    await platform.close()
   })
 }

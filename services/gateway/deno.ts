@@ -7,9 +7,11 @@
  * Run it from the repository root: Deno reads the root package.json and takes hono, zod, yaml
  * and jose from the installed node_modules, so nothing is downloaded at run time. `--port 0`
  * picks a free port; the JSON line with `"url"` printed on listening names the real one.
- * SIGTERM or SIGINT stops the server after in-flight requests finish.
+ * SIGTERM or SIGINT stops the server after in-flight requests finish. With `registry` configured
+ * the registry is read once before listening (the file's routes serve if that fails) and then
+ * polled.
  */
-import { createGatewayApp, parseGatewayConfig } from './src/index.ts'
+import { createGatewayApp, type GatewayConfig, parseGatewayConfig } from './src/index.ts'
 
 // Only what this file uses, so `tsc` (Node types) checks it without Deno's lib.
 declare const Deno: {
@@ -57,18 +59,19 @@ function parseFlags(args: string[]): Flags {
 const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line))
 
 let flags: Flags
+let config: GatewayConfig
 let app: ReturnType<typeof createGatewayApp>
 try {
   flags = parseFlags(Deno.args)
-  app = createGatewayApp(parseGatewayConfig(await Deno.readTextFile(flags.config), flags.config), {
-    log,
-  })
+  config = parseGatewayConfig(await Deno.readTextFile(flags.config), flags.config)
+  app = createGatewayApp(config, { log })
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`)
   Deno.exit(2)
 }
 
 app.healthChecks.start()
+if (config.registry) await app.syncRegistry()
 const server = Deno.serve(
   {
     port: flags.port,
@@ -79,11 +82,13 @@ const server = Deno.serve(
   // Deno's second argument is connection info, not Hono's env bindings.
   (request) => app.fetch(request),
 )
+app.registryFollower.start()
 
 let stopping = false
 const stop = () => {
   if (stopping) return
   stopping = true
+  app.registryFollower.stop()
   app.healthChecks.stop()
   // shutdown() lets in-flight requests finish before `finished` resolves.
   void server.shutdown()

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { buildIdentityModel } from '../../training/onnx/index.ts'
 import { tempDir, writeModel } from '../inference/src/testing/index.ts'
+import { type Listening, listen } from '../shared/node-server/index.ts'
 import { hashApiKey } from './src/auth/index.ts'
+import type { RouteConfigFile } from './src/config/index.ts'
 import type { GatewayConfigFile } from './src/index.ts'
 
 // The gateway's src must run unmodified off Node; these tests run it on the real runtimes.
@@ -49,8 +51,26 @@ const identityRepo = () => {
   return repo
 }
 
-const gatewayConfig = async (target: string): Promise<GatewayConfigFile> => ({
-  routes: [{ model: 'identity', variants: [{ name: 'main', weight: 100, targets: [target] }] }],
+/** A stand-in model registry: `identity` has version 1 in production. */
+const startFakeRegistry = () =>
+  listen(
+    () =>
+      Response.json({
+        models: [{ name: 'identity', aliases: { production: { version: 1, weight: null } } }],
+      }),
+    { port: 0, host: '127.0.0.1' },
+  )
+
+/** Routes `identity` to `target`, and follows the registry, which pins it to version 1 there. */
+const gatewayConfig = async (
+  target: string,
+  registry: Listening,
+  route: Partial<RouteConfigFile> = {},
+): Promise<GatewayConfigFile> => ({
+  routes: [
+    { model: 'identity', variants: [{ name: 'main', weight: 100, targets: [target] }], ...route },
+  ],
+  registry: { url: registry.url, targets: [target] },
   auth: { api_keys: [{ tenant: 'acme', sha256: await hashApiKey(KEY), models: ['identity'] }] },
 })
 
@@ -88,10 +108,12 @@ const denoSuite = denoMissing
 describe.skipIf(denoMissing)(denoSuite, () => {
   const children: ChildProcess[] = []
   let inference: string
+  let registry: Listening
   let gateway: string
   let gatewayProcess: ReturnType<typeof start>
 
   beforeAll(async () => {
+    registry = await startFakeRegistry()
     inference = await start(
       process.execPath,
       [
@@ -107,7 +129,7 @@ describe.skipIf(denoMissing)(denoSuite, () => {
       children,
     ).url
     const configFile = join(tempDir(), 'gateway.json')
-    writeFileSync(configFile, JSON.stringify(await gatewayConfig(inference)))
+    writeFileSync(configFile, JSON.stringify(await gatewayConfig(inference, registry)))
     // --cached-only: the npm packages must come from node_modules, never the network.
     gatewayProcess = start(
       DENO,
@@ -128,8 +150,9 @@ describe.skipIf(denoMissing)(denoSuite, () => {
     gateway = await gatewayProcess.url
   }, 60_000)
 
-  afterAll(() => {
+  afterAll(async () => {
     for (const child of children.splice(0)) child.kill('SIGKILL')
+    await registry?.stop()
   })
 
   it('proxies an OIP infer with a bearer key', async () => {
@@ -168,6 +191,8 @@ describe.skipIf(denoMissing)(denoSuite, () => {
         .filter((line) => labels.every((label) => line.includes(label)))
         .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
     expect(count(['route="identity"', 'tenant="acme"', 'status="200"'])).toBe(2)
+    // Synced with the registry before listening: its route, not the file's, served them.
+    expect(count(['route="identity"', 'variant="production"', 'status="200"'])).toBe(2)
     // Refused before routing, so without a route or tenant.
     expect(count(['status="401"'])).toBe(1)
     // One structured access-log line per request, through the deps.log of deno.ts.
@@ -184,6 +209,7 @@ describe.skipIf(denoMissing)(denoSuite, () => {
 describe('gateway under workerd (miniflare)', () => {
   const servers: Server[] = []
   const seen: { server: string; path: string; authorization: string | undefined }[] = []
+  let registry: Listening
   let mf: Miniflare
   let gateway: string
   let workerLog = ''
@@ -202,14 +228,13 @@ describe('gateway under workerd (miniflare)', () => {
   }
 
   beforeAll(async () => {
-    const config = await gatewayConfig(await fakeModelServer('primary'))
     // Every request mirrored to a shadow slower than the primary: its answer is only read if
     // worker.ts hands ctx to the app, since workerd cancels a request's unfinished work once the
     // response is sent unless it was passed to waitUntil.
-    ;(config.routes[0] as { shadow?: unknown }).shadow = {
-      targets: [await fakeModelServer('shadow', 500)],
-      sample: 1,
-    }
+    registry = await startFakeRegistry()
+    const config = await gatewayConfig(await fakeModelServer('primary'), registry, {
+      shadow: { targets: [await fakeModelServer('shadow', 500)], sample: 1 },
+    })
 
     // Miniflare runs one ES module; the browser builds of hono, zod, jose and yaml are web-only.
     const scriptPath = join(tempDir(), 'worker.js')
@@ -246,11 +271,21 @@ describe('gateway under workerd (miniflare)', () => {
   afterAll(async () => {
     await mf?.dispose()
     for (const server of servers) server.close()
+    await registry?.stop()
   })
 
   it('refuses a request without a key, and keeps liveness open', async () => {
     await expectClosedButLive(gateway)
-    expect(seen).toEqual([])
+    // The isolate's first request waited for its first sync with the registry: the only request
+    // a model server saw is the check that the registry's version is ready.
+    expect(seen).toEqual([
+      {
+        server: 'primary',
+        path: '/v2/models/identity/versions/1/ready',
+        authorization: undefined,
+      },
+    ])
+    seen.length = 0
   })
 
   it('proxies a keyed request to a local upstream and mirrors it through waitUntil', async () => {
@@ -262,10 +297,11 @@ describe('gateway under workerd (miniflare)', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ model_name: 'identity', outputs: [] })
     await expect.poll(() => seen.length).toBe(2)
-    // The key stays at the gateway; both servers get the same path.
+    // The key stays at the gateway; both servers get the same path, pinned by the registry's route.
+    const path = '/v2/models/identity/versions/1/infer'
     expect(seen.sort((a, b) => a.server.localeCompare(b.server))).toEqual([
-      { server: 'primary', path: '/v2/models/identity/infer', authorization: undefined },
-      { server: 'shadow', path: '/v2/models/identity/infer', authorization: undefined },
+      { server: 'primary', path, authorization: undefined },
+      { server: 'shadow', path, authorization: undefined },
     ])
     // Recorded only once the shadow's answer has been read and compared.
     await expect

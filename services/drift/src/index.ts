@@ -1,8 +1,14 @@
 import pino, { type Logger } from 'pino'
+import { type ModelRegistry, RegistryClient } from '../../registry/src/index.ts'
 import { createDriftApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
 import type { DriftOptions } from './detect/index.ts'
 import { createDriftMetrics } from './metrics/index.ts'
-import { firstOf, MemoryReferences, RepositoryReferences } from './references/index.ts'
+import {
+  firstOf,
+  MemoryReferences,
+  RegistryReferences,
+  RepositoryReferences,
+} from './references/index.ts'
 import type { RetrainPolicyOptions, Trainer } from './retrain/index.ts'
 import { DriftService } from './service/index.ts'
 import { openDriftStore } from './store/index.ts'
@@ -11,6 +17,13 @@ import type { WindowOptions } from './window/index.ts'
 export interface DriftSetup {
   /** A Triton-style model repository whose versions carry `reference.csv`. */
   modelsDir?: string
+  /**
+   * The model registry, read for each version's reference (production's when a version isn't
+   * named) instead of `modelsDir`. Give the LocalTrainer the same registry to retrain from it.
+   */
+  registry?: ModelRegistry
+  /** The registry service's URL, when `registry` isn't given. */
+  registryUrl?: string
   /** PostgreSQL for history; PGlite (embedded) in `dataDir`, or in memory, without it. */
   databaseUrl?: string
   dataDir?: string
@@ -38,10 +51,15 @@ export async function createDrift(options: DriftSetup) {
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   })
   const uploaded = new MemoryReferences()
+  const registry =
+    options.registry ?? (options.registryUrl ? new RegistryClient(options.registryUrl) : undefined)
+  const models = registry
+    ? new RegistryReferences(registry)
+    : options.modelsDir
+      ? new RepositoryReferences(options.modelsDir)
+      : undefined
   const service = new DriftService({
-    references: options.modelsDir
-      ? firstOf(new RepositoryReferences(options.modelsDir), uploaded)
-      : uploaded,
+    references: models ? firstOf(models, uploaded) : uploaded,
     store,
     metrics,
     logger,
@@ -65,3 +83,18 @@ export async function createDrift(options: DriftSetup) {
 }
 
 export { startDriftServer } from './adapter/node/index.ts'
+export {
+  MemoryReferences,
+  type Reference,
+  type ReferenceSource,
+  RegistryReferences,
+  RepositoryReferences,
+} from './references/index.ts'
+export {
+  type CandidateDetails,
+  LocalTrainer,
+  type LocalTrainerOptions,
+  type PromotionOptions,
+  SageMakerTrainer,
+  type Trainer,
+} from './retrain/index.ts'

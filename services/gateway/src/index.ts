@@ -7,3 +7,4 @@ export {
   parseGatewayConfig,
   validateGatewayConfig,
 } from './config/index.ts'
+export type { ModelVersionRef, RegistrySync } from './registry/index.ts'

@@ -20,6 +20,7 @@ export {
   modelConfigSchema,
   parseModelConfig,
 } from './config/index.ts'
+export { RegistryFollower, type RegistryFollowerOptions } from './follow/index.ts'
 export { createInferenceMetrics, type InferenceMetrics } from './metrics/index.ts'
 export { ModelVersion, type TensorSpec } from './model/index.ts'
 export { ModelRepository, type VersionStatus } from './repository/index.ts'

@@ -1,24 +1,48 @@
 import pino, { type Logger } from 'pino'
 import { createRegistryApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
+import { CanaryController, type CanaryMetricsSource, type CanaryPolicy } from './canary/index.ts'
+import { createRegistryMetrics } from './metrics/index.ts'
 import { openRegistry, type RegistryOptions } from './registry/index.ts'
 
-export interface RegistrySetup extends RegistryOptions {
+export interface RegistrySetup extends Omit<RegistryOptions, 'onAudit'> {
   maxBodyBytes?: number
   logger?: Logger
   isReady?: () => boolean
+  /** Runs a canary controller on the gateway's metrics: canaries are promoted or rolled back. */
+  canary?: { metrics: CanaryMetricsSource; policy?: Partial<CanaryPolicy> }
 }
 
-/** The registry wired up — metadata store, artifact store and HTTP app — without a port. */
+/**
+ * The registry wired up — metadata store, artifact store, HTTP app with its metrics, and the canary
+ * controller if asked for, already running — without a port. `close` stops the controller, then
+ * closes the stores.
+ */
 export async function createRegistry(options: RegistrySetup) {
   const logger = options.logger ?? pino({ name: 'registry' })
-  const registry = await openRegistry(options)
+  const { promRegistry, countTransitions } = createRegistryMetrics()
+  const registry = await openRegistry({ ...options, onAudit: countTransitions })
+  const canary =
+    options.canary &&
+    new CanaryController({
+      registry,
+      metrics: options.canary.metrics,
+      policy: options.canary.policy,
+      logger: logger.child({ component: 'canary-controller' }),
+      promRegistry,
+    })
+  canary?.start()
   const app = createRegistryApp({
     registry,
     logger,
+    promRegistry,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     isReady: options.isReady ?? (() => true),
   })
-  return { app, registry, logger }
+  const close = async () => {
+    await canary?.stop()
+    await registry.close()
+  }
+  return { app, registry, logger, promRegistry, canary, close }
 }
 
 export { startRegistryServer } from './adapter/node/index.ts'
@@ -29,6 +53,19 @@ export {
   LocalArtifactStore,
   openArtifactStore,
 } from './artifacts/index.ts'
+export {
+  CanaryController,
+  type CanaryControllerOptions,
+  type CanaryDecision,
+  type CanaryMetricsSource,
+  type CanaryPolicy,
+  type CanaryVerdict,
+  canaryPolicy,
+  DEFAULT_CANARY_POLICY,
+  type GatewayMetricsOptions,
+  GatewayMetricsSource,
+  type VariantCounts,
+} from './canary/index.ts'
 export { RegistryClient } from './client/index.ts'
 export { DEFAULT_MARGIN, GATE_METRICS, type GateReport } from './gate/index.ts'
 export { type MaterializedModel, materialize } from './materialize/index.ts'

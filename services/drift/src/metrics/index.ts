@@ -108,6 +108,12 @@ export function createDriftMetrics({ processMetrics = true } = {}) {
       labelNames: ['model', 'trainer', 'status'] as const,
       registers,
     }),
+    retrainCandidates: new Counter({
+      name: 'infera_drift_retrain_candidates_total',
+      help: 'Retrained versions registered as candidates, by whether the evaluation gate passed them into the canary, refused them, or was not asked.',
+      labelNames: ['model', 'gate'] as const,
+      registers,
+    }),
   }
 }
 

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { isDeepStrictEqual } from 'node:util'
@@ -14,11 +13,26 @@ import {
   type Row,
   regressionMetrics,
 } from '../../../../training/train/index.ts'
+import type { ModelRegistry } from '../../../registry/src/index.ts'
+import { FolderVersions } from './folder.ts'
+import { type PromotionOptions, RegistryVersions } from './registry.ts'
 import { type Trainer, type TrainingJob, type TrainingRequest, trainingJobName } from './trainer.ts'
+import { type ModelVersions, RetrainInputError, type VersionInputs } from './versions.ts'
 
-export interface LocalTrainerOptions {
-  /** The model repository the model server polls: `<model>/<version>/model.onnx`. */
-  modelsDir: string
+/** Where the versions the local trainer retrains live: a model repository folder or the registry. */
+export type LocalTrainerVersions =
+  | {
+      /** The model repository the model server polls: `<model>/<version>/model.onnx`. */
+      modelsDir: string
+    }
+  | {
+      /** Retrains registered versions and registers the new one as a candidate. */
+      registry: ModelRegistry
+      /** Puts the candidate through the evaluation gate into the canary; not without it. */
+      promotion?: PromotionOptions
+    }
+
+export type LocalTrainerOptions = LocalTrainerVersions & {
   /** Where the model server captures predictions: `<model>/<version>/<day>.jsonl`. */
   captureDir: string
   /** The fewest labelled captured rows worth a new version. Default 20. */
@@ -32,7 +46,6 @@ interface Captured {
 }
 
 const HOLDOUT_FRACTION = 0.2
-const VERSION_DIR = /^[1-9][0-9]*$/
 
 const isDemoModel = (name: string): name is DemoModelName =>
   (DEMO_MODELS as readonly string[]).includes(name)
@@ -40,15 +53,24 @@ const isDemoModel = (name: string): name is DemoModelName =>
 /**
  * Retrains a demo model in process: on the serving version's training rows (its reference.csv)
  * plus the captured rows of that version that got a label, holding out a share of the labelled
- * rows to score the new model and the serving one on the same recent data. Writes the next version
- * folder, which appears whole: a polling model server picks it up complete or not at all.
+ * rows to score the new model and the serving one on the same recent data. With `modelsDir`, it
+ * writes the next version folder, which appears whole: a polling model server picks it up complete
+ * or not at all. With `registry`, it reads the version from the registry and registers the new one
+ * as a candidate (see RegistryVersions).
  */
 export class LocalTrainer implements Trainer {
   readonly name = 'local'
-  readonly #options: Required<LocalTrainerOptions>
+  readonly #captureDir: string
+  readonly #minLabelledRows: number
+  readonly #versions: ModelVersions
 
   constructor(options: LocalTrainerOptions) {
-    this.#options = { minLabelledRows: 20, ...options }
+    this.#captureDir = options.captureDir
+    this.#minLabelledRows = options.minLabelledRows ?? 20
+    this.#versions =
+      'registry' in options
+        ? new RegistryVersions(options.registry, options.promotion)
+        : new FolderVersions(options.modelsDir)
   }
 
   async start(request: TrainingRequest): Promise<TrainingJob> {
@@ -65,14 +87,15 @@ export class LocalTrainer implements Trainer {
       )
     }
     const spec = DEMO_SPECS[model]
-    const modelDir = join(this.#options.modelsDir, model)
 
-    const referenceText = await readIfExists(join(modelDir, version, 'reference.csv'))
-    if (referenceText === undefined)
-      return failed(`version ${version} of ${model} has no reference.csv`)
-    const configText = await readIfExists(join(modelDir, 'config.json'))
-    if (configText === undefined) return failed(`${model} has no config.json`)
-    const config = JSON.parse(configText) as {
+    let inputs: VersionInputs
+    try {
+      inputs = await this.#versions.read(model, version)
+    } catch (error) {
+      if (error instanceof RetrainInputError) return failed(error.message)
+      throw error
+    }
+    const config = inputs.config as {
       features?: unknown
       labels?: Record<string, unknown>
     }
@@ -83,29 +106,25 @@ export class LocalTrainer implements Trainer {
     const toRow = rowReader(spec, labels)
 
     const reference: Row[] = []
-    for (const [i, record] of parseCsv(referenceText).entries()) {
+    for (const [i, record] of parseCsv(inputs.referenceCsv).entries()) {
       const row = toRow(record, record[spec.target])
       // +2: the header is line 1 and records count from 0.
       if (!row) return failed(`line ${i + 2} of version ${version}'s reference.csv is not valid`)
       reference.push(row)
     }
-    const { captured, skipped } = await readLabelledCaptures(
-      join(this.#options.captureDir, model, version),
-      toRow,
-    )
-    if (captured.length < this.#options.minLabelledRows) {
+    const capturesDir = join(this.#captureDir, model, version)
+    const { captured, skipped } = await readLabelledCaptures(capturesDir, toRow)
+    if (captured.length < this.#minLabelledRows) {
       return failed(
         `${captured.length} labelled rows captured for ${model} version ${version}, ` +
-          `fewer than the ${this.#options.minLabelledRows} a new version needs`,
+          `fewer than the ${this.#minLabelledRows} a new version needs`,
       )
     }
 
     const split = holdoutSplit(captured, HOLDOUT_FRACTION, spec.training.seed)
     const train = [...reference, ...split.train.map((c) => c.row)]
-    const trained = trainDemoModel(model, spec, {
-      train,
-      holdout: split.holdout.map((c) => c.row),
-    })
+    const holdout = split.holdout.map((c) => c.row)
+    const trained = trainDemoModel(model, spec, { train, holdout })
     // The new version shares config.json with the versions serving: it must read the same
     // features and name the same classes.
     const contract = { features: trained.config.features, labels: trained.config.labels ?? {} }
@@ -115,16 +134,21 @@ export class LocalTrainer implements Trainer {
       )
     }
 
-    const newVersion = await publishVersion(modelDir, {
-      'model.onnx': trained.onnx,
-      'metrics.json': `${JSON.stringify(trained.metrics, null, 2)}\n`,
-      'reference.csv': toCsv(trained.referenceColumns, train),
+    const published = await this.#versions.publish({
+      request,
+      jobId: job.id,
+      config: inputs.config,
+      onnx: trained.onnx,
+      metrics: trained.metrics,
+      referenceCsv: toCsv(trained.referenceColumns, train),
+      holdoutCsv: toCsv(trained.referenceColumns, holdout),
+      capturesDir,
     })
     return {
       ...job,
       status: 'completed',
       details: {
-        version: String(newVersion),
+        ...published,
         from_version: version,
         rows: {
           reference: reference.length,
@@ -137,15 +161,6 @@ export class LocalTrainer implements Trainer {
         serving_holdout_metrics: servingMetrics(spec, labels, split.holdout),
       },
     }
-  }
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
   }
 }
 
@@ -190,13 +205,18 @@ async function readLabelledCaptures(
     if (error.code === 'ENOENT') return []
     throw error
   })
-  const captured: Captured[] = []
+  const captured: (Captured & { id: string })[] = []
   let skipped = 0
   for (const file of files.filter((f) => f.endsWith('.jsonl')).sort()) {
     const lines = createInterface({ input: createReadStream(join(dir, file)), crlfDelay: Infinity })
     for await (const line of lines) {
       if (line.trim() === '') continue
-      let parsed: { features?: Record<string, unknown>; label?: unknown; prediction?: unknown }
+      let parsed: {
+        request_id?: unknown
+        features?: Record<string, unknown>
+        label?: unknown
+        prediction?: unknown
+      }
       try {
         parsed = JSON.parse(line)
       } catch {
@@ -205,10 +225,14 @@ async function readLabelledCaptures(
       }
       if (parsed.label === undefined || parsed.label === null) continue
       const row = toRow(parsed.features ?? {}, parsed.label)
-      if (row) captured.push({ row, prediction: parsed.prediction })
+      if (row)
+        captured.push({ id: String(parsed.request_id ?? ''), row, prediction: parsed.prediction })
       else skipped++
     }
   }
+  // Rows land in the files in the order requests finished; in request-id order, retraining on the
+  // same rows gives the same model.
+  captured.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return { captured, skipped }
 }
 
@@ -232,22 +256,4 @@ function servingMetrics(spec: DemoSpec, labels: readonly string[] | undefined, r
     rows.map((c) => c.row[spec.target] as number),
     predicted,
   )
-}
-
-/**
- * Writes the files into a hidden staging folder beside the versions, then renames it to the next
- * version number: the model server ignores the staging folder and sees the version appear whole.
- */
-async function publishVersion(modelDir: string, files: Record<string, string | Uint8Array>) {
-  const staging = join(modelDir, `.retrain-${randomUUID()}`)
-  await mkdir(staging)
-  try {
-    for (const [name, data] of Object.entries(files)) await writeFile(join(staging, name), data)
-    const versions = (await readdir(modelDir)).filter((name) => VERSION_DIR.test(name)).map(Number)
-    const version = Math.max(0, ...versions) + 1
-    await rename(staging, join(modelDir, String(version)))
-    return version
-  } finally {
-    await rm(staging, { recursive: true, force: true })
-  }
 }

@@ -8,6 +8,7 @@ import { type DriftMetrics, recordEvaluation } from '../metrics/index.ts'
 import { ModelMonitor } from '../monitor/index.ts'
 import type { ReferenceSource } from '../references/index.ts'
 import {
+  candidateGate,
   type RetrainDecision,
   RetrainPolicy,
   type RetrainPolicyOptions,
@@ -88,17 +89,14 @@ export class DriftService {
 
   /** The monitored models with their versions and window fill. */
   async models() {
-    const monitors = await Promise.all(this.#monitors.values())
-    return monitors
-      .filter((m): m is ModelMonitor => m !== undefined)
-      .map((m) => ({
-        model: m.model,
-        version: m.version,
-        reference_rows: m.reference.profile.rows,
-        features: Object.keys(m.reference.profile.columns),
-        rows_seen: m.windows.rowsSeen,
-        window_fill: m.windows.fill(),
-      }))
+    return (await this.#loadedMonitors()).map((m) => ({
+      model: m.model,
+      version: m.version,
+      reference_rows: m.reference.profile.rows,
+      features: Object.keys(m.reference.profile.columns),
+      rows_seen: m.windows.rowsSeen,
+      window_fill: m.windows.fill(),
+    }))
   }
 
   /**
@@ -147,22 +145,30 @@ export class DriftService {
   /** Ground truth for earlier predictions, `[{request_id, label}]`, joined by request id. */
   async label(model: string, body: string) {
     const { records } = parseBatch(body)
-    const monitor = await this.#monitor(model, undefined)
-    if (!monitor) throw new DriftRequestError(404, `no reference for model '${model}'`)
+    // A label may answer any served version's prediction: production's and a canary's alike.
+    const monitors = (await this.#loadedMonitors()).filter((m) => m.model === model)
+    if (monitors.length === 0) {
+      const monitor = await this.#monitor(model, undefined)
+      if (!monitor) throw new DriftRequestError(404, `no reference for model '${model}'`)
+      monitors.push(monitor)
+    }
     let matched = 0
     const rejected: Rejection[] = []
-    const labelled: object[] = []
+    const labelled = new Map<string, object[]>()
     records.forEach((record, index) => {
       const { request_id: id, label } = (record ?? {}) as Record<string, unknown>
       if (typeof id !== 'string' || label === undefined) {
         rejected.push({ index, error: 'a label record is {"request_id": string, "label": value}' })
         return
       }
-      const pair = monitor.label(id, label)
+      let pair: ReturnType<ModelMonitor['label']>
+      for (const monitor of monitors) pair ??= monitor.label(id, label)
       this.options.metrics.labels.inc({ model, result: pair ? 'matched' : 'unmatched' })
       if (!pair) return
       matched++
-      labelled.push({
+      const rows = labelled.get(pair.version) ?? []
+      labelled.set(pair.version, rows)
+      rows.push({
         ts: new Date(pair.ts).toISOString(),
         request_id: id,
         model,
@@ -172,7 +178,7 @@ export class DriftService {
         label,
       })
     })
-    if (labelled.length > 0) await this.#appendLabelled(model, monitor.version, labelled)
+    for (const [version, rows] of labelled) await this.#appendLabelled(model, version, rows)
     return { matched, unmatched: records.length - matched - rejected.length, rejected }
   }
 
@@ -190,8 +196,7 @@ export class DriftService {
 
   /** Evaluates the time windows that ended without a row arriving to close them. */
   async tick() {
-    for (const monitor of await Promise.all(this.#monitors.values())) {
-      if (!monitor) continue
+    for (const monitor of await this.#loadedMonitors()) {
       for (const snapshot of monitor.tick()) {
         this.#enqueue(monitor.model, () => this.#evaluate(monitor, snapshot, 'schedule'))
       }
@@ -217,26 +222,40 @@ export class DriftService {
     const key = `${model}\u0000${wanted ?? ''}`
     let monitor = this.#monitors.get(key)
     if (!monitor) {
-      monitor = this.options.references.load(model, wanted).then(async (reference) => {
-        if (!reference) {
-          this.#monitors.delete(key)
-          return undefined
-        }
-        const latest = this.#latestVersion.get(model)
-        if (!latest || Number(reference.version) >= Number(latest)) {
-          this.#latestVersion.set(model, reference.version)
-        }
-        // A restart neither forgets a drift streak nor re-triggers on windows already counted.
-        if (!latest) this.#policy.restore(await this.options.store.history(model, { limit: 1000 }))
-        return new ModelMonitor(reference, {
-          window: this.options.window,
-          ...(this.options.drift ? { drift: this.options.drift } : {}),
-          sketchKs: this.options.sketchKs ?? false,
+      monitor = this.options.references
+        .load(model, wanted)
+        .then(async (reference) => {
+          if (!reference) {
+            this.#monitors.delete(key)
+            return undefined
+          }
+          const latest = this.#latestVersion.get(model)
+          if (!latest || Number(reference.version) >= Number(latest)) {
+            this.#latestVersion.set(model, reference.version)
+          }
+          // A restart neither forgets a drift streak nor re-triggers on windows already counted.
+          if (!latest)
+            this.#policy.restore(await this.options.store.history(model, { limit: 1000 }))
+          return new ModelMonitor(reference, {
+            window: this.options.window,
+            ...(this.options.drift ? { drift: this.options.drift } : {}),
+            sketchKs: this.options.sketchKs ?? false,
+          })
         })
-      })
+        .catch((error) => {
+          // A reference that failed to load (the registry unreachable) is asked for next time.
+          this.#monitors.delete(key)
+          throw error
+        })
       this.#monitors.set(key, monitor)
     }
     return monitor
+  }
+
+  /** The monitors whose reference has loaded. */
+  async #loadedMonitors(): Promise<ModelMonitor[]> {
+    const settled = await Promise.allSettled(this.#monitors.values())
+    return settled.flatMap((m) => (m.status === 'fulfilled' && m.value ? [m.value] : []))
   }
 
   #enqueue<T>(model: string, work: () => Promise<T>): Promise<T> {
@@ -294,6 +313,8 @@ export class DriftService {
   async #recordJob(job: TrainingJob, decision: RetrainDecision) {
     const { store, metrics, logger } = this.options
     metrics.retrainJobs.inc({ model: decision.model, trainer: job.trainer, status: job.status })
+    const gate = candidateGate(job)
+    if (gate) metrics.retrainCandidates.inc({ model: decision.model, gate })
     logger.info({ job, decision }, 'retraining job')
     if (this.#recordedJobs.has(job.id)) {
       await store.updateRetrainJob(job.id, { status: job.status, details: job.details })

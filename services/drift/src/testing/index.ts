@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
+import { parseCsv, toCsv } from '../../../../training/datasets/index.ts'
 import { buildDemoModels } from '../../../../training/demo/index.ts'
 import { tempDir } from '../../../inference/src/testing/index.ts'
+import { type ModelRegistry, readVersionFolder } from '../../../registry/src/index.ts'
 import { createDrift, type DriftSetup } from '../index.ts'
 
 /** The demo models' repository, built once per test file. */
@@ -30,13 +32,53 @@ export function referenceRows(modelsDir: string, model: string, version = '1') {
   )
 }
 
-/** The drift app over a real service, store (PGlite in memory) and model repository, without a port. */
-export async function createTestDriftApp(
+/** Registers version 1 of a model of the demo repository and makes it production, as CI would. */
+export async function registerDemoVersion(
+  registry: ModelRegistry,
   modelsDir: string,
+  model = 'penguins',
+) {
+  const folder = await readVersionFolder(join(modelsDir, model, '1'))
+  await registry.register({ name: model, ...folder, actor: 'ci' })
+  await registry.promote(model, 1, { to: 'production', actor: 'ci' })
+}
+
+type CsvRow = Record<string, string | number>
+
+/**
+ * Registers a model's demo version 1 again, as the next version, with its training rows changed by
+ * `change` — or without reference.csv when `change` returns nothing. Returns the version number.
+ */
+export async function registerDemoVariant(
+  registry: ModelRegistry,
+  modelsDir: string,
+  change: (rows: Record<string, string>[]) => CsvRow[] | undefined,
+  model = 'penguins',
+) {
+  const folder = await readVersionFolder(join(modelsDir, model, '1'))
+  const rows = change(parseCsv(new TextDecoder().decode(folder.files['reference.csv'])))
+  const reference = rows && new TextEncoder().encode(toCsv(Object.keys(rows[0] ?? {}), rows))
+  const files = {
+    'model.onnx': folder.files['model.onnx'],
+    ...(reference && { 'reference.csv': reference }),
+  }
+  return (await registry.register({ name: model, ...folder, files, actor: 'ci' })).version
+}
+
+/** The rows weighed in kilograms instead of grams. */
+export const inKilograms = (rows: Record<string, string>[]) =>
+  rows.map((row) => ({ ...row, body_mass_g: Number(row.body_mass_g) / 1000 }))
+
+/**
+ * The drift app over a real service, store (PGlite in memory) and model repository (or, without
+ * one, the references the options name), without a port.
+ */
+export async function createTestDriftApp(
+  modelsDir: string | undefined,
   options: Partial<Omit<DriftSetup, 'modelsDir' | 'logger'>> = {},
 ) {
   const drift = await createDrift({
-    modelsDir,
+    ...(modelsDir && { modelsDir }),
     window: { kind: 'count', size: 100 },
     processMetrics: false,
     logger: pino({ level: process.env.DEBUG_DRIFT ? 'debug' : 'silent' }),

@@ -16,7 +16,11 @@ export interface GatewayServerOptions {
   logger?: Logger
 }
 
-/** The gateway on Node: the web-standard app, with pino access logs and an optional Redis store. */
+/**
+ * The gateway on Node: the web-standard app, with pino access logs and an optional Redis store.
+ * With `registry` configured it reads the registry once before listening (serving the file's
+ * routes if that fails; the error is logged) and then polls it until closed.
+ */
 export async function startGatewayServer(options: GatewayServerOptions) {
   // Asynchronous writes: one access log line per request, and a synchronous write each was the
   // largest single cost of a proxied request. Lines written meanwhile go out together; pino flushes
@@ -37,11 +41,17 @@ export async function startGatewayServer(options: GatewayServerOptions) {
     ...(redis ? { rateLimitStore: new RedisRateLimitStore(redis) } : {}),
   })
   app.healthChecks.start()
+  if (config.registry) await app.syncRegistry()
   const { url, port, stop } = await listen(app.fetch, options)
-  logger.info({ url, routes: config.routes.map((r) => r.model) }, 'gateway ready')
+  app.registryFollower.start()
+  logger.info(
+    { url, routes: app.getRoutes().map((r) => r.model), registry: config.registry?.url },
+    'gateway ready',
+  )
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
+      app.registryFollower.stop()
       app.healthChecks.stop()
       await stop()
       upstream.close()
@@ -51,5 +61,5 @@ export async function startGatewayServer(options: GatewayServerOptions) {
     })()
     return closing
   }
-  return { url, port, close }
+  return { url, port, close, syncRegistry: app.syncRegistry }
 }

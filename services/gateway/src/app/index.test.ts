@@ -5,6 +5,7 @@ import {
   fakeUpstreams,
   hang,
   manualClock,
+  scrape,
   seededRandom,
   type UpstreamHandler,
 } from '../testing/index.ts'
@@ -59,21 +60,6 @@ const infer = {
   method: 'POST',
   body: '{"inputs":[]}',
   headers: { 'content-type': 'application/json' },
-}
-
-/** Parses the exposition text strictly: every sample line must be well formed. */
-async function scrape(app: { request: (path: string) => Response | Promise<Response> }) {
-  const response = await app.request('/metrics')
-  expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
-  const samples = new Map<string, number>()
-  const sample = /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$/
-  for (const line of (await response.text()).split('\n')) {
-    if (line === '' || /^# (HELP|TYPE) /.test(line)) continue
-    const match = sample.exec(line)
-    if (!match) throw new Error(`malformed sample line: ${line}`)
-    samples.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]))
-  }
-  return samples
 }
 
 describe('proxying', () => {

@@ -16,6 +16,7 @@ import {
   rateLimitHeaders,
   ruleFor,
 } from '../ratelimit/index.ts'
+import { RegistryFollower, type RegistrySync } from '../registry/index.ts'
 import { chooseVariant, findRoute, RoundRobin } from '../routing/index.ts'
 import { mirror } from '../shadow/index.ts'
 import {
@@ -41,7 +42,7 @@ export interface GatewayDeps {
   /** Uniform in [0, 1): variant weights, shadow sampling, retry jitter. */
   random?: () => number
   log?: (line: Record<string, unknown>) => void
-  /** Drives the health check loop. */
+  /** Drives the health check and registry poll loops. */
   timers?: Timers
 }
 
@@ -55,6 +56,14 @@ export interface GatewayApp extends Hono<GatewayEnv> {
    * file's, in force for the next request. Throws GatewayConfigError naming a bad key.
    */
   setRoutes(routes: unknown): void
+  /** The registry poll loop, when `registry` is configured; start and stop do nothing without. */
+  readonly registryFollower: { start(): void; stop(): void }
+  /**
+   * Reads the registry once now and applies the routes it implies; never rejects for the
+   * registry's sake (an unreachable one resolves `ok: false`, routes kept). Rejects when the
+   * config has no `registry`.
+   */
+  syncRegistry(): Promise<RegistrySync>
 }
 
 type GatewayEnv = {
@@ -131,8 +140,12 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   const authenticate = createAuthenticator(config.auth, { fetch: upstreamFetch, now })
   const roundRobin = new RoundRobin()
 
-  let routes: readonly RouteConfig[] = config.routes
+  let routes: readonly RouteConfig[] = []
   const checks = config.health_checks
+  const timers = deps.timers ?? {
+    setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+    clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  }
   // Every target any route has named: breakers, health checks and their metrics outlive a route.
   const pool = new TargetPool({
     breaker: { failures: config.breaker.failures, openMs: config.breaker.open_ms },
@@ -145,10 +158,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     },
     send,
     now,
-    timers: deps.timers ?? {
-      setTimeout: (callback, ms) => setTimeout(callback, ms),
-      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-    },
+    timers,
     onBreakerChange: (target, state) => {
       metrics.breakerState.set({ target }, BREAKER_STATE_VALUE[state])
       log({ event: 'breaker', target, state })
@@ -158,14 +168,48 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
       log({ event: 'health', target, healthy })
     },
   })
-  const addTargets = (of: readonly RouteConfig[]) => {
-    for (const target of of.flatMap((route) => route.variants.flatMap((v) => v.targets))) {
+  const applyRoutes = (next: readonly RouteConfig[]) => {
+    for (const target of next.flatMap((route) => route.variants.flatMap((v) => v.targets))) {
       if (!pool.add(target)) continue
       metrics.breakerState.set({ target }, BREAKER_STATE_VALUE.closed)
       metrics.upstreamHealthy.set({ target }, 1)
     }
+    // Reset, so the variants of replaced routes leave the exposition.
+    metrics.routeWeight.reset()
+    for (const route of next) {
+      for (const { name, version = '', weight } of route.variants) {
+        metrics.routeWeight.set({ route: route.model, variant: name, version }, weight)
+      }
+    }
+    routes = next
   }
-  addTargets(routes)
+  applyRoutes(config.routes)
+  const setRoutes = (next: unknown) => {
+    const validated = validateRoutes(next, 'routes')
+    applyRoutes(validated)
+    log({ event: 'routes', routes: validated.map((route) => route.model) })
+  }
+
+  const registry = config.registry
+  const follower =
+    registry &&
+    new RegistryFollower({
+      config: registry,
+      send,
+      timers,
+      fileRoutes: config.routes,
+      getRoutes: () => routes,
+      setRoutes,
+      onSync: (result) => {
+        metrics.registrySyncs.inc({ result: result.ok ? 'ok' : 'error' })
+        if (!result.ok) {
+          log({ event: 'registry_error', registry: registry.url, error: result.error })
+        } else if (result.pending.length > 0) {
+          // Each poll while a version loads (or fails to): its model's traffic stays where it was.
+          log({ event: 'registry_pending', versions: result.pending })
+        }
+      },
+    })
 
   const ready = () =>
     routes.every((route) =>
@@ -361,11 +405,14 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
 
   return Object.assign(app, {
     getRoutes: () => routes,
-    setRoutes: (next: unknown) => {
-      const validated = validateRoutes(next, 'routes')
-      addTargets(validated)
-      routes = validated
-      log({ event: 'routes', routes: validated.map((route) => route.model) })
+    setRoutes,
+    registryFollower: {
+      start: () => follower?.start(),
+      stop: () => follower?.stop(),
+    },
+    syncRegistry: async () => {
+      if (!follower) throw new Error('the gateway config has no registry to follow')
+      return follower.sync()
     },
     healthChecks: {
       start: () => pool.start(),

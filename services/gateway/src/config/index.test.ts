@@ -69,6 +69,35 @@ ${extra}`
     expect(error).toThrow(/\(root\): Unrecognized key: "typo"/)
   })
 
+  it('reads a registry to follow, with defaults; routes are then optional', () => {
+    const config = parseGatewayConfig(
+      'registry: { url: http://registry:8083, targets: [http://inference:8082] }',
+      'gateway.yaml',
+    )
+    expect(config.registry).toEqual({
+      url: 'http://registry:8083',
+      poll_seconds: 5,
+      targets: ['http://inference:8082'],
+      timeout_ms: 5000,
+    })
+    expect(config.routes).toEqual([])
+  })
+
+  it('names the registry keys at fault, and wants routes or a registry', () => {
+    const error = () =>
+      parseGatewayConfig(
+        'registry: { url: registry, poll_seconds: 0, targets: [], typo: 1 }',
+        'g.yaml',
+      )
+    expect(error).toThrow(/registry\.url: /)
+    expect(error).toThrow(/registry\.poll_seconds: /)
+    expect(error).toThrow(/registry\.targets: /)
+    expect(error).toThrow(/registry: Unrecognized key: "typo"/)
+    expect(() => parseGatewayConfig('auth: {}', 'g.yaml')).toThrow(
+      /^g\.yaml is invalid: routes: a gateway needs at least one route, or a registry to follow$/,
+    )
+  })
+
   it('names the file when the text does not parse', () => {
     expect(() => parseGatewayConfig('routes: [', 'broken.yaml')).toThrow(
       /^broken\.yaml is not valid JSON or YAML: /,

@@ -56,63 +56,89 @@ const routeSchema = z
     }
   })
 
-/** Routes, each model at most once; what a running gateway's `setRoutes` takes too. */
-export const routesSchema = z
-  .array(routeSchema)
-  .min(1)
-  .superRefine((routes, ctx) => {
-    const models = routes.map((route) => route.model)
-    for (const [i, model] of models.entries()) {
-      if (models.indexOf(model) !== i) {
-        ctx.addIssue({ code: 'custom', path: [i, 'model'], message: `duplicate route ${model}` })
-      }
+/**
+ * Routes, each model at most once; what a running gateway's `setRoutes` takes too. None at all is
+ * allowed: a gateway following the registry may have no routes until a model is promoted.
+ */
+export const routesSchema = z.array(routeSchema).superRefine((routes, ctx) => {
+  const models = routes.map((route) => route.model)
+  for (const [i, model] of models.entries()) {
+    if (models.indexOf(model) !== i) {
+      ctx.addIssue({ code: 'custom', path: [i, 'model'], message: `duplicate route ${model}` })
+    }
+  }
+})
+
+const registrySchema = z.strictObject({
+  /** The model registry service; its `GET /v1/models` is read every `poll_seconds`. */
+  url: z.url(),
+  poll_seconds: z.number().positive().default(5),
+  /** The inference servers that serve the registry's models, each version by its number. */
+  targets,
+  /** For the registry's answer, and for each version's readiness check on a target. */
+  timeout_ms: positiveInt.default(5000),
+})
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    /** Optional with `registry`: the models it holds get routes from it. */
+    routes: routesSchema.default([]),
+    /** Routes each model's production and canary aliases to their versions on `targets`. */
+    registry: registrySchema.optional(),
+    auth: authConfigSchema.prefault({}),
+    /** Per-tenant token buckets; without them no tenant is limited. */
+    rate_limits: rateLimitConfigSchema.optional(),
+    limits: z
+      .strictObject({
+        max_body_bytes: positiveInt.default(32 * MiB),
+        /** Upstream answers are read in full before they are sent on; a longer one is a 502. */
+        max_response_bytes: positiveInt.default(64 * MiB),
+      })
+      .prefault({}),
+    cors: z
+      .strictObject({
+        origins: z.array(z.string().min(1)).min(1),
+        methods: z.array(z.string().min(1)).default(['GET', 'POST', 'OPTIONS']),
+        headers: z.array(z.string().min(1)).default([]),
+        expose_headers: z.array(z.string().min(1)).default([]),
+        max_age: z.number().int().min(0).optional(),
+        credentials: z.boolean().default(false),
+      })
+      .optional(),
+    health_checks: z
+      .strictObject({
+        interval_ms: positiveInt.default(5000),
+        path: z.string().startsWith('/').default('/v2/health/ready'),
+        unhealthy_after: positiveInt.default(3),
+        healthy_after: positiveInt.default(2),
+        timeout_ms: positiveInt.default(2000),
+      })
+      .optional(),
+    breaker: z
+      .strictObject({
+        /** Consecutive failures (connection errors, timeouts, 503s) that open a target's breaker. */
+        failures: positiveInt.default(5),
+        open_ms: positiveInt.default(10_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.routes.length === 0 && !config.registry) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routes'],
+        message: 'a gateway needs at least one route, or a registry to follow',
+      })
     }
   })
-
-export const gatewayConfigSchema = z.strictObject({
-  routes: routesSchema,
-  auth: authConfigSchema.prefault({}),
-  /** Per-tenant token buckets; without them no tenant is limited. */
-  rate_limits: rateLimitConfigSchema.optional(),
-  limits: z
-    .strictObject({
-      max_body_bytes: positiveInt.default(32 * MiB),
-      /** Upstream answers are read in full before they are sent on; a longer one is a 502. */
-      max_response_bytes: positiveInt.default(64 * MiB),
-    })
-    .prefault({}),
-  cors: z
-    .strictObject({
-      origins: z.array(z.string().min(1)).min(1),
-      methods: z.array(z.string().min(1)).default(['GET', 'POST', 'OPTIONS']),
-      headers: z.array(z.string().min(1)).default([]),
-      expose_headers: z.array(z.string().min(1)).default([]),
-      max_age: z.number().int().min(0).optional(),
-      credentials: z.boolean().default(false),
-    })
-    .optional(),
-  health_checks: z
-    .strictObject({
-      interval_ms: positiveInt.default(5000),
-      path: z.string().startsWith('/').default('/v2/health/ready'),
-      unhealthy_after: positiveInt.default(3),
-      healthy_after: positiveInt.default(2),
-      timeout_ms: positiveInt.default(2000),
-    })
-    .optional(),
-  breaker: z
-    .strictObject({
-      /** Consecutive failures (connection errors, timeouts, 503s) that open a target's breaker. */
-      failures: positiveInt.default(5),
-      open_ms: positiveInt.default(10_000),
-    })
-    .prefault({}),
-})
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>
 /** A config file as written: defaults not yet applied. */
 export type GatewayConfigFile = z.input<typeof gatewayConfigSchema>
 export type RouteConfig = GatewayConfig['routes'][number]
+/** A route as written: defaults not yet applied. */
+export type RouteConfigFile = z.input<typeof routeSchema>
+export type RegistryConfig = NonNullable<GatewayConfig['registry']>
 export type VariantConfig = RouteConfig['variants'][number]
 
 /** A config that can't be used; the message names the file and the key. */

@@ -68,6 +68,20 @@ export function createGatewayMetrics() {
         LATENCY_BUCKETS,
       ),
     ),
+    registrySyncs: registry.register(
+      new Counter(
+        'infera_gateway_registry_syncs_total',
+        'Reads of the model registry, by result: ok, or error (routes kept as they were).',
+        ['result'],
+      ),
+    ),
+    routeWeight: registry.register(
+      new Gauge(
+        'infera_gateway_route_weight',
+        'Percent of its route traffic each variant in force takes; version is the one it is pinned to.',
+        ['route', 'variant', 'version'],
+      ),
+    ),
     upstreamHealthy: registry.register(
       new Gauge(
         'infera_gateway_upstream_healthy',

@@ -43,6 +43,15 @@ describe('Registry', () => {
     ])
   })
 
+  it('forgets every series of a gauge on reset', () => {
+    const gauge = new Gauge('w', 'Weights.', ['variant'])
+    gauge.set({ variant: 'stable' }, 90)
+    gauge.set({ variant: 'canary' }, 10)
+    gauge.reset()
+    gauge.set({ variant: 'stable' }, 100)
+    expect(gauge.expose().split('\n').slice(2)).toEqual(['w{variant="stable"} 100'])
+  })
+
   it('refuses a counter decrease and a duplicate name', () => {
     const registry = new Registry()
     const counter = registry.register(new Counter('x_total', 'x'))

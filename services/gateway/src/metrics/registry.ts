@@ -85,6 +85,10 @@ export class Gauge<L extends string = never> extends ValueMetric<L> {
   set(labels: Labels<L>, value: number): void {
     this.state(labels).value = value
   }
+  /** Drops every series, so those not written again vanish from the exposition. */
+  reset(): void {
+    this.series.clear()
+  }
 }
 
 interface HistogramState {

@@ -1,4 +1,4 @@
-/** Test doubles for the gateway's injected environment. */
+/** Test doubles for the gateway's injected environment, and a strict reader of its metrics. */
 import { sendWithFetch } from '../upstream/index.ts'
 
 /** A seeded uniform random in [0, 1) (mulberry32), so weighted splits are reproducible. */
@@ -46,4 +46,27 @@ export function manualClock(start = 1_700_000_000_000) {
       time += ms
     },
   }
+}
+
+/**
+ * The samples `/metrics` exposes, keyed `name{labels}` as written. Strict: a wrong content type or
+ * a malformed sample line throws.
+ */
+export async function scrape(app: {
+  request: (path: string) => Response | Promise<Response>
+}): Promise<Map<string, number>> {
+  const response = await app.request('/metrics')
+  const type = response.headers.get('content-type')
+  // Spelled out, not METRICS_CONTENT_TYPE: the format Prometheus expects, whatever the code says.
+  if (type !== 'text/plain; version=0.0.4; charset=utf-8')
+    throw new Error(`/metrics answered content-type ${type}`)
+  const samples = new Map<string, number>()
+  const sample = /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$/
+  for (const line of (await response.text()).split('\n')) {
+    if (line === '' || /^# (HELP|TYPE) /.test(line)) continue
+    const match = sample.exec(line)
+    if (!match) throw new Error(`malformed sample line: ${line}`)
+    samples.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]))
+  }
+  return samples
 }

@@ -99,6 +99,18 @@ export function createInferenceMetrics({ processMetrics = true } = {}) {
       labelNames: ['model', 'reason'] as const,
       registers,
     }),
+    registrySyncs: new Counter({
+      name: 'infera_registry_syncs_total',
+      help: 'Syncs with the model registry by result: error when it was unreachable or a model failed.',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    registryServedVersion: new Gauge({
+      name: 'infera_registry_served_version',
+      help: 'The version served for each alias of a model followed from the registry.',
+      labelNames: ['model', 'alias'] as const,
+      registers,
+    }),
   }
 }
 

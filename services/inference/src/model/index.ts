@@ -126,9 +126,24 @@ export class ModelVersion {
         resolve,
         reject,
       })
-    }).finally(() => {
-      if (--this.#pending === 0) for (const resolve of this.#drained.splice(0)) resolve()
-    })
+    }).finally(() => this.#settle())
+  }
+
+  /**
+   * Runs one request's `work` on this version, from the moment it chose the version: a reload or
+   * unload releases the session only after it, even while its body is still being read.
+   */
+  async serve<T>(work: () => Promise<T>): Promise<T> {
+    this.#pending++
+    try {
+      return await work()
+    } finally {
+      this.#settle()
+    }
+  }
+
+  #settle() {
+    if (--this.#pending === 0) for (const resolve of this.#drained.splice(0)) resolve()
   }
 
   /** Resolves when every accepted request has been answered. */

@@ -47,7 +47,7 @@ export async function serveInference(
   try {
     const resolved = ctx.repository.resolve(target.name, target.version)
     version = resolved.version
-    const { response, prediction } = await handle(resolved)
+    const { response, prediction } = await resolved.serve(() => handle(resolved))
     status = response.status
     if (prediction) capture(ctx, prediction)
     return response

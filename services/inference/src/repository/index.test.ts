@@ -2,19 +2,11 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
-import { createTestApp, readJson, writeModel } from '../testing/index.ts'
+import { createTestApp, readJson, until, writeModel } from '../testing/index.ts'
 
 const identity = () => buildIdentityModel({ datatype: 'FP32', shape: ['batch', 2] })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const body = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] }
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the repository')
-    await sleep(20)
-  }
-}
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -51,6 +43,37 @@ describe('ModelRepository', () => {
     expect(statuses.length).toBeGreaterThan(10)
     expect(statuses.filter((s) => s !== 200)).toEqual([])
     expect(t.repository.index()).toEqual([{ name: 'm', version: '2', state: 'READY', reason: '' }])
+  })
+
+  it('answers with the version a request chose even when that version reloads meanwhile', async () => {
+    const t = await setup({ m: { onnx: identity() } })
+    let send = (_text: string) => {}
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        send = (text) => {
+          controller.enqueue(new TextEncoder().encode(text))
+          controller.close()
+        }
+      },
+    })
+    const text = JSON.stringify(body)
+    // With its length given, the body is read by the route, after the version was chosen.
+    const pending = t.app.request('/v2/models/m/versions/1/infer', {
+      method: 'POST',
+      body: stream,
+      headers: { 'content-type': 'application/json', 'content-length': String(text.length) },
+      duplex: 'half',
+    } as RequestInit)
+    // In flight: the version is chosen, the body not yet read.
+    await until(async () => (await t.metrics.inflight.get()).values.some((v) => v.value === 1))
+    const chosen = t.repository.resolve('m', '1')
+    writeFileSync(join(t.dir, 'm', 'config.json'), JSON.stringify({ max_batch_size: 32 }))
+    const reloading = t.repository.poll()
+    await until(() => t.repository.resolve('m', '1') !== chosen)
+    send(text)
+    const res = await pending
+    expect(await readJson(res)).toMatchObject({ status: 200, body: { model_version: '1' } })
+    await reloading
   })
 
   it('keeps the old version serving when a reload fails, and says why', async () => {

@@ -23,6 +23,15 @@ export const readJson = async (res: Response) => ({
 
 export const tempDir = (prefix = 'infera-test-') => mkdtempSync(join(tmpdir(), prefix))
 
+/** Resolves once `check` holds, looking again every 20 ms; fails after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${check}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 export function writeModel(
   repo: string,
   name: string,

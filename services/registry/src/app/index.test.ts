@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { artifactKey, sha256 } from '../artifacts/index.ts'
+import { createRegistryMetrics } from '../metrics/index.ts'
 import { type TrainedVersion, usePenguinsRegistry } from '../testing/index.ts'
 import { ACTOR_HEADER, createRegistryApp, SHA256_HEADER } from './index.ts'
 
@@ -12,6 +13,7 @@ beforeAll(() => {
   app = createRegistryApp({
     registry: fx.registry,
     logger: pino({ level: 'silent' }),
+    promRegistry: createRegistryMetrics().promRegistry,
     maxBodyBytes: 1024 * 1024,
     isReady: () => true,
   })
@@ -153,6 +155,40 @@ describe('the registry API', () => {
     expect((await call('POST', '/v1/models/penguins/rollback')).status).toBe(409)
   })
 
+  it('promotes through a canary, and then to production on the canary’s gate report', async () => {
+    const third = await call(
+      'POST',
+      '/v1/models/penguins/versions',
+      versionForm(fx.good, { reason: 'retrained' }),
+    )
+    expect(third.body.version).toBe(3)
+    const started = await call('POST', '/v1/models/penguins/versions/3/promote', {
+      to: 'production',
+      holdout: fx.csv,
+      canary: { weight: 15 },
+    })
+    expect(started.status).toBe(200)
+    expect(started.body.gate).toMatchObject({ passed: true, production_version: 1 })
+    expect(started.body.audit).toMatchObject([
+      { action: 'set_alias', alias: 'canary', to_version: 3, details: { weight: 15 } },
+    ])
+    const { aliases } = (await call('GET', '/v1/models/penguins')).body
+    expect(aliases.production.version).toBe(1)
+    expect(aliases.canary).toMatchObject({ version: 3, weight: 15 })
+
+    const promoted = await call('POST', '/v1/models/penguins/versions/3/promote', {
+      to: 'production',
+    })
+    expect(promoted.status).toBe(200)
+    expect(promoted.body.audit[1]).toMatchObject({
+      action: 'promote',
+      to_version: 3,
+      details: { reused: true, gate_report: started.body.audit[0].details.gate_report },
+    })
+    // Back to production version 1 for the tests after this one.
+    expect((await call('POST', '/v1/models/penguins/rollback', {})).status).toBe(200)
+  })
+
   it('sets and removes the canary, archives, and diffs two versions', async () => {
     const canary = await call('PUT', '/v1/models/penguins/aliases/canary', {
       version: 2,
@@ -220,6 +256,27 @@ describe('the registry API', () => {
       ],
       ['PUT', '/v1/models/penguins/aliases/canary', { version: 1 }, actor, /weight: /],
       [
+        'POST',
+        '/v1/models/penguins/versions/2/promote',
+        { to: 'production', holdout: 'x', canary: { weight: '10' } },
+        actor,
+        /^the body is invalid: canary\.weight: /,
+      ],
+      [
+        'POST',
+        '/v1/models/penguins/versions/2/promote',
+        { to: 'production', canary: { weight: 100 } },
+        actor,
+        'canary.weight is a percentage above 0 and below 100, not 100',
+      ],
+      [
+        'POST',
+        '/v1/models/penguins/versions/2/promote',
+        { to: 'staging', canary: { weight: 10 } },
+        actor,
+        'canary is a way to promote to production, not to staging',
+      ],
+      [
         'GET',
         '/v1/models/penguins/diff?from=1',
         undefined,
@@ -282,8 +339,12 @@ describe('the registry API', () => {
     expect(res.headers.get(SHA256_HEADER)).toBeNull()
   })
 
-  it('reports health', async () => {
+  it('reports health, and serves its metrics', async () => {
     expect((await call('GET', '/health/live')).body).toEqual({ live: true })
     expect((await call('GET', '/health/ready')).status).toBe(200)
+    const { res, status } = await call('GET', '/metrics')
+    expect(status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(await res.text()).toContain('# TYPE infera_registry_transitions_total counter')
   })
 })

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono'
 import type { Logger } from 'pino'
+import type { Registry as PromRegistry } from 'prom-client'
 import { z } from 'zod'
 import { limitBody } from '../../../shared/body-limit/index.ts'
 import { healthRoutes } from '../../../shared/health/index.ts'
@@ -12,6 +13,8 @@ export { ACTOR_HEADER, SHA256_HEADER } from './headers.ts'
 export interface RegistryAppOptions {
   registry: ModelRegistry
   logger: Logger
+  /** Served at GET /metrics. */
+  promRegistry: PromRegistry
   maxBodyBytes: number
   isReady: () => boolean
 }
@@ -45,6 +48,8 @@ const promoteBody = z.strictObject({
   holdout: z.string().min(1).optional(),
   margin: z.number().min(0).lt(1).optional(),
   force: z.boolean().optional(),
+  /** The registry checks the weight: the same message in process and over HTTP. */
+  canary: z.strictObject({ weight: z.number() }).optional(),
   reason: text,
 })
 const changeBody = z.strictObject({ reason: text })
@@ -112,11 +117,14 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** The registry's HTTP API: every operation of ModelRegistry, JSON in and out. */
 export function createRegistryApp(options: RegistryAppOptions) {
-  const { registry, logger } = options
+  const { registry, logger, promRegistry } = options
   const app = new Hono()
   app.use('*', limitBody(options.maxBodyBytes))
 
   app.route('/', healthRoutes(options.isReady))
+  app.get('/metrics', async (c) =>
+    c.text(await promRegistry.metrics(), 200, { 'content-type': promRegistry.contentType }),
+  )
 
   app.get('/v1/models', async (c) => c.json({ models: await registry.list() }))
   app.get('/v1/models/:name', async (c) => c.json(await registry.show(c.req.param('name'))))
@@ -180,6 +188,7 @@ export function createRegistryApp(options: RegistryAppOptions) {
         holdoutCsv: body.holdout,
         margin: body.margin,
         force: body.force,
+        canary: body.canary,
         reason: body.reason,
       }),
     )

@@ -85,6 +85,48 @@ describe('the registry over HTTP', () => {
     ])
   })
 
+  it('promotes through a canary, then to production on the canary’s gate report', async () => {
+    await client.register(registration('penguins-canary', good))
+    await client.register(registration('penguins-canary', good))
+    await client.promote('penguins-canary', 1, { ...alice, to: 'production' })
+    const canary = await client.promote('penguins-canary', 2, {
+      ...alice,
+      to: 'production',
+      holdoutCsv: await holdoutCsv('penguins'),
+      canary: { weight: 30 },
+    })
+    expect(canary.audit).toMatchObject([{ action: 'set_alias', details: { weight: 30 } }])
+    expect((await client.show('penguins-canary')).aliases).toMatchObject({
+      production: { version: 1 },
+      canary: { version: 2, weight: 30 },
+    })
+    const promoted = await client.promote('penguins-canary', 2, { ...alice, to: 'production' })
+    expect(promoted.audit[1]).toMatchObject({ action: 'promote', details: { reused: true } })
+  })
+
+  it('counts every audited transition in its metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text()
+    const count = (model: string, action: string) =>
+      Number(
+        new RegExp(
+          `^infera_registry_transitions_total\\{model="${model}",action="${action}"\\} (\\d+)$`,
+          'm',
+        ).exec(text)?.[1] ?? 0,
+      )
+    const audit = [
+      ...(await server.registry.show('penguins')).audit,
+      ...(await server.registry.show('penguins-canary')).audit,
+    ]
+    for (const { model, action } of audit) {
+      expect(count(model, action), `${model} ${action}`).toBe(
+        audit.filter((e) => e.model === model && e.action === action).length,
+      )
+    }
+    expect(count('penguins-canary', 'set_alias')).toBe(1)
+    expect(count('penguins-canary', 'register')).toBe(2)
+    expect(text).toContain('process_cpu_seconds_total')
+  })
+
   it('lets the inference service’s repository follow a remote registry', async () => {
     const dir = tempDir()
     const [penguins] = await materialize(client, dir)

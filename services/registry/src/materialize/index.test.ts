@@ -38,6 +38,7 @@ describe('materialize', () => {
         versions: [{ version: 1, alias: 'production' }],
         written: [1],
         removed: [],
+        kept: [],
         skipped: [],
       },
     ])
@@ -76,6 +77,7 @@ describe('materialize', () => {
         ],
         written: [2, 3],
         removed: [1],
+        kept: [],
         skipped: [],
       })
       expect(versionDirs(join(dir, name))).toEqual(['2', '3'])
@@ -92,6 +94,42 @@ describe('materialize', () => {
     } finally {
       await repo.close()
     }
+  })
+
+  it('keeps the versions asked for while their folders are there and their config is production’s', async () => {
+    const name = 'draining'
+    const force = { ...alice, to: 'production' as const, force: true, reason: 'test' }
+    await fx.registry.register(registration(name, fx.good))
+    await fx.registry.register(registration(name, fx.good))
+    await fx.registry.register(
+      registration(name, fx.good, { config: { ...fx.good.config, max_batch_size: 8 } }),
+    )
+    await fx.registry.promote(name, 1, force)
+    const dir = tempDir()
+    const materialized = async (keep: number[]) =>
+      (await materialize(fx.registry, dir, { keep: { [name]: keep } })).find((m) => m.name === name)
+    const policy = () => JSON.parse(read(dir, name, 'config.json')).version_policy
+    await materialized([])
+
+    // Production moves on: 1 stays as asked; 3 is asked for too but was never written.
+    await fx.registry.promote(name, 2, force)
+    expect(await materialized([1, 3])).toMatchObject({
+      versions: [{ version: 2, alias: 'production' }],
+      written: [2],
+      removed: [],
+      kept: [1],
+    })
+    expect(versionDirs(join(dir, name))).toEqual(['1', '2'])
+    expect(policy()).toEqual({ specific: { versions: [1, 2] } })
+
+    // Once not asked for, it goes as any version without an alias does.
+    expect(await materialized([])).toMatchObject({ written: [], removed: [1], kept: [] })
+    expect(policy()).toEqual({ specific: { versions: [2] } })
+
+    // A version configured otherwise than production would be served with production's config.
+    await fx.registry.promote(name, 3, force)
+    expect(await materialized([2])).toMatchObject({ written: [3], removed: [2], kept: [] })
+    expect(versionDirs(join(dir, name))).toEqual(['3'])
   })
 
   it('leaves out a canary whose config differs from production’s, saying why', async () => {

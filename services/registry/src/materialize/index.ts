@@ -19,10 +19,20 @@ export interface MaterializedModel {
   /** Version folders created or with a file replaced; version folders removed. */
   written: number[]
   removed: number[]
+  /** Versions holding no alias left in place because `keep` named them. */
+  kept: number[]
   /** Alias holders left out, and why. */
   skipped: { version: number; alias: AliasName; reason: string }[]
   /** Why the model's folder could not be brought up to date (an artifact failed verification). */
   error?: string
+}
+
+export interface MaterializeOptions {
+  /**
+   * Versions to leave served by model, though they hold no alias: those whose folder is there
+   * already (none is written for this) and whose config.json is production's.
+   */
+  keep?: Record<string, number[]>
 }
 
 const VERSION_DIR = /^[1-9][0-9]*$/
@@ -30,29 +40,33 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 
 /**
  * Makes `repoDir/<model>` hold exactly the alias holders of every model that has a production
- * version; other folders are left alone. New versions appear whole, files are replaced atomically
- * and nothing unchanged is rewritten, so a polling server reloads only what changed — and, as it
- * loads a new version before it unloads an old one, never fails a request on the way. A model that
- * fails (an artifact that does not verify) keeps its folder as it was, but for versions completed
- * before, and says why in `error`.
+ * version, and the versions `keep` names; other folders are left alone. New versions appear whole,
+ * files are replaced atomically and nothing unchanged is rewritten, so a polling server reloads
+ * only what changed — and, as it loads a new version before it unloads an old one, never fails a
+ * request on the way. A model that fails (an artifact that does not verify) keeps its folder as it
+ * was, but for versions completed before, and says why in `error`.
  */
 export async function materialize(
   registry: Pick<ModelRegistry, 'list' | 'file'>,
   repoDir: string,
+  { keep = {} }: MaterializeOptions = {},
 ): Promise<MaterializedModel[]> {
   const models = (await registry.list()).filter((m) => m.aliases.production)
   const results: MaterializedModel[] = []
   for (const model of models) {
     // One model's broken artifact must not keep the others from following the registry.
     results.push(
-      await materializeModel(registry, repoDir, model).catch((error: Error) => ({
-        name: model.name,
-        versions: [],
-        written: [],
-        removed: [],
-        skipped: [],
-        error: error.message,
-      })),
+      await materializeModel(registry, repoDir, model, keep[model.name] ?? []).catch(
+        (error: Error) => ({
+          name: model.name,
+          versions: [],
+          written: [],
+          removed: [],
+          kept: [],
+          skipped: [],
+          error: error.message,
+        }),
+      ),
     )
   }
   return results
@@ -62,6 +76,7 @@ async function materializeModel(
   registry: Pick<ModelRegistry, 'file'>,
   repoDir: string,
   model: ModelView,
+  keep: number[],
 ): Promise<MaterializedModel> {
   const byNumber = new Map(model.versions.map((v) => [v.version, v]))
   const production = byNumber.get(model.aliases.production?.version as number) as VersionView
@@ -70,13 +85,14 @@ async function materializeModel(
     versions: [{ version: production.version, alias: 'production' }],
     written: [],
     removed: [],
+    kept: [],
     skipped: [],
   }
   const canary = model.aliases.canary && byNumber.get(model.aliases.canary.version)
   if (canary) {
     // One config.json serves all of a model's versions: a canary configured otherwise would be
     // served with production's settings, or not load.
-    if (isDeepStrictEqual(servingConfig(canary), servingConfig(production))) {
+    if (servedAlike(canary, production)) {
       result.versions.push({ version: canary.version, alias: 'canary' })
     } else {
       result.skipped.push({
@@ -89,13 +105,25 @@ async function materializeModel(
 
   const modelDir = join(repoDir, model.name)
   await mkdir(modelDir, { recursive: true })
+  for (const version of new Set(keep)) {
+    const v = byNumber.get(version)
+    if (
+      v &&
+      !result.versions.some((held) => held.version === version) &&
+      servedAlike(v, production) &&
+      (await isDirectory(join(modelDir, String(version))))
+    ) {
+      result.kept.push(version)
+    }
+  }
+  result.kept.sort((a, b) => a - b)
   for (const { version } of result.versions) {
     if (await writeVersion(registry, modelDir, byNumber.get(version) as VersionView)) {
       result.written.push(version)
     }
   }
-  const wanted = result.versions.map((v) => v.version).sort((a, b) => a - b)
-  // Only the versions written are served, whatever the registered config's policy says.
+  const wanted = [...result.versions.map((v) => v.version), ...result.kept].sort((a, b) => a - b)
+  // Only the versions written or kept are served, whatever the registered config's policy says.
   const config = { ...production.config, version_policy: { specific: { versions: wanted } } }
   await writeIfChanged(join(modelDir, 'config.json'), json(config))
   for (const entry of await readdir(modelDir, { withFileTypes: true })) {
@@ -112,7 +140,15 @@ async function materializeModel(
   return result
 }
 
-const servingConfig = (v: VersionView) => ({ ...v.config, version_policy: undefined })
+/** Whether two versions have the same config.json, their version policies aside. */
+const servedAlike = (a: VersionView, b: VersionView) =>
+  isDeepStrictEqual(
+    { ...a.config, version_policy: undefined },
+    { ...b.config, version_policy: undefined },
+  )
+
+const isDirectory = async (path: string) =>
+  (await stat(path).catch(() => undefined))?.isDirectory() ?? false
 
 /** Writes what differs of a version's files; true if anything was written. */
 async function writeVersion(
@@ -121,7 +157,7 @@ async function writeVersion(
   v: VersionView,
 ): Promise<boolean> {
   const dir = join(modelDir, String(v.version))
-  const exists = (await stat(dir).catch(() => undefined))?.isDirectory() ?? false
+  const exists = await isDirectory(dir)
   // A new version is written aside and renamed into place: it appears with all its files.
   const target = exists ? dir : join(modelDir, `.registry-${randomUUID()}`)
   await mkdir(target, { recursive: true })

@@ -445,6 +445,178 @@ describe('the canary alias', () => {
   })
 })
 
+describe('promoting through a canary', () => {
+  const canary = (weight: number) => ({ weight })
+
+  it('gives a version that passes the gate the canary alias, leaving production where it is', async () => {
+    const name = await withProduction(fx.good, fx.good)
+    await fx.registry.setAlias(name, 'canary', 3, { ...alice, weight: 5 })
+    const result = await fx.registry.promote(name, 2, {
+      ...alice,
+      to: 'production',
+      holdoutCsv: fx.csv,
+      canary: canary(10),
+      reason: 'weekly retrain',
+    })
+    expect(result.gate).toMatchObject({ passed: true, production_version: 1, candidate_version: 2 })
+    const [report] = (await fx.registry.version(name, 2)).gate_reports
+    expect(report).toMatchObject({ passed: true, report: result.gate })
+    expect(result.audit).toEqual([
+      expect.objectContaining({
+        action: 'set_alias',
+        alias: 'canary',
+        version: 2,
+        from_version: 3,
+        to_version: 2,
+        reason: 'weekly retrain',
+        details: { gate_report: report?.id, gate_passed: true, forced: false, weight: 10 },
+      }),
+    ])
+    const { aliases } = await fx.registry.show(name)
+    expect(aliases.production).toMatchObject({ version: 1, previous_version: null })
+    expect(aliases.canary).toMatchObject({ version: 2, weight: 10, previous_version: 3 })
+  })
+
+  it('refuses a worse version as a production promotion does, keeping the report', async () => {
+    const name = await withProduction(fx.weak)
+    const error = await refused(
+      fx.registry.promote(name, 2, {
+        ...alice,
+        to: 'production',
+        holdoutCsv: fx.csv,
+        canary: canary(10),
+      }),
+      409,
+      /^the gate refused: version 2 is worse than production version 1/,
+    )
+    expect((await fx.registry.version(name, 2)).gate_reports).toMatchObject([
+      { passed: false, report: error.details.gate },
+    ])
+    expect((await fx.registry.show(name)).aliases.canary).toBeUndefined()
+    const forced = await fx.registry.promote(name, 2, {
+      ...alice,
+      to: 'production',
+      canary: canary(1),
+      force: true,
+      reason: 'see how it does live',
+    })
+    expect(forced.audit[0]).toMatchObject({
+      action: 'set_alias',
+      details: { gate_passed: false, forced: true, weight: 1 },
+    })
+    expect(await production(name)).toMatchObject({ version: 1 })
+  })
+
+  it('answers 400 naming a canary it can’t take, and 409 without production to run beside', async () => {
+    const name = await withProduction(fx.good)
+    const cases: [Parameters<typeof fx.registry.promote>[2], string][] = [
+      [
+        { ...alice, to: 'staging', canary: canary(10) },
+        'canary is a way to promote to production, not to staging',
+      ],
+      ...[0, 100, -5, Number.NaN].map(
+        (weight): [Parameters<typeof fx.registry.promote>[2], string] => [
+          { ...alice, to: 'production', holdoutCsv: fx.csv, canary: canary(weight) },
+          `canary.weight is a percentage above 0 and below 100, not ${weight}`,
+        ],
+      ),
+    ]
+    for (const [options, message] of cases) {
+      await refused(fx.registry.promote(name, 2, options), 400, message)
+    }
+    const fresh = newModel()
+    await fx.registry.register(registration(fresh, fx.good))
+    await refused(
+      fx.registry.promote(fresh, 1, { ...alice, to: 'production', canary: canary(10) }),
+      409,
+      `${fresh} has no production version for a canary to run beside`,
+    )
+    expect((await fx.registry.show(name)).audit.map((e) => e.action)).toEqual([
+      'register',
+      'register',
+      'promote',
+    ])
+  })
+
+  it('promotes a canary whose gate passed without a new holdout, reusing its report', async () => {
+    const name = await withProduction(fx.good)
+    await fx.registry.promote(name, 2, {
+      ...alice,
+      to: 'production',
+      holdoutCsv: fx.csv,
+      canary: canary(10),
+    })
+    const [report] = (await fx.registry.version(name, 2)).gate_reports
+    const result = await fx.registry.promote(name, 2, {
+      actor: 'canary-controller',
+      to: 'production',
+      reason: 'within the SLO',
+    })
+    expect(result.gate).toEqual(report?.report)
+    expect(result.audit).toMatchObject([
+      { action: 'remove_alias', alias: 'canary', version: 2 },
+      {
+        action: 'promote',
+        from_version: 1,
+        to_version: 2,
+        actor: 'canary-controller',
+        details: { gate_report: report?.id, gate_passed: true, forced: false, reused: true },
+      },
+    ])
+    // Nothing was evaluated again.
+    expect((await fx.registry.version(name, 2)).gate_reports).toHaveLength(1)
+    expect((await fx.registry.show(name)).aliases).toEqual({
+      production: expect.objectContaining({ version: 2, previous_version: 1 }),
+    })
+  })
+
+  it('asks for a holdout when no passed report compares the version with today’s production', async () => {
+    const needsHoldout = 'promoting to production needs a holdout CSV to score version 2'
+    // Passed against production version 1, which has been replaced since.
+    const moved = await withProduction(fx.good, fx.good)
+    await fx.registry.promote(moved, 2, {
+      ...alice,
+      to: 'production',
+      holdoutCsv: fx.csv,
+      canary: canary(10),
+    })
+    await fx.registry.promote(moved, 3, { ...alice, to: 'production', holdoutCsv: fx.csv })
+    await refused(fx.registry.promote(moved, 2, { ...alice, to: 'production' }), 400, needsHoldout)
+
+    // Let through by force only.
+    const forced = await withProduction(fx.weak)
+    await fx.registry.promote(forced, 2, {
+      ...alice,
+      to: 'production',
+      canary: canary(10),
+      force: true,
+      reason: 'try it live',
+    })
+    await refused(fx.registry.promote(forced, 2, { ...alice, to: 'production' }), 400, needsHoldout)
+
+    // Passed once, then refused on a later evaluation: the latest one counts.
+    const refusedLater = await withProduction(fx.weak)
+    await fx.registry.promote(refusedLater, 2, {
+      ...alice,
+      to: 'production',
+      holdoutCsv: fx.csv,
+      margin: 0.5,
+      canary: canary(10),
+    })
+    await refused(
+      fx.registry.promote(refusedLater, 2, { ...alice, to: 'production', holdoutCsv: fx.csv }),
+      409,
+      'the gate refused',
+    )
+    await refused(
+      fx.registry.promote(refusedLater, 2, { ...alice, to: 'production' }),
+      400,
+      needsHoldout,
+    )
+    expect(await production(refusedLater)).toMatchObject({ version: 1 })
+  })
+})
+
 describe('diff', () => {
   it('shows what changed in config, metrics, lineage and files between two versions', async () => {
     const name = newModel()

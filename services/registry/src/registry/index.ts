@@ -27,6 +27,7 @@ import {
   type RegistryStoreOptions,
   type RegistryTx,
   type StoredAlias,
+  type StoredGateReport,
   type StoredVersion,
 } from '../store/index.ts'
 import { diffVersions } from './diff.ts'
@@ -85,11 +86,21 @@ const viewOf = (v: StoredVersion, aliases: StoredAlias[]): VersionView => {
 
 const named = (name: string, version: number) => `version ${version} of ${name}`
 
+export interface RegistryHooks {
+  /** Told of the audit entries of every change once it is committed: metrics count them. */
+  onAudit?: (entries: AuditEntry[]) => void
+}
+
 export class Registry implements ModelRegistry {
+  readonly #onAudit: (entries: AuditEntry[]) => void
+
   constructor(
     readonly store: RegistryStore,
     readonly artifacts: ArtifactStore,
-  ) {}
+    { onAudit = () => {} }: RegistryHooks = {},
+  ) {
+    this.#onAudit = onAudit
+  }
 
   async register(input: RegisterInput): Promise<VersionDetail> {
     checkName(input.name)
@@ -110,7 +121,7 @@ export class Registry implements ModelRegistry {
     for (const [name, bytes] of Object.entries(input.files)) {
       if (bytes) files[name] = await this.artifacts.put(bytes)
     }
-    const version = await this.store.transaction(async (tx) => {
+    const entry = await this.store.transaction(async (tx) => {
       await tx.lockModel(input.name, { create: true })
       const version = input.version ?? (await tx.nextVersion(input.name))
       if (await tx.version(input.name, version)) {
@@ -134,7 +145,7 @@ export class Registry implements ModelRegistry {
         },
         created_by: input.actor,
       })
-      await tx.appendAudit({
+      return tx.appendAudit({
         ...audit(input.name, 'register', input),
         version,
         to_stage: stage,
@@ -142,9 +153,9 @@ export class Registry implements ModelRegistry {
           files: Object.fromEntries(Object.entries(files).map(([n, f]) => [n, f.sha256])),
         },
       })
-      return version
     })
-    return this.version(input.name, version)
+    this.#onAudit([entry])
+    return this.version(input.name, entry.version as number)
   }
 
   async list(): Promise<ModelView[]> {
@@ -179,6 +190,15 @@ export class Registry implements ModelRegistry {
 
   async promote(name: string, version: number, options: PromoteOptions) {
     checkChange(options)
+    if (options.canary !== undefined) {
+      if (options.to !== 'production') {
+        throw invalid(`canary is a way to promote to production, not to ${options.to}`)
+      }
+      const { weight } = options.canary
+      if (!(weight > 0 && weight < 100)) {
+        throw invalid(`canary.weight is a percentage above 0 and below 100, not ${weight}`)
+      }
+    }
     if (options.to === 'staging') return this.#toStaging(name, version, options)
     if (options.to === 'production') return this.#toProduction(name, version, options)
     throw invalid(`a version is promoted to production or staging, not ${options.to}`)
@@ -201,7 +221,7 @@ export class Registry implements ModelRegistry {
   }
 
   async #toProduction(name: string, version: number, options: PromoteOptions) {
-    const { force = false, margin = DEFAULT_MARGIN } = options
+    const { force = false, margin = DEFAULT_MARGIN, canary } = options
     if (force && !options.reason?.trim()) {
       throw invalid('a forced promotion needs a reason: it skips the evaluation gate')
     }
@@ -210,7 +230,17 @@ export class Registry implements ModelRegistry {
     const aliases = await this.store.aliases(name)
     const candidate = await promotable(this.store, name, version, aliases)
     const production = aliases.find((a) => a.alias === 'production')?.version
-    const report = await this.#gate(name, candidate, production, options, { force, margin })
+    if (canary && production === undefined) {
+      throw conflict(
+        `${name} has no production version for a canary to run beside: promote one to production first`,
+      )
+    }
+    const reused =
+      options.holdoutCsv === undefined && !force && production !== undefined
+        ? await this.#passedGate(name, version, production)
+        : undefined
+    const report =
+      reused?.report ?? (await this.#gate(name, candidate, production, options, { force, margin }))
     const result = await this.#change(
       name,
       async (tx, now) => {
@@ -222,8 +252,26 @@ export class Registry implements ModelRegistry {
           )
         }
         // Kept even when the gate refuses: the report says why.
-        const stored = await tx.saveGateReport(name, version, report)
+        const stored = reused ?? (await tx.saveGateReport(name, version, report))
         if (!report.passed && !report.forced) return []
+        const details = {
+          gate_report: stored.id,
+          gate_passed: report.passed,
+          forced: force,
+          ...(reused && { reused: true }),
+        }
+        if (canary) {
+          return [
+            await this.#putCanary(
+              tx,
+              name,
+              version,
+              now,
+              { actor: options.actor, reason: options.reason, weight: canary.weight },
+              details,
+            ),
+          ]
+        }
         const entries = await this.#dropCanaryOf(tx, name, version, now, {
           ...options,
           reason: 'promoted to production',
@@ -244,7 +292,7 @@ export class Registry implements ModelRegistry {
             to_stage: 'production',
             from_version: production ?? null,
             to_version: version,
-            details: { gate_report: stored.id, gate_passed: report.passed, forced: report.forced },
+            details,
           }),
         )
         return entries
@@ -254,6 +302,20 @@ export class Registry implements ModelRegistry {
     if (!report.passed && !report.forced)
       throw conflict(`the gate refused: ${report.summary}`, { gate: report })
     return result
+  }
+
+  /**
+   * The version's latest gate report against `production`, if it passed (a forced one did not): a
+   * canary's gate already compared it with this production, so promoting it needs no new holdout.
+   */
+  async #passedGate(
+    name: string,
+    version: number,
+    production: number,
+  ): Promise<StoredGateReport | undefined> {
+    const reports = await this.store.gateReports(name, version)
+    const latest = reports.findLast((r) => r.report.production_version === production)
+    return latest?.passed ? latest : undefined
   }
 
   async #gate(
@@ -389,24 +451,34 @@ export class Registry implements ModelRegistry {
     }
     return this.#change(name, async (tx, aliases) => {
       await promotable(tx, name, version, aliases)
-      const current = aliases.find((a) => a.alias === alias)
-      await tx.putAlias({
-        model: name,
-        alias,
-        version,
-        weight: options.weight,
-        previous_version: current?.version ?? null,
-      })
-      return [
-        await tx.appendAudit({
-          ...audit(name, 'set_alias', options),
-          version,
-          alias,
-          from_version: current?.version ?? null,
-          to_version: version,
-          details: { weight: options.weight },
-        }),
-      ]
+      return [await this.#putCanary(tx, name, version, aliases, options)]
+    })
+  }
+
+  /** Gives `version` the canary alias, replacing the version that held it, audited. */
+  async #putCanary(
+    tx: RegistryTx,
+    name: string,
+    version: number,
+    aliases: StoredAlias[],
+    options: AliasOptions,
+    details: Record<string, unknown> = {},
+  ): Promise<AuditEntry> {
+    const current = aliases.find((a) => a.alias === 'canary')
+    await tx.putAlias({
+      model: name,
+      alias: 'canary',
+      version,
+      weight: options.weight,
+      previous_version: current?.version ?? null,
+    })
+    return tx.appendAudit({
+      ...audit(name, 'set_alias', options),
+      version,
+      alias: 'canary',
+      from_version: current?.version ?? null,
+      to_version: version,
+      details: { ...details, weight: options.weight },
     })
   }
 
@@ -469,6 +541,7 @@ export class Registry implements ModelRegistry {
       if (!(await tx.lockModel(name))) throw new RegistryError(404, `no model named '${name}'`)
       return work(tx, await tx.aliases(name))
     })
+    this.#onAudit(entries)
     return { model: name, audit: entries, gate }
   }
 
@@ -541,7 +614,10 @@ function modelView(
   }
 }
 
-export interface RegistryOptions extends RegistryStoreOptions, ArtifactStoreOptions {}
+export interface RegistryOptions
+  extends RegistryStoreOptions,
+    ArtifactStoreOptions,
+    RegistryHooks {}
 
 /** Opens the metadata store and the artifact store: a registry in process. */
 export async function openRegistry(options: RegistryOptions): Promise<Registry> {
@@ -550,5 +626,5 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     artifacts.close()
     throw error
   })
-  return new Registry(store, artifacts)
+  return new Registry(store, artifacts, options)
 }

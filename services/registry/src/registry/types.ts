@@ -56,6 +56,11 @@ export interface PromoteOptions extends Change {
   margin?: number
   /** Promotes without the gate's approval; needs a reason. */
   force?: boolean
+  /**
+   * Only with `to: 'production'`: once the gate passes, the version takes the canary alias at this
+   * share of traffic (a percentage above 0 and below 100) and production stays where it is.
+   */
+  canary?: { weight: number }
 }
 
 export interface AliasOptions extends Change {
@@ -127,7 +132,10 @@ export interface ModelRegistry {
   list(): Promise<ModelView[]>
   show(name: string): Promise<ModelView>
   version(name: string, version: number): Promise<VersionDetail>
-  /** To staging; or to production through the gate, moving the alias and keeping the holder before. */
+  /**
+   * To staging; or to production through the gate, moving the alias and keeping the holder before
+   * (or, with `canary`, giving the version the canary alias instead).
+   */
   promote(name: string, version: number, options: PromoteOptions): Promise<TransitionResult>
   /** Gives production back to the version that held it before the last promotion. */
   rollback(name: string, change: Change): Promise<TransitionResult>

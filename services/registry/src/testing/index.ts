@@ -1,5 +1,6 @@
 /** Real models for the registry's tests: the demo models trained on their data, well and badly. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
@@ -25,6 +26,15 @@ export function tempDir(prefix = 'infera-registry-test-') {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   made.push(dir)
   return dir
+}
+
+/** A loopback URL on a port nothing listens on: connecting to it is refused. */
+export async function unreachableUrl(): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return `http://127.0.0.1:${port}`
 }
 
 export type DemoName = 'penguins' | 'mpg'

@@ -13,7 +13,12 @@ export async function startDriftServer(options: DriftServerOptions) {
   const { url, port, stop } = await listen(drift.app.fetch, options)
   ready = true
   drift.logger.info(
-    { url, window: options.window, store: options.databaseUrl ? 'postgresql' : 'pglite' },
+    {
+      url,
+      window: options.window,
+      store: options.databaseUrl ? 'postgresql' : 'pglite',
+      references: options.registry || options.registryUrl ? 'registry' : 'repository',
+    },
     'drift service ready',
   )
   let closing: Promise<void> | undefined

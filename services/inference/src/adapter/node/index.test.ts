@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildIdentityModel } from '../../../../../training/onnx/index.ts'
@@ -70,5 +73,19 @@ describe('infera inference (a real process)', () => {
     const server = startCli(['--port', '80'])
     expect(await server.exited).toBe(2)
     expect(server.log()).toContain('--models DIR is required')
+    const unfollowed = startCli(['--models', tempDir(), '--registry-sync-seconds', '1'])
+    expect(await unfollowed.exited).toBe(2)
+    expect(unfollowed.log()).toContain('need --registry URL')
+  })
+
+  it('does not start when the registry it should follow can’t be read, and says which', async () => {
+    // A port nothing listens on any more.
+    const closed = createServer().listen(0, '127.0.0.1')
+    await once(closed, 'listening')
+    const registry = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+    await new Promise((resolve) => closed.close(resolve))
+    const server = startCli(['--models', tempDir(), '--port', '0', '--registry', registry])
+    expect(await server.exited).toBe(1)
+    expect(server.log()).toContain(`cannot read the model registry at ${registry}`)
   })
 })

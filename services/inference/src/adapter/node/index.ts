@@ -8,7 +8,8 @@ import {
   JsonlCaptureSink,
   RequestCapture,
 } from '../../capture/index.ts'
-import { createInferenceMetrics } from '../../metrics/index.ts'
+import { RegistryFollower } from '../../follow/index.ts'
+import { createInferenceMetrics, type InferenceMetrics } from '../../metrics/index.ts'
 import { ModelRepository } from '../../repository/index.ts'
 
 export interface InferenceServerOptions {
@@ -22,6 +23,12 @@ export interface InferenceServerOptions {
   captureUrl?: string
   captureSampleRate?: number
   maxBodyBytes?: number
+  /** The model registry's URL: its production and canary versions are written into modelsDir. */
+  registryUrl?: string
+  /** Milliseconds between syncs with the registry (5000). */
+  registrySyncMs?: number
+  /** How long a version that lost its alias goes on serving (30000). */
+  registryDrainMs?: number
   logger?: Logger
 }
 
@@ -29,6 +36,8 @@ export interface InferenceServer {
   url: string
   port: number
   repository: ModelRepository
+  /** Set with `registryUrl`. */
+  follower?: RegistryFollower
   /** Readiness goes false, accepted requests finish, capture flushes, sessions are released. */
   close: () => Promise<void>
 }
@@ -39,6 +48,11 @@ export async function startInferenceServer(
   const logger = options.logger ?? pino({ name: 'inference' })
   const metrics = createInferenceMetrics()
   const repository = new ModelRepository({ dir: options.modelsDir, metrics, logger })
+  // Before anything starts or loads: the server starts with the registry's models, or not at all.
+  const follower =
+    options.registryUrl === undefined
+      ? undefined
+      : await followRegistry(options.registryUrl, options, { repository, metrics, logger })
   const sinks: CaptureSink[] = [
     ...(options.captureDir ? [new JsonlCaptureSink(options.captureDir)] : []),
     ...(options.captureUrl ? [new HttpCaptureSink(options.captureUrl)] : []),
@@ -65,6 +79,7 @@ export async function startInferenceServer(
   if (options.pollIntervalSeconds) repository.startPolling(options.pollIntervalSeconds * 1000)
 
   const { url, port, stop } = await listen(app.fetch, options)
+  follower?.start()
   ready = true
   logger.info({ url, models: repository.index() }, 'inference server ready')
 
@@ -73,11 +88,49 @@ export async function startInferenceServer(
     closing ??= (async () => {
       ready = false
       await stop()
+      await follower?.stop()
       await repository.close()
       await capture?.close()
       logger.info('inference server stopped')
     })()
     return closing
   }
-  return { url, port, repository, close }
+  return { url, port, repository, follower, close }
+}
+
+/** A follower of the registry that has synced once; throws, naming the registry, if it can't. */
+async function followRegistry(
+  registryUrl: string,
+  options: InferenceServerOptions,
+  {
+    repository,
+    metrics,
+    logger,
+  }: Pick<InferenceServer, 'repository'> & {
+    metrics: InferenceMetrics
+    logger: Logger
+  },
+) {
+  // Loaded on use: a server that follows no registry needs none of its code.
+  const { RegistryClient } = await import('../../../../registry/src/index.ts')
+  const follower = new RegistryFollower({
+    registry: new RegistryClient(registryUrl),
+    modelsDir: options.modelsDir,
+    intervalMs: options.registrySyncMs,
+    drainMs: options.registryDrainMs,
+    logger,
+    metrics,
+    // The change is loaded at once rather than at the repository's next poll.
+    onChange: () => repository.poll(),
+  })
+  try {
+    await follower.sync()
+  } catch (error) {
+    // fetch's own message ("fetch failed") hides what went wrong: the cause names it.
+    const cause = (error as Error & { cause?: Error }).cause ?? (error as Error)
+    throw new Error(`cannot read the model registry at ${registryUrl}: ${cause.message}`, {
+      cause: error,
+    })
+  }
+  return follower
 }

@@ -9,7 +9,14 @@ export interface RegistryServerOptions extends Omit<RegistrySetup, 'isReady'> {
 /** The registry on a port; `close` stops taking requests, finishes those under way, closes the stores. */
 export async function startRegistryServer(options: RegistryServerOptions) {
   let ready = false
-  const { app, registry, logger } = await createRegistry({ ...options, isReady: () => ready })
+  const {
+    app,
+    registry,
+    logger,
+    promRegistry,
+    canary,
+    close: closeRegistry,
+  } = await createRegistry({ ...options, isReady: () => ready })
   const { url, port, stop } = await listen(app.fetch, options)
   ready = true
   logger.info(
@@ -17,6 +24,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
       url,
       store: options.databaseUrl ? 'postgresql' : 'pglite',
       artifacts: registry.artifacts.location,
+      canary: canary ? canary.policy : 'off',
     },
     'registry ready',
   )
@@ -25,10 +33,10 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     closing ??= (async () => {
       ready = false
       await stop()
-      await registry.close()
+      await closeRegistry()
       logger.info('registry stopped')
     })()
     return closing
   }
-  return { url, port, registry, close }
+  return { url, port, registry, promRegistry, canary, close }
 }

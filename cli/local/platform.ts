@@ -1,0 +1,170 @@
+// The local platform: registry, drift service, inference and gateway in one process, each on its
+// own port and talking to the others over HTTP as they would in a cluster, with embedded state
+// under INFERA_HOME. `infera start` runs it; the drift demo and the end-to-end test start it too.
+import { join } from 'node:path'
+import pino from 'pino'
+import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
+import { LocalTrainer } from '../../services/drift/src/retrain/index.ts'
+import { startGatewayServer } from '../../services/gateway/adapter/node/index.ts'
+import { hashApiKey } from '../../services/gateway/src/auth/index.ts'
+import { validateGatewayConfig } from '../../services/gateway/src/index.ts'
+import { startInferenceServer } from '../../services/inference/src/index.ts'
+import {
+  CanaryController,
+  type CanaryPolicy,
+  GatewayMetricsSource,
+  RegistryClient,
+  startRegistryServer,
+} from '../../services/registry/src/index.ts'
+import { defaultCaptureDir, embeddedRegistryOptions, inferaHome } from '../home.ts'
+import { seedDemoModels } from './seed.ts'
+
+export interface LocalPlatformOptions {
+  host: string
+  ports: { gateway: number; inference: number; drift: number; registry: number }
+  apiKey: string
+  /** Rows per drift window: small, so a demo's traffic shows results soon. */
+  windowRows: number
+  /** Drifted windows in a row that start a retraining job. */
+  retrainAfterWindows: number
+  /** The share of traffic a retrained version takes as a canary, in percent. */
+  canaryWeight: number
+  /** How much worse than production a retrained version may score on the held-out captures. */
+  gateMargin: number
+  canary: Partial<CanaryPolicy>
+  /** How often inference and gateway follow the registry. */
+  syncSeconds: number
+  /** The services log warnings and errors only, to stderr: for a demo that tells its own story. */
+  quiet: boolean
+  /** Progress lines of the start-up itself (training the demo models). */
+  log: (line: string) => void
+}
+
+export const LOCAL_DEFAULTS: LocalPlatformOptions = {
+  host: '0.0.0.0',
+  ports: { gateway: 8080, inference: 8082, drift: 8081, registry: 8083 },
+  apiKey: 'infera-dev',
+  windowRows: 500,
+  retrainAfterWindows: 3,
+  canaryWeight: 10,
+  // A holdout of a few hundred captured rows moves by a percent per row: a 1% margin would refuse
+  // an equally good version by chance about one time in four.
+  gateMargin: 0.05,
+  canary: { analysisSeconds: 300, minRequests: 100, intervalSeconds: 5 },
+  syncSeconds: 2,
+  quiet: false,
+  log: console.log,
+}
+
+export type LocalPlatform = Awaited<ReturnType<typeof startLocalPlatform>>
+
+export async function startLocalPlatform(options: LocalPlatformOptions) {
+  const home = inferaHome()
+  const captureDir = defaultCaptureDir()
+  // What the registry's production and canary versions are materialized into for the model server.
+  const servingDir = join(home, 'serving')
+  const closers: (() => Promise<void>)[] = []
+  const logging = (name: string) =>
+    options.quiet ? { logger: pino({ name, level: 'warn' }, pino.destination(2)) } : {}
+  // Front to back, so that requests already accepted still reach the services behind.
+  const close = async () => {
+    for (const stop of closers.splice(0).reverse()) await stop()
+  }
+  try {
+    const registry = await startRegistryServer({
+      ...embeddedRegistryOptions(),
+      ...logging('registry'),
+      port: options.ports.registry,
+      host: options.host,
+    })
+    closers.push(registry.close)
+    const seeded = await seedDemoModels(registry.registry, join(home, 'build'), options.log)
+
+    // The drift service reaches the registry over HTTP, as it does in a cluster.
+    const registryClient = new RegistryClient(registry.url)
+    const drift = await startDriftServer({
+      ...logging('drift'),
+      port: options.ports.drift,
+      host: options.host,
+      registry: registryClient,
+      labelledDir: captureDir,
+      ...(process.env.DATABASE_URL
+        ? { databaseUrl: process.env.DATABASE_URL }
+        : { dataDir: join(home, 'drift') }),
+      window: { kind: 'count', size: options.windowRows },
+      retrain: { consecutiveWindows: options.retrainAfterWindows },
+      trainer: new LocalTrainer({
+        registry: registryClient,
+        captureDir,
+        promotion: { canaryWeight: options.canaryWeight, margin: options.gateMargin },
+      }),
+    })
+    closers.push(drift.close)
+
+    // Inference listens on loopback only: clients go through the gateway.
+    const inference = await startInferenceServer({
+      ...logging('inference'),
+      modelsDir: servingDir,
+      registryUrl: registry.url,
+      registrySyncMs: options.syncSeconds * 1000,
+      port: options.ports.inference,
+      host: '127.0.0.1',
+      captureDir,
+      captureUrl: drift.url,
+      captureSampleRate: 1,
+    })
+    closers.push(inference.close)
+
+    const gateway = await startGatewayServer({
+      ...logging('gateway'),
+      config: validateGatewayConfig(
+        {
+          registry: {
+            url: registry.url,
+            poll_seconds: options.syncSeconds,
+            targets: [inference.url],
+          },
+          // Models the registry doesn't hold still reach the model server's own repository.
+          routes: [
+            { model: '*', variants: [{ name: 'local', weight: 100, targets: [inference.url] }] },
+          ],
+          auth: {
+            api_keys: [{ tenant: 'dev', sha256: await hashApiKey(options.apiKey), models: ['*'] }],
+          },
+          rate_limits: { default: { rate: 10_000, burst: 20_000 } },
+        },
+        'the local gateway config',
+      ),
+      port: options.ports.gateway,
+      host: options.host,
+    })
+    closers.push(gateway.close)
+
+    const canary = new CanaryController({
+      registry: registry.registry,
+      metrics: new GatewayMetricsSource(gateway.url),
+      policy: options.canary,
+      promRegistry: registry.promRegistry,
+      ...logging('canary'),
+    })
+    canary.start()
+    closers.push(() => canary.stop())
+
+    return {
+      apiKey: options.apiKey,
+      windowRows: options.windowRows,
+      servingDir,
+      captureDir,
+      seeded,
+      registry,
+      drift,
+      inference,
+      gateway,
+      canary,
+      close,
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

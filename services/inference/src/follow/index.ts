@@ -1,0 +1,142 @@
+/**
+ * Serving that follows the model registry: each sync writes the versions holding a model's
+ * aliases into the model repository the server loads. A version that loses its alias keeps
+ * serving while it drains: the gateway switches its routes only once the new version is ready, so
+ * requests may still come to the old one for a while.
+ */
+import { mkdir } from 'node:fs/promises'
+import type { Logger } from 'pino'
+// The module alone: following the registry needs none of the registry service's code.
+import { type MaterializedModel, materialize } from '../../../registry/src/materialize/index.ts'
+import type { ModelRegistry } from '../../../registry/src/registry/types.ts'
+import type { InferenceMetrics } from '../metrics/index.ts'
+
+export interface RegistryFollowerOptions {
+  registry: Pick<ModelRegistry, 'list' | 'file'>
+  /** The model repository the server loads; the follower writes into it. */
+  modelsDir: string
+  /** From the end of one sync to the start of the next (5000). */
+  intervalMs?: number
+  /** How long a version that lost its alias goes on serving (30000). */
+  drainMs?: number
+  logger: Logger
+  metrics?: Pick<InferenceMetrics, 'registrySyncs' | 'registryServedVersion'>
+  /** Called after a sync that wrote or removed a version, so the server loads it without waiting. */
+  onChange?: () => Promise<void>
+}
+
+interface FollowedModel {
+  /** The versions in the model's folder after the last sync that brought it up to date. */
+  served: number[]
+  /** When each version kept without an alias stops being kept. */
+  drainUntil: Map<number, number>
+}
+
+const ALIASES = ['production', 'canary'] as const
+
+export class RegistryFollower {
+  readonly #options: RegistryFollowerOptions
+  readonly #intervalMs: number
+  readonly #drainMs: number
+  #models = new Map<string, FollowedModel>()
+  #timer: NodeJS.Timeout | undefined
+  /** Syncs run one after another, whether the timer or a caller asks. */
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(options: RegistryFollowerOptions) {
+    this.#options = options
+    this.#intervalMs = options.intervalMs ?? 5000
+    this.#drainMs = options.drainMs ?? 30_000
+  }
+
+  /**
+   * One pass: the alias holders, and the versions still draining, written into the models folder.
+   * Rejects when the registry can't be read; a model that could not be brought up to date keeps
+   * what it served and says why in its result's `error`.
+   */
+  sync(): Promise<MaterializedModel[]> {
+    const pass = this.#queue.then(() => this.#sync())
+    this.#queue = pass.catch(() => undefined)
+    return pass
+  }
+
+  /** Syncs every `intervalMs`, the first time `intervalMs` from now. */
+  start() {
+    const tick = async () => {
+      await this.sync().catch((error) =>
+        this.#options.logger.error({ err: error }, 'registry sync failed; serving what was there'),
+      )
+      if (this.#timer) this.#timer = setTimeout(tick, this.#intervalMs)
+    }
+    this.#timer = setTimeout(tick, this.#intervalMs)
+  }
+
+  /** Stops following; resolves once a sync under way has finished. */
+  async stop() {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.#queue
+  }
+
+  async #sync(): Promise<MaterializedModel[]> {
+    const { registry, modelsDir, metrics, onChange } = this.#options
+    const started = Date.now()
+    let result: 'ok' | 'error' = 'error'
+    try {
+      // The server reads the folder even while the registry has no model in production.
+      await mkdir(modelsDir, { recursive: true })
+      const models = await materialize(registry, modelsDir, { keep: this.#keep(started) })
+      this.#models = new Map(models.map((model) => [model.name, this.#follow(model, started)]))
+      if (models.some((m) => m.written.length > 0 || m.removed.length > 0)) await onChange?.()
+      if (!models.some((m) => m.error)) result = 'ok'
+      return models
+    } finally {
+      metrics?.registrySyncs.inc({ result })
+    }
+  }
+
+  /**
+   * What each model serves but the versions whose drain is over: a version that lost its alias
+   * since the last sync is kept by the sync that finds it gone, which starts its drain.
+   */
+  #keep(now: number): Record<string, number[]> {
+    return Object.fromEntries(
+      [...this.#models].map(([name, { served, drainUntil }]) => [
+        name,
+        served.filter((version) => (drainUntil.get(version) ?? Number.POSITIVE_INFINITY) > now),
+      ]),
+    )
+  }
+
+  #follow(model: MaterializedModel, started: number): FollowedModel {
+    const { logger, metrics } = this.#options
+    const before = this.#models.get(model.name)
+    if (model.error) {
+      logger.error(
+        { model: model.name, error: model.error },
+        'model not updated from the registry; serving what was there',
+      )
+      return before ?? { served: [], drainUntil: new Map() }
+    }
+    for (const { version, alias, reason } of model.skipped) {
+      logger.warn({ model: model.name, version, alias }, `${alias} version left out: ${reason}`)
+    }
+    const drainUntil = new Map(
+      model.kept.map((v) => [v, before?.drainUntil.get(v) ?? started + this.#drainMs]),
+    )
+    const draining = model.kept.filter((v) => !before?.drainUntil.has(v))
+    if (model.written.length > 0 || model.removed.length > 0 || draining.length > 0) {
+      const { versions, written, removed, kept } = model
+      logger.info(
+        { model: model.name, versions, written, removed, kept, drainMs: this.#drainMs },
+        'model follows the registry',
+      )
+    }
+    for (const alias of ALIASES) {
+      const holder = model.versions.find((v) => v.alias === alias)
+      if (holder) metrics?.registryServedVersion.set({ model: model.name, alias }, holder.version)
+      else metrics?.registryServedVersion.remove({ model: model.name, alias })
+    }
+    return { served: [...model.versions.map((v) => v.version), ...model.kept], drainUntil }
+  }
+}
