@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { THRESHOLDS } from '../dashboards/rules/thresholds.ts'
 import type { DriftDemoResult } from './local/drift-demo.ts'
 
 const run = promisify(execFile)
@@ -23,6 +24,8 @@ describe('infera demo drift (npm run demo:drift)', () => {
     expect(result.shifted.at(-1)?.drift.dataset_drift).toBe(true)
     expect(result.shifted.at(-1)?.drift.features.temp_max?.drifted).toBe(true)
 
+    // The drift alert fires on the windows that start the retraining.
+    expect(result.streak).toBeGreaterThanOrEqual(THRESHOLDS.driftWindows)
     expect(result.job).toMatchObject({ status: 'completed', version: '1' })
     expect(result.candidate).toBe(2)
     expect(result.outcome).toBe('promoted')
@@ -31,6 +34,16 @@ describe('infera demo drift (npm run demo:drift)', () => {
     expect(result.after?.version).toBe('2')
     expect(result.after?.reference_rows).toBeGreaterThan(result.baseline?.reference_rows as number)
 
+    // Each step counted where dashboards and alerts read it.
+    expect(result.metrics).toMatchObject({
+      'infera_drift_retrain_jobs_total{status="completed"}': 1,
+      'infera_drift_retrain_candidates_total{gate="passed"}': 1,
+      // Version 1's seeding, and version 2.
+      'infera_registry_transitions_total{action="register"}': 2,
+      'infera_registry_transitions_total{action="promote"}': 2,
+      'infera_canary_decisions_total{verdict="promote"}': 1,
+    })
+    expect(result.metrics?.['infera_gateway_requests_total{variant="canary"}']).toBeGreaterThan(0)
     const trail = result.audit.map((e) => [e.actor, e.action, e.version])
     expect(trail).toEqual([
       ['infera start', 'register', 1],

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../dashboards/index.ts'
 import { parseGatewayConfig } from '../services/gateway/src/config/index.ts'
+import { GatewayMetricsSource } from '../services/registry/src/canary/gateway-metrics.ts'
 import { isSecret, type MockedResource, resolve } from './testing/mocks.ts'
 import { type PlatformRun, platformRun, policyDocument } from './testing/stacks.ts'
 
@@ -104,6 +105,16 @@ const main = (d: MockedResource) => spec(d).containers[0]
 const everyContainer = (d: MockedResource) => [...spec(d).initContainers, ...spec(d).containers]
 const rolePolicy = (run: PlatformRun, workload: string) =>
   policyDocument(run.find.one('aws:iam/rolePolicy:RolePolicy', `-${workload}-policy`).inputs.policy)
+const artifacts = (run: PlatformRun) => run.find.one('aws:s3/bucket:Bucket', '-artifacts').props
+/** The value after a flag, if the flag is there. */
+const flag = (args: string[], name: string) =>
+  args.includes(name) ? args[args.indexOf(name) + 1] : undefined
+
+const REGISTRY_URL = 'http://registry.infera.svc.cluster.local:8083'
+const DATABASE_URL = {
+  name: 'DATABASE_URL',
+  valueFrom: { secretKeyRef: { name: 'database', key: 'url' } },
+}
 
 describe('Services: every workload', () => {
   it('runs in the infera namespace, which enforces the restricted Pod Security Standard', () => {
@@ -116,7 +127,7 @@ describe('Services: every workload', () => {
         .all(DEPLOYMENT)
         .map((d) => d.inputs.metadata.name)
         .sort(),
-    ).toEqual(['drift', 'gateway', 'inference-tabular', 'inference-transformers'])
+    ).toEqual(['drift', 'gateway', 'inference-tabular', 'inference-transformers', 'registry'])
     for (const d of prod.find.all(DEPLOYMENT)) expect(d.inputs.metadata.namespace).toBe('infera')
   })
 
@@ -202,9 +213,8 @@ describe('Services: inference', () => {
     const gpu = prod.find.one(DEPLOYMENT, '-inference-transformers')
     const sync = spec(gpu).initContainers[0]
     expect(sync.restartPolicy).toBe('Always')
-    const artifacts = prod.find.one('aws:s3/bucket:Bucket', '-artifacts').props
     expect(sync.env.find((e: { name: string }) => e.name === 'DOWNLOADS').value).toBe(
-      `s3://${artifacts.bucket}/models/sentiment/=/models/sentiment/`,
+      `s3://${artifacts(prod).bucket}/models/sentiment/=/models/sentiment/`,
     )
     const account = prod.find.one('kubernetes:core/v1:ServiceAccount', '-inference-transformers')
     const role = prod.find.one('aws:iam/role:Role', '-inference-transformers')
@@ -220,7 +230,156 @@ describe('Services: inference', () => {
     const reads = rolePolicy(prod, 'inference-transformers').Statement.find(
       (s) => s.Action === 's3:GetObject',
     )
-    expect(reads?.Resource).toEqual([`${artifacts.arn}/models/sentiment/*`])
+    expect(reads?.Resource).toEqual([`${artifacts(prod).arn}/models/sentiment/*`])
+  })
+})
+
+describe('Services: inference following the registry', () => {
+  it('serves the registry group from the registry, sending its captures to drift and S3', () => {
+    for (const run of [dev, prod]) {
+      const tabular = run.find.one(DEPLOYMENT, '-inference-tabular')
+      const args: string[] = main(tabular).args
+      expect(flag(args, '--registry')).toBe(REGISTRY_URL)
+      expect(flag(args, '--capture-url')).toBe('http://drift.infera.svc.cluster.local:8081')
+      // The follower writes the registry's versions where the server loads them.
+      expect(main(tabular).volumeMounts).toContainEqual({
+        name: 'models',
+        mountPath: '/models',
+        readOnly: false,
+      })
+      const sync = spec(tabular).initContainers[0]
+      const env = (name: string) => sync.env.find((e: { name: string }) => e.name === name)?.value
+      expect(env('DOWNLOADS')).toBe('')
+      expect(env('CAPTURE_BUCKET')).toBe(
+        run.find.one('aws:s3/bucket:Bucket', '-captures').props.bucket,
+      )
+      // Models come over HTTP from the registry: no access to the artifacts bucket at all.
+      expect(JSON.stringify(rolePolicy(run, 'inference-tabular'))).not.toContain(artifacts(run).arn)
+    }
+  })
+
+  it('keeps the other groups on their S3 models, outside the registry and drift', () => {
+    const transformers = prod.find.one(DEPLOYMENT, '-inference-transformers')
+    const args: string[] = main(transformers).args
+    expect(args).not.toContain('--registry')
+    expect(args).not.toContain('--capture-url')
+    expect(flag(args, '--capture-dir')).toBe('/capture')
+    expect(main(transformers).volumeMounts).toContainEqual({
+      name: 'models',
+      mountPath: '/models',
+      readOnly: true,
+    })
+  })
+})
+
+describe('Services: the model registry', () => {
+  it('is one replica, replaced by Recreate, on 8083 with its health probes', () => {
+    const registry = prod.find.one(DEPLOYMENT, '-registry')
+    expect(registry.inputs.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } })
+    expect(main(registry).image).toMatch(/infera-prod\/registry:0\.1\.0$/)
+    expect(main(registry).ports).toEqual([{ name: 'http', containerPort: 8083 }])
+    expect(main(registry).livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' })
+    expect(main(registry).readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' })
+    expect(prod.find.one('kubernetes:core/v1:Service', '-registry').inputs.spec).toMatchObject({
+      type: 'ClusterIP',
+      ports: [{ port: 8083, targetPort: 'http' }],
+    })
+    expect(
+      prod.find.all('kubernetes:autoscaling/v2:HorizontalPodAutoscaler', '-registry'),
+    ).toHaveLength(0)
+  })
+
+  it('keeps versions in the database and artifacts under registry/ in the artifacts bucket', () => {
+    const env = main(prod.find.one(DEPLOYMENT, '-registry')).env
+    expect(env).toEqual([
+      DATABASE_URL,
+      { name: 'INFERA_ARTIFACTS_S3', value: `s3://${artifacts(prod).bucket}/registry` },
+      { name: 'AWS_REGION', value: 'us-east-1' },
+    ])
+  })
+
+  it('reads and writes that prefix only, through its own IRSA role', () => {
+    const account = prod.find.one('kubernetes:core/v1:ServiceAccount', '-registry')
+    const role = prod.find.one('aws:iam/role:Role', '-registry')
+    expect(account.inputs.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': role.props.arn,
+    })
+    expect(
+      policyDocument(role.inputs.assumeRolePolicy).Statement[0]?.Condition?.StringEquals,
+    ).toMatchObject({
+      'oidc.eks.us-east-1.amazonaws.com/id/MOCK:sub': 'system:serviceaccount:infera:registry',
+    })
+    const { arn } = artifacts(prod)
+    expect(rolePolicy(prod, 'registry').Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: arn,
+        Condition: { StringLike: { 's3:prefix': 'registry/*' } },
+      },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${arn}/registry/*` },
+    ])
+  })
+
+  it("judges canaries by the stack's policy, the registry's defaults where it sets none", () => {
+    const args = (run: PlatformRun): string[] => main(run.find.one(DEPLOYMENT, '-registry')).args
+    expect(args(prod).slice(0, 3)).toEqual(['serve', '--port', '8083'])
+    expect([
+      flag(args(prod), '--canary-seconds'),
+      flag(args(prod), '--canary-min-requests'),
+    ]).toEqual(['900', '1000'])
+    expect([flag(args(dev), '--canary-seconds'), flag(args(dev), '--canary-min-requests')]).toEqual(
+      ['300', '100'],
+    )
+  })
+
+  it("reads every gateway replica's counters from Prometheus, which scrapes them with its key", async () => {
+    const value = flag(main(prod.find.one(DEPLOYMENT, '-registry')).args, '--canary-gateway')
+    // Two replicas' series as Prometheus federates them: untyped, with their targets' labels.
+    const family = (name: string, ...samples: [labels: string, pod: string, value: number][]) => [
+      `# TYPE ${name} untyped\n`,
+      ...samples.map(
+        ([labels, pod, value]) =>
+          `${name}{route="penguins",variant="canary",${labels}namespace="infera",pod="${pod}"} ${value} 1700000000000\n`,
+      ),
+    ]
+    const page = [
+      ...family(
+        'infera_gateway_requests_total',
+        ['status="200",', 'gateway-a', 150],
+        ['status="200",', 'gateway-b', 140],
+        ['status="503",', 'gateway-b', 10],
+      ),
+      ...family(
+        'infera_gateway_request_duration_seconds_bucket',
+        ['le="0.25",', 'gateway-a', 148],
+        ['le="0.25",', 'gateway-b', 149],
+      ),
+      ...family(
+        'infera_gateway_request_duration_seconds_count',
+        ['', 'gateway-a', 150],
+        ['', 'gateway-b', 150],
+      ),
+    ].join('')
+    const asked: URL[] = []
+    const fetch = (async (url: string) => {
+      asked.push(new URL(url))
+      return new Response(page)
+    }) as typeof globalThis.fetch
+    // The flag is a comma-separated list of URLs: this is one.
+    expect(value).not.toContain(',')
+    const source = new GatewayMetricsSource(value as string, { fetch })
+    expect(await source.read('penguins')).toEqual({
+      canary: { requests: 300, errors: 10, slow: 3 },
+    })
+    expect(asked).toHaveLength(1)
+    const [url] = asked as [URL]
+    expect(`${url.origin}${url.pathname}`).toBe(
+      'http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/federate',
+    )
+    expect(url.searchParams.getAll('match[]')).toEqual([
+      '{__name__=~"infera_gateway_request(s_total|_duration_seconds_bucket|_duration_seconds_count)",namespace="infera"}',
+    ])
   })
 })
 
@@ -228,24 +387,42 @@ describe('Services: drift', () => {
   it('is one replica with the database URL from a Secret', () => {
     const drift = prod.find.one(DEPLOYMENT, '-drift')
     expect(drift.inputs.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } })
-    expect(main(drift).env).toContainEqual({
-      name: 'DATABASE_URL',
-      valueFrom: { secretKeyRef: { name: 'drift-database', key: 'url' } },
-    })
-    const secret = prod.find.one('kubernetes:core/v1:Secret', '-drift-database')
+    expect(main(drift).env).toContainEqual(DATABASE_URL)
+    const secret = prod.find.one('kubernetes:core/v1:Secret', '-database')
     expect(isSecret(secret.inputs.stringData)).toBe(true)
     expect(secret.props.stringData.url).toMatch(/^postgres:\/\/.+\?sslmode=require$/)
     expect(main(drift).readinessProbe.httpGet.path).toBe('/health/ready')
   })
 
+  it("takes each version's reference from the registry, and no model from S3", () => {
+    for (const run of [dev, prod]) {
+      const drift = run.find.one(DEPLOYMENT, '-drift')
+      const args: string[] = main(drift).args
+      expect(flag(args, '--registry')).toBe(REGISTRY_URL)
+      expect(args).not.toContain('--models')
+      expect(spec(drift).initContainers).toEqual([])
+      expect(JSON.stringify(rolePolicy(run, 'drift'))).not.toContain(`${artifacts(run).arn}/models`)
+    }
+  })
+
+  it('sends the candidates SageMaker trains through the gate into a canary at the configured weight', () => {
+    const args: string[] = main(prod.find.one(DEPLOYMENT, '-drift')).args
+    expect(flag(args, '--canary-weight')).toBe('10')
+    // The trained model is read from the job's output to be registered.
+    expect(rolePolicy(prod, 'drift').Statement).toContainEqual({
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: `${artifacts(prod).arn}/training/*`,
+    })
+  })
+
   it('retrains on SageMaker in prod, with the execution role it may pass and nothing else', () => {
     const args: string[] = main(prod.find.one(DEPLOYMENT, '-drift')).args
     const sagemakerRole = prod.find.one('aws:iam/role:Role', '-sagemaker').props.arn
-    const flag = (name: string) => args[args.indexOf(name) + 1]
-    expect(flag('--trainer')).toBe('sagemaker')
-    expect(flag('--sagemaker-role-arn')).toBe(sagemakerRole)
-    expect(flag('--sagemaker-image')).toMatch(/infera-prod\/trainer:0\.1\.0$/)
-    expect(flag('--capture-s3-uri')).toBe(
+    expect(flag(args, '--trainer')).toBe('sagemaker')
+    expect(flag(args, '--sagemaker-role-arn')).toBe(sagemakerRole)
+    expect(flag(args, '--sagemaker-image')).toMatch(/infera-prod\/trainer:0\.1\.0$/)
+    expect(flag(args, '--capture-s3-uri')).toBe(
       `s3://${prod.find.one('aws:s3/bucket:Bucket', '-captures').props.bucket}`,
     )
     const pass = rolePolicy(prod, 'drift').Statement.find((s) => s.Action === 'iam:PassRole')
@@ -257,8 +434,9 @@ describe('Services: drift', () => {
 
   it('does not retrain in dev, and gets no SageMaker permissions there', () => {
     const args: string[] = main(dev.find.one(DEPLOYMENT, '-drift')).args
-    expect(args[args.indexOf('--trainer') + 1]).toBe('none')
+    expect(flag(args, '--trainer')).toBe('none')
     expect(args).not.toContain('--sagemaker-role-arn')
+    expect(args).not.toContain('--canary-weight')
     expect(JSON.stringify(rolePolicy(dev, 'drift'))).not.toContain('sagemaker')
   })
 })
@@ -278,19 +456,29 @@ describe('Services: gateway', () => {
     )
   })
 
-  it("routes each model to its group's Service, with the stack's auth, validated", () => {
+  it("routes the registry's models to the group following it, the others to their group's Service", () => {
     const secret = prod.find.one('kubernetes:core/v1:Secret', '-gateway-config')
     const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
+    expect(config.registry).toEqual({
+      url: REGISTRY_URL,
+      targets: ['http://inference-tabular.infera.svc.cluster.local:8080'],
+      poll_seconds: 5,
+      timeout_ms: 5000,
+    })
     expect(Object.fromEntries(config.routes.map((r) => [r.model, r.variants[0]?.targets]))).toEqual(
-      {
-        penguins: ['http://inference-tabular.infera.svc.cluster.local:8080'],
-        mpg: ['http://inference-tabular.infera.svc.cluster.local:8080'],
-        weather: ['http://inference-tabular.infera.svc.cluster.local:8080'],
-        sentiment: ['http://inference-transformers.infera.svc.cluster.local:8080'],
-      },
+      { sentiment: ['http://inference-transformers.infera.svc.cluster.local:8080'] },
     )
     expect(config.auth.jwt?.jwks_url).toBe('https://auth.example.com/.well-known/jwks.json')
     expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready'])
+  })
+
+  it('has no routes of its own in dev, where one group follows the registry', () => {
+    const secret = dev.find.one('kubernetes:core/v1:Secret', '-gateway-config')
+    const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
+    expect(config.routes).toEqual([])
+    expect(config.registry?.targets).toEqual([
+      'http://inference-tabular.infera.svc.cluster.local:8080',
+    ])
   })
 
   it('closes /metrics to the internet and lets Prometheus scrape it with a key of its own', () => {

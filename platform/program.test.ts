@@ -53,6 +53,7 @@ describe('the platform program', () => {
       'drift',
       'gateway',
       'inference',
+      'registry',
       'trainer',
     ])
   })
@@ -66,7 +67,7 @@ describe('the offline plan (npm run platform:plan)', () => {
     expect(lines).toContain(
       '  eks:index:ManagedNodeGroup  infera-prod-gpu  ami=AL2023_x86_64_NVIDIA  instances=["g6.xlarge","g5.xlarge"]  capacity=ON_DEMAND  size=2..8  taints=["nvidia.com/gpu:NO_SCHEDULE"]',
     )
-    expect(lines.filter((l) => l.startsWith('    kubernetes:apps/v1:Deployment'))).toHaveLength(4)
+    expect(lines.filter((l) => l.startsWith('    kubernetes:apps/v1:Deployment'))).toHaveLength(5)
     expect(lines).toContain(`${prod.resources.length} resources:`)
   })
 

@@ -3,7 +3,7 @@ import { Cluster } from './cluster/index.ts'
 import type { PlatformConfig } from './config/index.ts'
 import { Database } from './database/index.ts'
 import { Network } from './network/index.ts'
-import { MONITORING_LABELS, Observability } from './observability/index.ts'
+import { MONITORING_LABELS, Observability, PROMETHEUS_URL } from './observability/index.ts'
 import { Retraining } from './retraining/index.ts'
 import { Services } from './services/index.ts'
 import { Storage } from './storage/index.ts'
@@ -73,7 +73,11 @@ export function createPlatform(config: PlatformConfig, opts: pulumi.ComponentRes
       },
       databaseUrl: database.connectionUrl,
       sagemakerRoleArn: retraining.sagemakerRoleArn,
-      monitoring: { labels: MONITORING_LABELS, ready: observability.ready },
+      monitoring: {
+        labels: MONITORING_LABELS,
+        ready: observability.ready,
+        prometheusUrl: PROMETHEUS_URL,
+      },
     },
     opts,
   )

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
 import { expectPositionals, parseCommandArgs, toNumber, UsageError } from '../args.ts'
 import { runDriftDemo } from '../local/drift-demo.ts'
 import { LOCAL_DEFAULTS, startLocalPlatform } from '../local/platform.ts'
@@ -8,7 +9,8 @@ import { LOCAL_DEFAULTS, startLocalPlatform } from '../local/platform.ts'
 // Small windows and a short canary: the story takes a minute or two rather than an afternoon.
 const DEMO_SETTINGS = {
   windowRows: 200,
-  retrainAfterWindows: 2,
+  // Retraining starts when the drift alert fires.
+  retrainAfterWindows: THRESHOLDS.driftWindows,
   canaryWeight: 20,
   syncSeconds: 1,
 }

@@ -1,15 +1,18 @@
 import { writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
+import { S3Client } from '@aws-sdk/client-s3'
 import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
 import { compareFiles, comparisonEvaluation } from '../../services/drift/src/compare/index.ts'
 import { DriftInputError, METHODS, type Method } from '../../services/drift/src/detect/index.ts'
 import { renderDriftReport } from '../../services/drift/src/report/index.ts'
 import {
   LocalTrainer,
+  type LocalTrainerVersions,
   SageMakerTrainer,
   type Trainer,
 } from '../../services/drift/src/retrain/index.ts'
 import { TableError } from '../../services/drift/src/table/index.ts'
+import { RegistryClient } from '../../services/registry/src/index.ts'
 import {
   closeOnSignal,
   InputError,
@@ -81,6 +84,8 @@ async function serve(argv: string[]) {
     port: { type: 'string' },
     host: { type: 'string' },
     models: { type: 'string' },
+    registry: { type: 'string' },
+    'canary-weight': { type: 'string' },
     'database-url': { type: 'string' },
     'data-dir': { type: 'string' },
     'window-kind': { type: 'string', default: 'count' },
@@ -106,14 +111,31 @@ async function serve(argv: string[]) {
   const size = (toNumber(values['window-size'], '--window-size', { min: 1 }) as number) * unit
   const slide = toNumber(values['window-slide'], '--window-slide', { min: 1 })
   const sampleSize = toNumber(values['sample-size'], '--sample-size', { min: 10 })
-  const modelsDir = values.models ?? defaultModelsDir()
+  if (values.models && values.registry) {
+    throw new UsageError('--models and --registry are alternatives: give one')
+  }
+  const canaryWeight = toNumber(values['canary-weight'], '--canary-weight')
+  if (canaryWeight !== undefined) {
+    if (!(canaryWeight > 0 && canaryWeight < 100))
+      throw new UsageError('--canary-weight must be a percentage above 0 and below 100')
+    if (!values.registry || (values.trainer !== 'local' && values.trainer !== 'sagemaker'))
+      throw new UsageError('--canary-weight needs --registry URL and --trainer local or sagemaker')
+  }
+  // Where references come from, where the local trainer reads and puts versions, and where the
+  // SageMaker trainer registers its jobs' models.
+  const models: LocalTrainerVersions = values.registry
+    ? {
+        registry: new RegistryClient(values.registry),
+        ...(canaryWeight === undefined ? {} : { promotion: { canaryWeight } }),
+      }
+    : { modelsDir: values.models ?? defaultModelsDir() }
   const labelledDir = values['labelled-dir'] ?? defaultCaptureDir()
   const retrainAfter = toNumber(values['retrain-after'], '--retrain-after', { min: 1 })
   const cooldown = toNumber(values['retrain-cooldown'], '--retrain-cooldown')
   const server = await startDriftServer({
     port: toPort(values.port) ?? 8081,
     host: values.host ?? '0.0.0.0',
-    modelsDir,
+    ...('registry' in models ? { registry: models.registry } : { modelsDir: models.modelsDir }),
     labelledDir,
     sketchKs: values['sketch-ks'] as boolean,
     window: {
@@ -125,7 +147,7 @@ async function serve(argv: string[]) {
     ...((values['database-url'] ?? process.env.DATABASE_URL)
       ? { databaseUrl: values['database-url'] ?? process.env.DATABASE_URL }
       : { dataDir: values['data-dir'] ?? `${inferaHome()}/drift` }),
-    ...trainerOption(values, modelsDir, labelledDir),
+    ...trainerOption(values, models, labelledDir),
     retrain: {
       ...(retrainAfter === undefined ? {} : { consecutiveWindows: retrainAfter }),
       ...(cooldown === undefined ? {} : { cooldownMs: cooldown * 1000 }),
@@ -136,26 +158,34 @@ async function serve(argv: string[]) {
 
 function trainerOption(
   values: Record<string, string | boolean | undefined>,
-  modelsDir: string,
+  models: LocalTrainerVersions,
   captureDir: string,
 ): { trainer?: Trainer } {
   switch (values.trainer) {
     case 'none':
       return {}
     case 'local':
-      return { trainer: new LocalTrainer({ modelsDir, captureDir }) }
+      return { trainer: new LocalTrainer({ ...models, captureDir }) }
     case 'sagemaker': {
       const needed = ['sagemaker-role-arn', 'sagemaker-image', 'capture-s3-uri', 'output-s3-uri']
       const missing = needed.filter((flag) => !values[flag])
       if (missing.length)
         throw new UsageError(`--trainer sagemaker needs ${missing.map((f) => `--${f}`).join(', ')}`)
+      const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1'
+      // With --registry, a completed job's model.tar.gz is read from S3 and registered.
+      const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL
       return {
         trainer: new SageMakerTrainer({
-          region: (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1',
+          region,
           roleArn: values['sagemaker-role-arn'] as string,
           image: values['sagemaker-image'] as string,
           captureS3Uri: values['capture-s3-uri'] as string,
           outputS3Uri: values['output-s3-uri'] as string,
+          ...('registry' in models && {
+            registry: models.registry,
+            ...(models.promotion && { promotion: models.promotion }),
+            ...(endpoint && { s3: new S3Client({ region, endpoint, forcePathStyle: true }) }),
+          }),
         }),
       }
     }

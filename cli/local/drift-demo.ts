@@ -3,6 +3,7 @@
 // a retraining job, a candidate gated against production, a canary, and its promotion or
 // rollback. Everything goes over HTTP, so it runs against any local platform.
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
+import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
 import {
   type AuditEntry,
   type ModelView,
@@ -12,6 +13,7 @@ import { loadSeattleWeather, type WeatherDay } from '../../training/datasets/ind
 import { createRandom } from '../../training/train/index.ts'
 
 const MODEL = 'weather'
+const DRIFT_ALERT = 'InferaDatasetDriftPersistent'
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'] as const
 const SEED = 7
 
@@ -58,9 +60,12 @@ export interface DriftDemoResult {
   candidate: number | undefined
   outcome: 'promoted' | 'rolled back' | 'refused by the gate' | 'no retraining' | 'timed out'
   production: number | undefined
+  /** Drifted windows in a row when the job started, as the drift alert reads them. */
+  streak: number | undefined
   /** The first window the new production version was watched over, against its own reference. */
   after: Evaluation | undefined
   audit: AuditEntry[]
+  metrics: Record<string, number> | undefined
 }
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`
@@ -165,8 +170,10 @@ export async function runDriftDemo(
     baseline: undefined,
     shifted: [],
     job: undefined,
+    streak: undefined,
     candidate: undefined,
     after: undefined,
+    metrics: undefined,
     ...rest,
     outcome,
     production: model.aliases.production?.version,
@@ -201,10 +208,17 @@ export async function runDriftDemo(
       `${candidate ? `; version ${candidate} registered as a candidate` : ''}` +
       `${job.details.error ? ` (${job.details.error})` : ''}`,
   )
+  const streak = (await scrape(endpoints.drift))('infera_drift_consecutive_drifted_windows', {
+    model: MODEL,
+  })
+  log(
+    `   alert ${DRIFT_ALERT}: ${streak >= THRESHOLDS.driftWindows ? 'firing' : 'not firing'} ` +
+      `(infera_drift_consecutive_drifted_windows ${streak}, threshold ${THRESHOLDS.driftWindows})`,
+  )
   if (job.details.gate_summary) log(`   gate: ${job.details.gate_summary}`)
   let model = await show()
   if (!candidate || model.aliases.canary?.version !== candidate) {
-    return result('refused by the gate', { baseline, shifted, job, candidate }, model)
+    return result('refused by the gate', { baseline, shifted, job, streak, candidate }, model)
   }
 
   log(`\n4. Version ${candidate} takes ${model.aliases.canary.weight}% of the traffic as a canary:`)
@@ -220,7 +234,7 @@ export async function runDriftDemo(
   }
   const promoted = model.aliases.production?.version === candidate
   if (model.aliases.canary?.version === candidate) {
-    return result('timed out', { baseline, shifted, job, candidate }, model)
+    return result('timed out', { baseline, shifted, job, streak, candidate }, model)
   }
   const decision = model.audit.at(-1)
   log(
@@ -240,28 +254,83 @@ export async function runDriftDemo(
   for (const e of model.audit) {
     log(`  ${e.at}  ${e.actor.padEnd(18)} ${e.action.padEnd(12)} v${e.version}  ${e.reason}`)
   }
+  const metrics = await lifecycleMetrics(endpoints)
+  log('\nMetrics:')
+  for (const [series, value] of Object.entries(metrics)) log(`  ${series.padEnd(56)} ${value}`)
   log(`\n${requests.sent} requests sent through the gateway, ${requests.failed} failed.`)
   return result(
     promoted ? 'promoted' : 'rolled back',
-    { baseline, shifted, job, candidate, after },
+    { baseline, shifted, job, streak, candidate, after, metrics },
     model,
   )
 }
 
+/** A /metrics page, and the sum of a metric's series whose labels match. */
+async function scrape(url: string) {
+  const families = parsePrometheusTextFormat(await (await fetch(`${url}/metrics`)).text())
+  return (name: string, labels: Record<string, string> = {}) => {
+    const series = (families.find((f) => f.name === name)?.metrics ?? []).filter((m) =>
+      Object.entries(labels).every(([key, value]) => m.labels?.[key] === value),
+    )
+    return series.length ? series.reduce((sum, m) => sum + Number(m.value), 0) : Number.NaN
+  }
+}
+
 /** The canary analysis as the registry's metrics show it. */
 async function canaryLine(registryUrl: string) {
-  const families = parsePrometheusTextFormat(await (await fetch(`${registryUrl}/metrics`)).text())
-  const value = (name: string) =>
-    Number(
-      families.find((f) => f.name === name)?.metrics.find((m) => m.labels?.model === MODEL)
-        ?.value ?? Number.NaN,
-    )
-  const requests = value('infera_canary_requests')
+  const metric = await scrape(registryUrl)
+  const model = { model: MODEL }
+  const requests = metric('infera_canary_requests', model)
   if (Number.isNaN(requests)) return 'no canary under analysis'
   return (
-    `canary analysis: ${requests} requests, ${percent(value('infera_canary_error_ratio'))} errors, ` +
-    `${percent(value('infera_canary_slow_ratio'))} slow, ${value('infera_canary_elapsed_seconds').toFixed(0)} s`
+    `canary analysis: ${requests} requests, ` +
+    `${percent(metric('infera_canary_error_ratio', model))} errors, ` +
+    `${percent(metric('infera_canary_slow_ratio', model))} slow, ` +
+    `${metric('infera_canary_elapsed_seconds', model).toFixed(0)} s`
   )
+}
+
+/** Every step of the story as the services count it, for dashboards and alerts. */
+async function lifecycleMetrics(endpoints: DemoEndpoints) {
+  const [registry, drift, gateway] = await Promise.all([
+    scrape(endpoints.registry),
+    scrape(endpoints.drift),
+    scrape(endpoints.gateway),
+  ])
+  const model = { model: MODEL }
+  return {
+    'infera_drift_retrain_jobs_total{status="completed"}': drift(
+      'infera_drift_retrain_jobs_total',
+      {
+        ...model,
+        status: 'completed',
+      },
+    ),
+    'infera_drift_retrain_candidates_total{gate="passed"}': drift(
+      'infera_drift_retrain_candidates_total',
+      { ...model, gate: 'passed' },
+    ),
+    'infera_registry_transitions_total{action="register"}': registry(
+      'infera_registry_transitions_total',
+      { ...model, action: 'register' },
+    ),
+    'infera_registry_transitions_total{action="promote"}': registry(
+      'infera_registry_transitions_total',
+      { ...model, action: 'promote' },
+    ),
+    'infera_canary_decisions_total{verdict="promote"}': registry('infera_canary_decisions_total', {
+      ...model,
+      verdict: 'promote',
+    }),
+    'infera_gateway_requests_total{variant="canary"}': gateway('infera_gateway_requests_total', {
+      route: MODEL,
+      variant: 'canary',
+    }),
+    'infera_gateway_requests_total{variant="production"}': gateway(
+      'infera_gateway_requests_total',
+      { route: MODEL, variant: 'production' },
+    ),
+  }
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number) {

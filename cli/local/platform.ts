@@ -3,6 +3,7 @@
 // under INFERA_HOME. `infera start` runs it; the drift demo and the end-to-end test start it too.
 import { join } from 'node:path'
 import pino from 'pino'
+import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
 import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
 import { LocalTrainer } from '../../services/drift/src/retrain/index.ts'
 import { startGatewayServer } from '../../services/gateway/adapter/node/index.ts'
@@ -45,7 +46,7 @@ export const LOCAL_DEFAULTS: LocalPlatformOptions = {
   ports: { gateway: 8080, inference: 8082, drift: 8081, registry: 8083 },
   apiKey: 'infera-dev',
   windowRows: 500,
-  retrainAfterWindows: 3,
+  retrainAfterWindows: THRESHOLDS.driftWindows,
   canaryWeight: 10,
   // A holdout of a few hundred captured rows moves by a percent per row: a 1% margin would refuse
   // an equally good version by chance about one time in four.

@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi'
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_CANARY_POLICY } from '../../services/registry/src/canary/analysis.ts'
 import { resolve, stackConfig } from '../testing/mocks.ts'
 import { ConfigError, parseConfig } from './index.ts'
 
@@ -99,10 +100,51 @@ describe('stack config', () => {
   it('checks model groups: GPU counts only on GPU groups, each model in one group', () => {
     const groups = JSON.parse(stackConfig('prod')['infera:modelGroups'] as string)
     groups[0].gpus = 1
-    groups[1].models.push('penguins')
+    groups.push({ ...groups[1], name: 'transformers-b' })
     expect(problems(withKeys('prod', { 'infera:modelGroups': groups }))).toEqual([
       'infera:modelGroups.0.gpus: only GPU groups take gpus',
-      'infera:modelGroups.1.models: model penguins is already served by group tabular',
+      'infera:modelGroups.2.models: model sentiment is already served by group transformers',
+    ])
+  })
+
+  it('has exactly one group follow the registry, listing no models; the others list theirs', () => {
+    const groups = JSON.parse(stackConfig('prod')['infera:modelGroups'] as string)
+    const modelGroups = (...changes: Record<string, unknown>[]) => ({
+      'infera:modelGroups': groups.map((group: object, i: number) => ({ ...group, ...changes[i] })),
+    })
+    expect(problems(withKeys('prod', modelGroups({ registry: false })))).toEqual([
+      'infera:modelGroups.0.models: a group needs models, or registry: true',
+      'infera:modelGroups: exactly one group needs registry: true',
+    ])
+    expect(problems(withKeys('prod', modelGroups({}, { registry: true })))).toEqual([
+      'infera:modelGroups.1.models: the registry group serves what the registry has in production: it lists no models',
+      'infera:modelGroups: exactly one group needs registry: true',
+    ])
+  })
+
+  it("defaults the canary policy to the registry's, and checks it", () => {
+    const dev = parseConfig(stackConfig('dev'), 'dev')
+    expect(stackConfig('dev')['infera:canary']).toBeUndefined()
+    expect(dev.canary).toEqual({
+      analysisSeconds: DEFAULT_CANARY_POLICY.analysisSeconds,
+      minRequests: DEFAULT_CANARY_POLICY.minRequests,
+      weight: 10,
+    })
+    expect(parseConfig(withKeys('dev', { 'infera:canary': { weight: 25 } }), 'dev').canary).toEqual(
+      { ...dev.canary, weight: 25 },
+    )
+    const canary = (fields: Record<string, unknown>) =>
+      withKeys('prod', { 'infera:canary': fields })
+    expect(problems(canary({ weight: 0, minRequests: 0 }))).toEqual([
+      'infera:canary.minRequests: Too small: expected number to be >0',
+      'infera:canary.weight: must be above 0: a canary gets traffic',
+    ])
+    expect(problems(canary({ weight: 100, analysisSeconds: 1.5 }))).toEqual([
+      'infera:canary.analysisSeconds: Invalid input: expected int, received number',
+      'infera:canary.weight: must be below 100: production keeps some',
+    ])
+    expect(problems(canary({ maxErrorRatio: 0.5 }))).toEqual([
+      'infera:canary: Unrecognized key: "maxErrorRatio"',
     ])
   })
 

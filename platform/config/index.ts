@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { z } from 'zod'
 import { authConfigSchema } from '../../services/gateway/src/auth/index.ts'
 import { rateLimitConfigSchema } from '../../services/gateway/src/ratelimit/index.ts'
+import { DEFAULT_CANARY_POLICY } from '../../services/registry/src/canary/analysis.ts'
 
 /** The project's config namespace: every key below is `infera:<key>` in the stack files. */
 export const NAMESPACE = 'infera'
@@ -48,8 +49,16 @@ const modelGroup = z
   .strictObject({
     name: dnsLabel,
     accelerator: z.enum(['cpu', 'gpu']),
-    /** The models this group serves: each is `models/<name>/` in the artifacts bucket. */
-    models: z.array(z.string().regex(/^[\w.-]+$/)).min(1),
+    /**
+     * Serves every model the registry has in production (and its canary), following it. The
+     * inference follower can't be limited to some models, so this group lists none.
+     */
+    registry: z.boolean().default(false),
+    /** Otherwise, the models this group serves: each is `models/<name>/` in the artifacts bucket. */
+    models: z
+      .array(z.string().regex(/^[\w.-]+$/))
+      .min(1)
+      .optional(),
     replicas,
     cpu: quantity,
     memory: quantity,
@@ -63,6 +72,19 @@ const modelGroup = z
       ctx.addIssue({ code: 'custom', path: ['gpus'], message: 'a GPU group needs gpus' })
     if (group.accelerator === 'cpu' && group.gpus !== undefined)
       ctx.addIssue({ code: 'custom', path: ['gpus'], message: 'only GPU groups take gpus' })
+    if (group.registry && group.models)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models'],
+        message:
+          'the registry group serves what the registry has in production: it lists no models',
+      })
+    if (!group.registry && !group.models)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models'],
+        message: 'a group needs models, or registry: true',
+      })
   })
 
 /** Every non-secret key, each validated on its own so an error names `infera:<key>`. */
@@ -117,12 +139,20 @@ export const configSchema = {
     inferenceGpu: imageTag,
     gateway: imageTag,
     drift: imageTag,
+    registry: imageTag,
     trainer: imageTag,
   }),
   modelGroups: z
     .array(modelGroup)
     .min(1)
     .superRefine((groups, ctx) => {
+      // The gateway's routes from the registry name one set of targets for every model.
+      if (groups.filter((g) => g.registry).length !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'exactly one group needs registry: true',
+        })
       const seen = new Map<string, string>()
       for (const [i, group] of groups.entries()) {
         if (groups.findIndex((g) => g.name === group.name) !== i)
@@ -131,7 +161,7 @@ export const configSchema = {
             path: [i, 'name'],
             message: `duplicate group ${group.name}`,
           })
-        for (const model of group.models) {
+        for (const model of group.models ?? []) {
           const other = seen.get(model)
           if (other)
             ctx.addIssue({
@@ -169,6 +199,21 @@ export const configSchema = {
     /** The share of predictions the inference pods capture for drift and retraining. */
     captureSample: z.number().min(0).max(1),
   }),
+  /** Canaries: the registry's controller judges them; drift's retraining starts them. */
+  canary: z
+    .strictObject({
+      /** How long a canary serves within the SLOs before it is promoted. */
+      analysisSeconds: positiveInt.default(DEFAULT_CANARY_POLICY.analysisSeconds),
+      /** Canary requests needed for any verdict. */
+      minRequests: positiveInt.default(DEFAULT_CANARY_POLICY.minRequests),
+      /** The traffic share, in percent, of a retrained version that passed the gate. */
+      weight: z
+        .number()
+        .gt(0, 'must be above 0: a canary gets traffic')
+        .lt(100, 'must be below 100: production keeps some')
+        .default(10),
+    })
+    .prefault({}),
 }
 
 /** Keys read as Pulumi secrets; each is optional and turns on one Alertmanager receiver. */
@@ -211,7 +256,10 @@ export function parseConfig(
   const parse = (key: string, schema: z.ZodType, optional: boolean) => {
     const text = raw[key]
     if (text === undefined) {
-      if (!optional) problems.push(`${key}: missing`)
+      // A key whose schema has defaults may be left out.
+      const defaults = schema.safeParse(undefined)
+      if (defaults.success) values[key] = defaults.data
+      else if (!optional) problems.push(`${key}: missing`)
       return
     }
     const result = schema.safeParse(decode(text))

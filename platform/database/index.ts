@@ -26,7 +26,7 @@ export class Database extends pulumi.ComponentResource {
   readonly port = PORT
   /** Secrets Manager secret holding `{username, password, host, port, dbname, url}`. */
   readonly secretArn: pulumi.Output<string>
-  /** `postgres://…?sslmode=require`, a Pulumi secret: for the drift service's Kubernetes Secret. */
+  /** `postgres://…?sslmode=require`, a Pulumi secret: for the registry's and drift's Kubernetes Secret. */
   readonly connectionUrl: pulumi.Output<string>
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {

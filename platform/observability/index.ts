@@ -19,6 +19,8 @@ export const NAMESPACE = 'monitoring'
  */
 export const RELEASE = 'kube-prometheus-stack'
 export const MONITORING_LABELS = { release: RELEASE } as const
+/** The chart's Prometheus Service (`<release>-prometheus`), for what reads metrics in the cluster. */
+export const PROMETHEUS_URL = `http://${RELEASE}-prometheus.${NAMESPACE}.svc.cluster.local:9090`
 /** The label (and value) Grafana's sidecar loads dashboard ConfigMaps by. */
 export const DASHBOARD_LABEL = { grafana_dashboard: '1' } as const
 

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { awsServiceRole, rolePolicy } from '../iam.ts'
 
 /** The images the platform runs, one ECR repository each. */
-export const IMAGES = ['inference', 'gateway', 'drift', 'trainer'] as const
+export const IMAGES = ['inference', 'gateway', 'drift', 'registry', 'trainer'] as const
 export type ImageName = (typeof IMAGES)[number]
 
 /** Where SageMaker training jobs write their output, under the artifacts bucket. */

@@ -11,14 +11,17 @@ export const METRICS_TENANT = 'prometheus'
 
 export interface GatewayConfigArgs {
   gateway: PlatformConfig['gateway']
-  /** Model name → the inference Service that serves it. */
+  /** Model name → the inference Service that serves it: the models outside the registry. */
   upstreams: Record<string, string>
+  /** The model registry, and the inference Services that follow it (serving all its models). */
+  registry: { url: string; targets: string[] }
   /** SHA-256 (hex) of the key Prometheus scrapes with. */
   metricsKeySha256: string
 }
 
 /**
- * The gateway's config file: one route per model to its group's Service, the stack's auth and
+ * The gateway's config file: routes from the registry's production and canary aliases to the
+ * Services following it, one route per other model to its group's Service, the stack's auth and
  * rate limits, and `/metrics` closed to the internet (the gateway sits behind a public NLB), open
  * to Prometheus's key. Validated by the gateway's own schema, so what is deployed is what it reads.
  */
@@ -29,6 +32,7 @@ export function buildGatewayConfig(args: GatewayConfigArgs) {
       model,
       variants: [{ name: 'stable', weight: 100, targets: [target] }],
     })),
+    registry: args.registry,
     auth: {
       ...gateway.auth,
       api_keys: [

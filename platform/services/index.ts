@@ -14,10 +14,13 @@ import { Workload, type WorkloadArgs } from './workload.ts'
 export const NAMESPACE = 'infera'
 /** Where the model repository lives in the artifacts bucket: `models/<model>/<version>/…`. */
 export const MODELS_PREFIX = 'models'
+/** Where the model registry keeps its artifacts in the artifacts bucket (content-addressed). */
+export const REGISTRY_PREFIX = 'registry'
 
 const INFERENCE_PORT = 8080
 const GATEWAY_PORT = 8080
 const DRIFT_PORT = 8081
+const REGISTRY_PORT = 8083
 const DRIFT_URL = `http://drift.${NAMESPACE}.svc.cluster.local:${DRIFT_PORT}`
 /** Seconds between S3 syncs: how soon a new model version or a capture file moves. */
 const SYNC_INTERVAL = 30
@@ -30,11 +33,14 @@ export interface ServicesArgs {
   gpuReady: pulumi.Resource[]
   repositories: Record<ImageName, aws.ecr.Repository>
   buckets: { artifacts: aws.s3.Bucket; captures: aws.s3.Bucket; reports: aws.s3.Bucket }
-  /** The drift history's PostgreSQL URL, a secret. */
+  /** The PostgreSQL URL of the registry and the drift history, a secret. */
   databaseUrl: pulumi.Output<string>
   sagemakerRoleArn: pulumi.Output<string>
-  /** ServiceMonitor labels, and what must exist first (the Prometheus Operator's CRDs). */
-  monitoring: { labels: Record<string, string>; ready: pulumi.Resource[] }
+  /**
+   * ServiceMonitor labels, what must exist first (the Prometheus Operator's CRDs), and the
+   * Prometheus the canary controller reads the gateway's counters from.
+   */
+  monitoring: { labels: Record<string, string>; ready: pulumi.Resource[]; prometheusUrl: string }
 }
 
 /** What every service's builder shares. */
@@ -46,12 +52,14 @@ interface Context {
   image: (repo: ImageName, tag: string) => pulumi.Output<string>
   /** `s3://<artifacts>/models/<model>/`. */
   modelPrefix: (model: string) => pulumi.Output<string>
+  /** `DATABASE_URL` from the Secret the registry and drift share. */
+  databaseUrl: k8s.types.input.core.v1.EnvVar
 }
 
 /**
- * The services on the cluster, in the `infera` namespace (Pod Security `restricted`): one
- * inference Deployment per model group (CPU or GPU), the drift service, and the gateway behind a
- * Network Load Balancer.
+ * The services on the cluster, in the `infera` namespace (Pod Security `restricted`): the model
+ * registry, one inference Deployment per model group (CPU or GPU), the drift service, and the
+ * gateway behind a Network Load Balancer.
  */
 export class Services extends pulumi.ComponentResource {
   readonly gatewayUrl: pulumi.Output<string>
@@ -72,33 +80,126 @@ export class Services extends pulumi.ComponentResource {
       },
       onCluster,
     )
+    const inNamespace = { ...onCluster, dependsOn: [namespace] }
+    // One database, each service in its own tables.
+    const databaseSecret = new k8s.core.v1.Secret(
+      `${name}-database`,
+      {
+        metadata: { name: 'database', namespace: NAMESPACE },
+        stringData: { url: args.databaseUrl },
+      },
+      inNamespace,
+    )
     const { artifacts } = args.buckets
     const ctx: Context = {
       name,
       args,
-      opts: { ...onCluster, dependsOn: [namespace] },
+      opts: inNamespace,
       image: (repo, tag) => pulumi.interpolate`${args.repositories[repo].repositoryUrl}:${tag}`,
       modelPrefix: (model) =>
         pulumi.interpolate`s3://${artifacts.bucket}/${MODELS_PREFIX}/${model}/`,
+      databaseUrl: {
+        name: 'DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: 'url' } },
+      },
     }
 
+    const registry = modelRegistry(ctx)
     const upstreams: Record<string, string> = {}
+    const followers: string[] = []
     for (const group of args.config.modelGroups) {
-      const workload = inferenceGroup(ctx, group)
-      for (const model of group.models) upstreams[model] = workload.url
+      const workload = inferenceGroup(ctx, group, registry)
+      if (group.registry) followers.push(workload.url)
+      for (const model of group.models ?? []) upstreams[model] = workload.url
     }
-    drift(ctx)
-    this.gatewayUrl = gateway(ctx, upstreams)
+    drift(ctx, registry)
+    this.gatewayUrl = gateway(ctx, upstreams, { url: registry.url, targets: followers })
     this.registerOutputs({ gatewayUrl: this.gatewayUrl })
   }
 }
 
-/** One model group's model servers, each with the group's models synced in from S3. */
-function inferenceGroup(ctx: Context, group: ModelGroup): Workload {
+/**
+ * The model registry, the one source of truth for what serves: versions and aliases in RDS,
+ * artifacts under `registry/` in the artifacts bucket, and the canary controller, which promotes
+ * or rolls back each canary on the gateway's counters. One replica, replaced by Recreate: two
+ * controllers would both judge every canary.
+ */
+function modelRegistry(ctx: Context): Workload {
+  const { args } = ctx
+  const { config } = args
+  const { artifacts } = args.buckets
+  return workload(ctx, 'registry', {
+    component: 'registry',
+    port: REGISTRY_PORT,
+    probes: { live: '/health/live', ready: '/health/ready' },
+    container: {
+      name: 'registry',
+      image: ctx.image('registry', config.images.registry),
+      args: [
+        ...['serve', '--port', String(REGISTRY_PORT)],
+        ...['--canary-gateway', gatewayCounters(args.monitoring.prometheusUrl)],
+        ...['--canary-seconds', String(config.canary.analysisSeconds)],
+        ...['--canary-min-requests', String(config.canary.minRequests)],
+      ],
+      env: [
+        ctx.databaseUrl,
+        {
+          name: 'INFERA_ARTIFACTS_S3',
+          value: pulumi.interpolate`s3://${artifacts.bucket}/${REGISTRY_PREFIX}`,
+        },
+        { name: 'AWS_REGION', value: config.region },
+      ],
+      // Model files pass through memory: uploads of up to 1 GiB, downloads to every server.
+      resources: resources('500m', '2Gi'),
+      volumeMounts: [TMP_MOUNT],
+    },
+    volumes: [scratch('tmp', '256Mi')],
+    nodeSelector: SYSTEM_NODE_LABEL,
+    iam: {
+      oidc: args.oidc,
+      statements: [
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: artifacts.arn,
+          Condition: { StringLike: { 's3:prefix': `${REGISTRY_PREFIX}/*` } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject'],
+          Resource: pulumi.interpolate`${artifacts.arn}/${REGISTRY_PREFIX}/*`,
+        },
+      ],
+    },
+  })
+}
+
+/**
+ * What the canary controller reads the gateway's counters from: Prometheus's federation endpoint,
+ * which answers in the text format `/metrics` has, with the request counter and latency histogram
+ * of every gateway replica there is. The gateway's own `/metrics` would not do: it asks for
+ * Prometheus's key, and through the Service each read would reach one replica, a different one
+ * each time, as the HPA adds and removes them.
+ */
+function gatewayCounters(prometheusUrl: string): string {
+  const series = 'infera_gateway_request(s_total|_duration_seconds_bucket|_duration_seconds_count)'
+  const match = `{__name__=~"${series}",namespace="${NAMESPACE}"}`
+  // The controller reads `<URL>/metrics`: the empty parameter at the end takes that suffix as its
+  // value, which Prometheus ignores. Encoded, the selector has no comma to split the flag's list.
+  return `${prometheusUrl}/federate?${new URLSearchParams({ 'match[]': match })}&_=`
+}
+
+/**
+ * One model group's model servers. The registry group follows the registry: its production and
+ * canary versions are written into `/models`. Any other group has its listed models synced in
+ * from S3. Both upload their captures to S3, where retraining reads them.
+ */
+function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Workload {
   const { args } = ctx
   const { buckets, config } = args
   const gpu = group.accelerator === 'gpu'
   const limits = resources(group.cpu, group.memory)
+  const models = group.models ?? []
   return workload(ctx, `inference-${group.name}`, {
     component: 'inference',
     labels: { 'infera.dev/model-group': group.name, 'infera.dev/accelerator': group.accelerator },
@@ -109,16 +210,22 @@ function inferenceGroup(ctx: Context, group: ModelGroup): Workload {
       image: ctx.image('inference', gpu ? config.images.inferenceGpu : config.images.inference),
       args: [
         ...['--models', '/models', '--port', String(INFERENCE_PORT), '--poll-interval', '10'],
-        ...['--capture-dir', '/capture', '--capture-url', DRIFT_URL],
-        ...['--capture-sample', String(config.drift.captureSample)],
+        // Drift knows the registry's models only: the others' captures go to S3 alone.
+        ...(group.registry ? ['--registry', registry.url, '--capture-url', DRIFT_URL] : []),
+        ...['--capture-dir', '/capture', '--capture-sample', String(config.drift.captureSample)],
       ],
       // A GPU is asked for as a limit; Kubernetes sets the request to match.
       resources: gpu
         ? { ...limits, limits: { ...limits.limits, 'nvidia.com/gpu': String(group.gpus) } }
         : limits,
-      volumeMounts: [MODELS_MOUNT, { name: 'capture', mountPath: '/capture' }, TMP_MOUNT],
+      volumeMounts: [
+        // Written by the registry follower in the server, or by the S3 sync sidecar.
+        { name: 'models', mountPath: '/models', readOnly: !group.registry },
+        { name: 'capture', mountPath: '/capture' },
+        TMP_MOUNT,
+      ],
     },
-    sidecars: [modelSync(ctx, group.models, buckets.captures.bucket)],
+    sidecars: [s3Sync(ctx, models, buckets.captures.bucket)],
     volumes: [
       scratch('models', gpu ? '40Gi' : '5Gi'),
       scratch('capture', '2Gi'),
@@ -133,7 +240,7 @@ function inferenceGroup(ctx: Context, group: ModelGroup): Workload {
     iam: {
       oidc: args.oidc,
       statements: [
-        ...readModels(buckets.artifacts, group.models),
+        ...readModels(buckets.artifacts, models),
         { Effect: 'Allow', Action: 's3:ListBucket', Resource: buckets.captures.arn },
         {
           Effect: 'Allow',
@@ -142,28 +249,21 @@ function inferenceGroup(ctx: Context, group: ModelGroup): Workload {
         },
       ],
     },
-    dependsOn: gpu ? args.gpuReady : [],
+    // A follower's first sync comes before the server starts: the registry must be up.
+    dependsOn: [...(gpu ? args.gpuReady : []), ...(group.registry ? [registry] : [])],
     // A GPU node may have to be started (from zero in dev) and pull a CUDA image of gigabytes.
     ...(gpu ? { rolloutTimeout: '30m' } : {}),
   })
 }
 
 /**
- * The drift service: one replica (its windows live in memory), history in RDS, references from
- * the model repository, and SageMaker retraining when the stack asks for it.
+ * The drift service: one replica (its windows live in memory), history in RDS, each version's
+ * reference from the registry, and SageMaker retraining when the stack asks for it, whose
+ * candidates go through the registry's gate into a canary.
  */
-function drift(ctx: Context): Workload {
+function drift(ctx: Context, registry: Workload): Workload {
   const { args } = ctx
   const { buckets, config } = args
-  const models = config.modelGroups.flatMap((group) => group.models)
-  const databaseSecret = new k8s.core.v1.Secret(
-    `${ctx.name}-drift-database`,
-    {
-      metadata: { name: 'drift-database', namespace: NAMESPACE },
-      stringData: { url: args.databaseUrl },
-    },
-    ctx.opts,
-  )
   const sagemaker = config.drift.trainer === 'sagemaker'
   return workload(ctx, 'drift', {
     component: 'drift',
@@ -173,7 +273,7 @@ function drift(ctx: Context): Workload {
       name: 'drift',
       image: ctx.image('drift', config.images.drift),
       args: [
-        ...['serve', '--port', String(DRIFT_PORT), '--models', '/models'],
+        ...['serve', '--port', String(DRIFT_PORT), '--registry', registry.url],
         ...['--window-size', String(config.drift.windowSize)],
         ...['--retrain-after', String(config.drift.retrainAfter)],
         ...['--trainer', config.drift.trainer],
@@ -184,31 +284,19 @@ function drift(ctx: Context): Workload {
               ...['--capture-s3-uri', pulumi.interpolate`s3://${buckets.captures.bucket}`],
               '--output-s3-uri',
               pulumi.interpolate`s3://${buckets.artifacts.bucket}/${TRAINING_PREFIX}`,
+              ...['--canary-weight', String(config.canary.weight)],
             ]
           : []),
       ],
-      env: [
-        { name: 'INFERA_HOME', value: '/data' },
-        {
-          name: 'DATABASE_URL',
-          valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: 'url' } },
-        },
-      ],
+      env: [{ name: 'INFERA_HOME', value: '/data' }, ctx.databaseUrl],
       resources: resources('1', '2Gi'),
-      volumeMounts: [MODELS_MOUNT, { name: 'data', mountPath: '/data' }, TMP_MOUNT],
+      volumeMounts: [{ name: 'data', mountPath: '/data' }, TMP_MOUNT],
     },
-    sidecars: [modelSync(ctx, models)],
-    volumes: [
-      scratch('models', '2Gi'),
-      scratch('data', '1Gi'),
-      scratch('tmp', '256Mi'),
-      S3_SYNC_VOLUME,
-    ],
+    volumes: [scratch('data', '1Gi'), scratch('tmp', '256Mi')],
     nodeSelector: SYSTEM_NODE_LABEL,
     iam: {
       oidc: args.oidc,
       statements: [
-        ...readModels(buckets.artifacts, models),
         {
           Effect: 'Allow',
           Action: ['s3:ListBucket', 's3:GetObject'],
@@ -219,7 +307,9 @@ function drift(ctx: Context): Workload {
           Action: 's3:PutObject',
           Resource: pulumi.interpolate`${buckets.reports.arn}/*`,
         },
-        ...(sagemaker ? startTrainingJobs(config.region, args.sagemakerRoleArn) : []),
+        ...(sagemaker
+          ? trainOnSageMaker(config.region, args.sagemakerRoleArn, buckets.artifacts)
+          : []),
       ],
     },
   })
@@ -229,7 +319,11 @@ function drift(ctx: Context): Workload {
  * The gateway behind a Network Load Balancer (TLS on 443 with an ACM certificate, else 80), its
  * config generated from the stack's auth and the model groups. Returns its URL.
  */
-function gateway(ctx: Context, upstreams: Record<string, string>): pulumi.Output<string> {
+function gateway(
+  ctx: Context,
+  upstreams: Record<string, string>,
+  registry: { url: string; targets: string[] },
+): pulumi.Output<string> {
   const { config } = ctx.args
   // Prometheus scrapes /metrics with its own key, so the endpoint stays closed to the internet.
   const metricsKey = new random.RandomPassword(
@@ -250,6 +344,7 @@ function gateway(ctx: Context, upstreams: Record<string, string>): pulumi.Output
       buildGatewayConfig({
         gateway: config.gateway,
         upstreams,
+        registry,
         metricsKeySha256: sha256(key),
       }),
     ),
@@ -337,27 +432,27 @@ function workload(
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
-const MODELS_MOUNT = { name: 'models', mountPath: '/models', readOnly: true }
 const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' }
 
 /**
- * The sidecar that keeps `/models` in step with the given models' prefixes in S3 and, given a
- * bucket, uploads `/capture` to it.
+ * The sidecar that keeps `/models` in step with the given models' prefixes in S3 (if any) and
+ * uploads `/capture` to the capture bucket.
  */
-function modelSync(ctx: Context, models: string[], captureBucket?: pulumi.Input<string>) {
+function s3Sync(ctx: Context, models: string[], captureBucket: pulumi.Input<string>) {
   return s3SyncSidecar({
     downloads: models.map((model) => ({ from: ctx.modelPrefix(model), to: `/models/${model}/` })),
-    ...(captureBucket ? { uploadCaptures: { from: '/capture', bucket: captureBucket } } : {}),
+    uploadCaptures: { from: '/capture', bucket: captureBucket },
     intervalSeconds: SYNC_INTERVAL,
     volumeMounts: [
-      { name: 'models', mountPath: '/models' },
-      ...(captureBucket ? [{ name: 'capture', mountPath: '/capture' }] : []),
+      ...(models.length ? [{ name: 'models', mountPath: '/models' }] : []),
+      { name: 'capture', mountPath: '/capture' },
     ],
   })
 }
 
 /** Read access to the given models' prefixes in the artifacts bucket, and nothing else there. */
 function readModels(artifacts: aws.s3.Bucket, models: string[]): Statement[] {
+  if (models.length === 0) return []
   const prefixes = models.map((model) => `${MODELS_PREFIX}/${model}/*`)
   return [
     {
@@ -374,8 +469,15 @@ function readModels(artifacts: aws.s3.Bucket, models: string[]): Statement[] {
   ]
 }
 
-/** Starting and following SageMaker training jobs, passing them the execution role only. */
-function startTrainingJobs(region: string, roleArn: pulumi.Output<string>): Statement[] {
+/**
+ * Starting and following SageMaker training jobs, passing them the execution role only, and
+ * reading a completed job's model from its output, to register it.
+ */
+function trainOnSageMaker(
+  region: string,
+  roleArn: pulumi.Output<string>,
+  artifacts: aws.s3.Bucket,
+): Statement[] {
   return [
     {
       Effect: 'Allow',
@@ -387,6 +489,11 @@ function startTrainingJobs(region: string, roleArn: pulumi.Output<string>): Stat
       Action: 'iam:PassRole',
       Resource: roleArn,
       Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    },
+    {
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: pulumi.interpolate`${artifacts.arn}/${TRAINING_PREFIX}/*`,
     },
   ]
 }

@@ -18,7 +18,7 @@ export interface WorkloadArgs {
   /** The Kubernetes name of the Deployment, Service and the rest. */
   name: string
   namespace: string
-  /** `app.kubernetes.io/component`: inference, gateway or drift. */
+  /** `app.kubernetes.io/component`: registry, inference, gateway or drift. */
   component: string
   labels?: Record<string, string>
   port: number

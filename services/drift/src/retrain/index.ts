@@ -1,5 +1,19 @@
-export { LocalTrainer, type LocalTrainerOptions } from './local.ts'
+export {
+  ARTIFACT_FILES,
+  downloadModelArtifact,
+  type ModelArtifact,
+  ModelArtifactError,
+  readModelArtifact,
+} from './artifact.ts'
+export { LocalTrainer, type LocalTrainerOptions, type LocalTrainerVersions } from './local.ts'
 export { type RetrainDecision, RetrainPolicy, type RetrainPolicyOptions } from './policy.ts'
+export {
+  type Candidate,
+  type CandidateDetails,
+  type CandidateGate,
+  candidateGate,
+  type PromotionOptions,
+} from './registry.ts'
 export { SageMakerTrainer, type SageMakerTrainerOptions } from './sagemaker.ts'
 export {
   type Trainer,

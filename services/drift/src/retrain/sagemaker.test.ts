@@ -1,10 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SageMakerTrainer, type SageMakerTrainerOptions, trainingJobName } from './index.ts'
-import { fakeSageMaker, type SageMakerCall, type SageMakerReply } from './testing.ts'
+import {
+  type SageMakerCall,
+  type SageMakerReply,
+  TRAINING_IMAGE,
+  TRAINING_ROLE,
+  trainerOnFakeSageMaker,
+  trainingJobArn,
+} from './testing.ts'
 
-const ROLE = 'arn:aws:iam::123456789012:role/infera-training'
-const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/infera-train:1'
-const ARN = (name: string) => `arn:aws:sagemaker:us-east-1:123456789012:training-job/${name}`
+const ROLE = TRAINING_ROLE
+const IMAGE = TRAINING_IMAGE
+const ARN = trainingJobArn
 const REQUEST = {
   model: 'penguins',
   version: '3',
@@ -18,23 +25,19 @@ afterEach(async () => {
   servers = []
 })
 
-async function trainerWith(
+const trainerWith = (
   reply: (call: SageMakerCall) => SageMakerReply,
   options: Partial<SageMakerTrainerOptions> = {},
-) {
-  const sagemaker = await fakeSageMaker(reply)
-  servers.push(sagemaker)
-  const trainer = new SageMakerTrainer({
-    client: sagemaker.client,
-    region: 'us-east-1',
-    roleArn: ROLE,
-    image: IMAGE,
-    captureS3Uri: 's3://infera-captures/prod/',
-    outputS3Uri: 's3://infera-models/retrain',
-    ...options,
-  })
-  return { trainer, calls: sagemaker.calls }
-}
+) =>
+  trainerOnFakeSageMaker(
+    reply,
+    {
+      captureS3Uri: 's3://infera-captures/prod/',
+      outputS3Uri: 's3://infera-models/retrain',
+      ...options,
+    },
+    (server) => servers.push(server),
+  )
 
 const describeReply = (status: string, extra: object = {}) => ({
   body: {

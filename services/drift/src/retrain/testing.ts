@@ -8,6 +8,7 @@ import { loadPenguins, type Penguin } from '../../../../training/datasets/index.
 import { ort } from '../../../../training/onnx/testing.ts'
 import { holdoutSplit } from '../../../../training/train/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
+import { SageMakerTrainer, type SageMakerTrainerOptions } from './sagemaker.ts'
 
 const MINUTE = 60_000
 const EPOCH = Date.parse('2026-03-01T00:00:00.000Z')
@@ -101,6 +102,33 @@ export async function fakeSageMaker(reply: (call: SageMakerCall) => SageMakerRep
       await once(server, 'close')
     },
   }
+}
+
+export const TRAINING_ROLE = 'arn:aws:iam::123456789012:role/infera-training'
+export const TRAINING_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/infera-train:7'
+export const trainingJobArn = (name: string) =>
+  `arn:aws:sagemaker:us-east-1:123456789012:training-job/${name}`
+
+/**
+ * A SageMakerTrainer whose SageMaker answers as `reply` says; `track` is handed the endpoint, to
+ * close after the test.
+ */
+export async function trainerOnFakeSageMaker(
+  reply: (call: SageMakerCall) => SageMakerReply,
+  options: Partial<SageMakerTrainerOptions> &
+    Pick<SageMakerTrainerOptions, 'captureS3Uri' | 'outputS3Uri'>,
+  track: (server: { close(): Promise<void> }) => void,
+) {
+  const sagemaker = await fakeSageMaker(reply)
+  track(sagemaker)
+  const trainer = new SageMakerTrainer({
+    client: sagemaker.client,
+    region: 'us-east-1',
+    roleArn: TRAINING_ROLE,
+    image: TRAINING_IMAGE,
+    ...options,
+  })
+  return { trainer, calls: sagemaker.calls }
 }
 
 /**

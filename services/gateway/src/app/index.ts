@@ -10,6 +10,7 @@ import {
   createGatewayMetrics,
   METRICS_CONTENT_TYPE,
 } from '../metrics/index.ts'
+import type { Timers } from '../poll/index.ts'
 import {
   MemoryRateLimitStore,
   type RateLimitStore,
@@ -24,7 +25,6 @@ import {
   type Send,
   sendWithFetch,
   TargetPool,
-  type Timers,
   type UpstreamRequest,
   type UpstreamResponse,
 } from '../upstream/index.ts'

@@ -10,7 +10,8 @@ import {
   type RouteConfigFile,
   validateRoutes,
 } from '../config/index.ts'
-import { joinUrl, type Send, type Timers } from '../upstream/index.ts'
+import { Poller, type Timers } from '../poll/index.ts'
+import { joinUrl, type Send } from '../upstream/index.ts'
 
 // Only the fields read here: the registry's answer carries much more (versions, audit trails).
 const aliasSchema = z.object({
@@ -75,21 +76,18 @@ export class RegistryFollower {
   // Versions some target reported ready: not asked again while the registry still names them.
   private readonly ready = new Set<string>()
   private queue: Promise<unknown> = Promise.resolve()
-  private handle: unknown
-  private running = false
+  private readonly poller: Poller
 
-  constructor(private readonly options: RegistryFollowerOptions) {}
+  constructor(private readonly options: RegistryFollowerOptions) {
+    this.poller = new Poller(options.timers, options.config.poll_seconds * 1000, () => this.sync())
+  }
 
   start(): void {
-    if (this.running) return
-    this.running = true
-    this.schedule()
+    this.poller.start()
   }
 
   stop(): void {
-    this.running = false
-    if (this.handle !== undefined) this.options.timers.clearTimeout(this.handle)
-    this.handle = undefined
+    this.poller.stop()
   }
 
   /** One sync now; syncs run one at a time, so an older answer never replaces a newer one. */
@@ -97,15 +95,6 @@ export class RegistryFollower {
     const result = this.queue.then(() => this.syncOnce())
     this.queue = result
     return result
-  }
-
-  // The next poll is scheduled after this one ends, so slow syncs never pile up.
-  private schedule(): void {
-    this.handle = this.options.timers.setTimeout(() => {
-      void this.sync().finally(() => {
-        if (this.running) this.schedule()
-      })
-    }, this.options.config.poll_seconds * 1000)
   }
 
   private async syncOnce(): Promise<RegistrySync> {

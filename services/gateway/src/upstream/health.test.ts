@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { Timers } from '../poll/index.ts'
 import { fakeUpstreams } from '../testing/index.ts'
-import { HealthChecker, type Timers } from './index.ts'
+import { HealthChecker } from './index.ts'
 
 function fakeTimers() {
   const pending: { callback: () => void; ms: number }[] = []

@@ -1,3 +1,4 @@
+import { Poller, type Timers } from '../poll/index.ts'
 import type { Send } from './send.ts'
 import { joinUrl } from './url.ts'
 
@@ -12,11 +13,6 @@ export interface HealthCheckOptions {
   send: Send
   timers: Timers
   onChange?: (target: string, healthy: boolean) => void
-}
-
-export interface Timers {
-  setTimeout: (callback: () => void, ms: number) => unknown
-  clearTimeout: (handle: unknown) => void
 }
 
 // A health answer is a few bytes of JSON; anything far larger is not a healthy server.
@@ -34,10 +30,10 @@ interface TargetHealth {
  */
 export class HealthChecker {
   private readonly health = new Map<string, TargetHealth>()
-  private handle: unknown
-  private running = false
+  private readonly poller: Poller
 
   constructor(private readonly options: HealthCheckOptions) {
+    this.poller = new Poller(options.timers, options.intervalMs, () => this.checkAll())
     for (const target of options.targets) this.health.set(target, { healthy: true, streak: 0 })
   }
 
@@ -51,15 +47,11 @@ export class HealthChecker {
   }
 
   start(): void {
-    if (this.running) return
-    this.running = true
-    this.schedule()
+    this.poller.start()
   }
 
   stop(): void {
-    this.running = false
-    if (this.handle !== undefined) this.options.timers.clearTimeout(this.handle)
-    this.handle = undefined
+    this.poller.stop()
   }
 
   /** One round over every target; the loop calls it, tests may too. */
@@ -69,15 +61,6 @@ export class HealthChecker {
         this.record(target, state, await this.probe(target))
       }),
     )
-  }
-
-  // The next round is scheduled after this one ends, so slow checks never pile up.
-  private schedule(): void {
-    this.handle = this.options.timers.setTimeout(() => {
-      void this.checkAll().finally(() => {
-        if (this.running) this.schedule()
-      })
-    }, this.options.intervalMs)
   }
 
   private async probe(target: string): Promise<boolean> {

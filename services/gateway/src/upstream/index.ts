@@ -5,7 +5,7 @@ export {
   forward,
   type UpstreamRequest,
 } from './forward.ts'
-export { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts'
+export { HealthChecker, type HealthCheckOptions } from './health.ts'
 export { TargetPool, type TargetPoolOptions } from './pool.ts'
 export {
   type Send,

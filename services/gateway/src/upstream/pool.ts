@@ -1,6 +1,7 @@
+import type { Timers } from '../poll/index.ts'
 import type { TargetState } from '../routing/index.ts'
 import { type BreakerState, CircuitBreaker } from './breaker.ts'
-import { HealthChecker, type HealthCheckOptions, type Timers } from './health.ts'
+import { HealthChecker, type HealthCheckOptions } from './health.ts'
 import type { Send } from './send.ts'
 
 export interface TargetPoolOptions {
