@@ -8,6 +8,7 @@ import {
   timeSeries,
 } from '../panels/index.ts'
 import { quantile, rate } from '../panels/queries.ts'
+import { eventsWithin } from '../promql/counters.ts'
 import { THRESHOLDS } from '../rules/thresholds.ts'
 
 const byModel = 'model=~"$model"'
@@ -191,7 +192,12 @@ const pipeline: PanelBuilder[] = [
         legend: '{{model}} labels: {{result}}',
       },
       {
-        expr: `sum by (model, trainer, status) (increase(infera_drift_retrain_jobs_total{${byModel}}[$__rate_interval]))`,
+        expr: eventsWithin(
+          'infera_drift_retrain_jobs_total',
+          byModel,
+          'model, trainer, status',
+          '$__rate_interval',
+        ),
         legend: '{{model}} retrain ({{trainer}}): {{status}}',
       },
     ],

@@ -8,8 +8,15 @@ const dashboards = buildDashboards() as Record<string, dashboard.Dashboard>
 const GRAFANA_VARIABLES = new Set(['__rate_interval', '__interval', '__range'])
 
 describe('the dashboards', () => {
-  it('are the five the issue asks for, with unique uids', () => {
-    expect(Object.keys(dashboards)).toEqual(['inference', 'drift', 'gateway', 'slo', 'gpu'])
+  it('are the five the issue asks for and the model lifecycle, with unique uids', () => {
+    expect(Object.keys(dashboards)).toEqual([
+      'inference',
+      'drift',
+      'gateway',
+      'slo',
+      'gpu',
+      'lifecycle',
+    ])
     const uids = Object.values(dashboards).map((d) => d.uid)
     expect(new Set(uids).size).toBe(uids.length)
     for (const uid of uids) expect(uid).toMatch(/^infera-[a-z-]+$/)
@@ -22,7 +29,13 @@ describe('the dashboards', () => {
       name: 'datasource',
       query: 'prometheus',
     })
-    const modelVariable = { inference: 'model', drift: 'model', slo: 'model', gateway: 'route' }
+    const modelVariable = {
+      inference: 'model',
+      drift: 'model',
+      slo: 'model',
+      gateway: 'route',
+      lifecycle: 'model',
+    }
     const expected = modelVariable[name as keyof typeof modelVariable]
     if (expected) expect(variables.map((v) => v.name)).toContain(expected)
   })

@@ -6,6 +6,7 @@ import {
   timeSeries,
 } from '../panels/index.ts'
 import { mean, percentiles, rate } from '../panels/queries.ts'
+import { eventsWithin } from '../promql/counters.ts'
 
 const REQUESTS = 'infera_inference_requests_total'
 const byVersion = 'model=~"$model",version=~"$version"'
@@ -172,7 +173,12 @@ export const inferenceDashboard = () =>
             unit: 'short',
             queries: [
               {
-                expr: `sum by (model, result) (increase(infera_model_loads_total{${byModel}}[$__rate_interval]))`,
+                expr: eventsWithin(
+                  'infera_model_loads_total',
+                  byModel,
+                  'model, result',
+                  '$__rate_interval',
+                ),
                 legend: '{{model}}: {{result}}',
               },
             ],

@@ -51,7 +51,7 @@ afterAll(async () => {
 describe('the metrics dashboards and rules read', () => {
   it('are all exported by the services, declared external, or recorded by a rule', async () => {
     const pages = await Promise.all(
-      [platform.gateway, platform.inference, platform.drift].map(async (url) =>
+      [platform.gateway, platform.inference, platform.drift, platform.registry].map(async (url) =>
         (await fetch(`${url}/metrics`)).text(),
       ),
     )
@@ -76,6 +76,7 @@ describe('the metrics dashboards and rules read', () => {
     expect(exported.has('infera_inference_requests_total')).toBe(true)
     expect(exported.has('infera_drift_feature_score')).toBe(true)
     expect(exported.has('infera_gateway_request_duration_seconds_bucket')).toBe(true)
+    expect(exported.has('infera_canary_decisions_total')).toBe(true)
     expect(usages.filter((u) => u.names.length === 0 && !u.expr.startsWith('vector('))).toEqual([])
   })
 })
@@ -99,6 +100,7 @@ describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools)
           job('infera-gateway', platform.gateway),
           job('infera-inference', platform.inference),
           job('infera-drift', platform.drift),
+          job('infera-registry', platform.registry),
         ],
       }),
     )
@@ -121,7 +123,7 @@ describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools)
     return body.data.result
   }
 
-  it('scrapes the three services and records every SLO series from them', async () => {
+  it('scrapes the four services and records every SLO series from them', async () => {
     const groups = buildRuleGroups().groups
     const expected = groups.flatMap((group) =>
       group.rules.flatMap((rule) =>
@@ -141,6 +143,7 @@ describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools)
       'infera-drift 1',
       'infera-gateway 1',
       'infera-inference 1',
+      'infera-registry 1',
     ])
     // Successful traffic only: no budget spent, per model where the SLO is per model.
     const availability = await query('slo:sli_error:ratio_rate5m{slo=~".*availability"}')
@@ -162,5 +165,26 @@ describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools)
     expect(evaluated.filter((r) => r.health !== 'ok')).toEqual([])
     const firing = await query('ALERTS{alertstate="firing"}')
     expect(firing.map((s) => s.metric.alertname)).toEqual(['InferaWatchdog'])
+  })
+
+  it('runs every panel query, and the lifecycle board shows what npm start serves', async () => {
+    // As Grafana sends them: its own variables are durations, the dashboards' "All" is `.*`.
+    const asSent = (expr: string) =>
+      expr.replace(/\$\{?(\w+)\}?/g, (_, name: string) => (name.startsWith('__') ? '1m' : '.*'))
+    const panels = dashboardUsages(buildDashboards()).filter((u) => u.source.includes(' panel '))
+    const failed = []
+    for (const { source, expr } of panels) {
+      const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(asSent(expr))}`
+      const body = (await (await fetch(url)).json()) as { status: string; error?: string }
+      if (body.status !== 'success') failed.push(`${source}: ${body.error}`)
+    }
+    expect(failed).toEqual([])
+
+    const serving = panels.find((u) => u.source === 'dashboard lifecycle: panel "Serving now"')
+    const routes = await query(asSent(serving?.expr ?? 'absent'))
+    const penguins = routes.filter((s) => s.metric.route === 'penguins')
+    expect(penguins.map((s) => [s.metric.variant, s.metric.version, s.value[1]])).toEqual([
+      ['production', '1', '100'],
+    ])
   })
 })

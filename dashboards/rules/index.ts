@@ -1,3 +1,4 @@
+import { lifecycleRuleGroup } from './lifecycle.ts'
 import { driftRuleGroup, servingRuleGroup } from './ml.ts'
 import { gatewayRuleGroup, gpuRuleGroup, watchdogRuleGroup } from './platform.ts'
 import { sloRuleGroups } from './slo.ts'
@@ -6,7 +7,7 @@ import type { RuleGroup } from './types.ts'
 /** The rule files, by base name: what `infera alerts build` writes under `rules/`. */
 export const ruleFiles = (): Record<string, { groups: RuleGroup[] }> => ({
   slo: { groups: sloRuleGroups() },
-  ml: { groups: [driftRuleGroup(), servingRuleGroup()] },
+  ml: { groups: [driftRuleGroup(), servingRuleGroup(), lifecycleRuleGroup()] },
   platform: { groups: [gatewayRuleGroup(), gpuRuleGroup(), watchdogRuleGroup()] },
 })
 

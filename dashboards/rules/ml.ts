@@ -1,5 +1,6 @@
 // Alerts on what the models see and how they are served: drift and data quality from the drift
 // service, loading, readiness, queueing and capture from the inference service.
+import { eventsWithin } from '../promql/counters.ts'
 import { THRESHOLDS } from './thresholds.ts'
 import type { RuleGroup } from './types.ts'
 
@@ -51,15 +52,7 @@ export const servingRuleGroup = (): RuleGroup => ({
   rules: [
     {
       alert: 'InferaModelLoadFailed',
-      // A counter that first appears at 1 has no increase yet: a series new in the last 15 minutes
-      // counts as failures too.
-      expr: `sum by (model) (increase(infera_model_loads_total{result="failure"}[15m])) > 0
-or
-(
-  sum by (model) (infera_model_loads_total{result="failure"})
-  unless
-  sum by (model) (infera_model_loads_total{result="failure"} offset 15m)
-)`,
+      expr: eventsWithin('infera_model_loads_total', 'result="failure"', 'model', '15m'),
       labels: { severity: 'ticket', service: 'inference' },
       annotations: {
         summary: 'A version of model {{ $labels.model }} failed to load',

@@ -11,4 +11,8 @@ export const THRESHOLDS = {
   gpuUtilPercent: 95,
   /** Share of a GPU's frame buffer in use: the next model or batch may not fit. */
   gpuMemoryRatio: 0.9,
+  /** Minutes a server may go without one successful sync with the model registry. */
+  registrySyncMinutes: 10,
+  /** Minutes an alert on a lifecycle event (a canary rolled back, a retraining failed or refused) fires. */
+  lifecycleEventMinutes: 60,
 } as const
