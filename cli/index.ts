@@ -28,9 +28,11 @@ const COMMANDS: Record<string, Command> = {
     usage: `infera inference --models DIR --port N [--host H] [--poll-interval S]
                  [--capture-dir DIR] [--capture-url DRIFT_URL] [--capture-sample RATE]
                  [--max-body-bytes N]
-                 [--registry URL [--registry-sync-seconds N] [--registry-drain-seconds N]]
+                 [--registry URL [--registry-models a,b] [--registry-sync-seconds N]
+                                 [--registry-drain-seconds N]]
   Serves a Triton-style model repository over the Open Inference Protocol and KServe V1; with
-  --registry, writes the registry's production and canary versions into --models and follows them.`,
+  --registry, writes the registry's production and canary versions into --models and follows them
+  (only those of the models --registry-models names, when given).`,
     load: () => import('./commands/inference.ts'),
   },
   drift: {
@@ -68,11 +70,13 @@ infera models promote NAME VERSION --to production|staging [--holdout CSV] [--ma
 infera models rollback NAME | archive NAME VERSION
 infera models canary NAME VERSION --weight PERCENT | canary NAME --remove
 infera models materialize [--out DIR]
-infera models serve [--port N] [--host H] [--canary-gateway URL[,URL] [--canary-seconds N]
-                    [--canary-min-requests N]]
+infera models serve [--port N] [--host H]
+                    [--canary-gateway URL[,URL] | --canary-prometheus URL
+                     [--canary-seconds N] [--canary-min-requests N]]
   The model registry: versions with their files, config, metrics and lineage; promotion to
   production through the evaluation gate, directly or as a weighted canary that the canary
-  controller (serve --canary-gateway) promotes or rolls back on the gateway's SLO metrics; rollback;
+  controller promotes or rolls back on the gateway's SLO metrics, read from each gateway replica
+  (--canary-gateway) or from the Prometheus scraping them all (--canary-prometheus); rollback;
   an append-only audit trail. Changes take
   [--actor A] [--reason R]; --json prints the answer as JSON. State under $INFERA_HOME/registry, or
   DATABASE_URL, INFERA_ARTIFACTS_S3 (s3://bucket/prefix); INFERA_REGISTRY_URL uses a registry

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +11,7 @@ import {
   trainVersion,
   writeVersionFolder,
 } from '../services/registry/src/testing/index.ts'
+import { canaryOptions } from './commands/models.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const home = tempDir('infera-models-cli-')
@@ -275,7 +278,23 @@ describe('infera models', () => {
       [
         ['serve', '--canary-seconds', '60'],
         2,
-        '--canary-seconds and --canary-min-requests need --canary-gateway URL',
+        '--canary-seconds and --canary-min-requests need --canary-gateway URL or --canary-prometheus URL',
+      ],
+      [
+        [
+          'serve',
+          '--canary-gateway',
+          'http://gateway:8080',
+          '--canary-prometheus',
+          'http://p:9090',
+        ],
+        2,
+        'give --canary-gateway or --canary-prometheus, not both: the counters come from one',
+      ],
+      [
+        ['serve', '--canary-prometheus', 'prometheus:9090'],
+        2,
+        "--canary-prometheus: Prometheus URL 'prometheus:9090' is not an http(s) URL",
       ],
       [
         ['serve', '--canary-gateway', 'gateway:8080'],
@@ -294,6 +313,29 @@ describe('infera models', () => {
       expect(runs[i]?.code, args.join(' ')).toBe(code)
       expect(runs[i]?.stderr).toContain(`infera: ${message}`)
     })
+  })
+
+  it('reads the canary counters from the Prometheus --canary-prometheus names', async () => {
+    const asked: URL[] = []
+    const prometheus = createServer((request, response) => {
+      asked.push(new URL(request.url ?? '/', 'http://prometheus'))
+      const empty = { status: 'success', data: { resultType: 'vector', result: [] } }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(empty))
+    })
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = prometheus.address() as AddressInfo
+      const options = canaryOptions({
+        'canary-prometheus': `http://127.0.0.1:${port}/prometheus/`,
+        'canary-min-requests': '20',
+      })
+      expect(options?.policy).toEqual({ analysisSeconds: undefined, minRequests: 20 })
+      expect(await options?.metrics.read('penguins')).toEqual({})
+      expect(asked.map((url) => url.pathname)).toEqual(['/prometheus/api/v1/query'])
+      expect(asked[0]?.searchParams.get('query')).toContain('{route="penguins",')
+    } finally {
+      await new Promise((resolve) => prometheus.close(resolve))
+    }
   })
 
   describe('beside a running registry service', () => {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../dashboards/index.ts'
 import { parseGatewayConfig } from '../services/gateway/src/config/index.ts'
-import { GatewayMetricsSource } from '../services/registry/src/canary/gateway-metrics.ts'
+import { PrometheusMetricsSource } from '../services/registry/src/canary/prometheus-metrics.ts'
 import { isSecret, type MockedResource, resolve } from './testing/mocks.ts'
 import { type PlatformRun, platformRun, policyDocument } from './testing/stacks.ts'
 
@@ -334,51 +334,19 @@ describe('Services: the model registry', () => {
   })
 
   it("reads every gateway replica's counters from Prometheus, which scrapes them with its key", async () => {
-    const value = flag(main(prod.find.one(DEPLOYMENT, '-registry')).args, '--canary-gateway')
-    // Two replicas' series as Prometheus federates them: untyped, with their targets' labels.
-    const family = (name: string, ...samples: [labels: string, pod: string, value: number][]) => [
-      `# TYPE ${name} untyped\n`,
-      ...samples.map(
-        ([labels, pod, value]) =>
-          `${name}{route="penguins",variant="canary",${labels}namespace="infera",pod="${pod}"} ${value} 1700000000000\n`,
-      ),
-    ]
-    const page = [
-      ...family(
-        'infera_gateway_requests_total',
-        ['status="200",', 'gateway-a', 150],
-        ['status="200",', 'gateway-b', 140],
-        ['status="503",', 'gateway-b', 10],
-      ),
-      ...family(
-        'infera_gateway_request_duration_seconds_bucket',
-        ['le="0.25",', 'gateway-a', 148],
-        ['le="0.25",', 'gateway-b', 149],
-      ),
-      ...family(
-        'infera_gateway_request_duration_seconds_count',
-        ['', 'gateway-a', 150],
-        ['', 'gateway-b', 150],
-      ),
-    ].join('')
+    const args: string[] = main(prod.find.one(DEPLOYMENT, '-registry')).args
+    const prometheus = 'http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090'
+    expect(flag(args, '--canary-prometheus')).toBe(prometheus)
+    expect(args).not.toContain('--canary-gateway')
+    // The controller's reader takes that URL, and queries the API there.
     const asked: URL[] = []
     const fetch = (async (url: string) => {
       asked.push(new URL(url))
-      return new Response(page)
+      return Response.json({ status: 'success', data: { resultType: 'vector', result: [] } })
     }) as typeof globalThis.fetch
-    // The flag is a comma-separated list of URLs: this is one.
-    expect(value).not.toContain(',')
-    const source = new GatewayMetricsSource(value as string, { fetch })
-    expect(await source.read('penguins')).toEqual({
-      canary: { requests: 300, errors: 10, slow: 3 },
-    })
-    expect(asked).toHaveLength(1)
-    const [url] = asked as [URL]
-    expect(`${url.origin}${url.pathname}`).toBe(
-      'http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/federate',
-    )
-    expect(url.searchParams.getAll('match[]')).toEqual([
-      '{__name__=~"infera_gateway_request(s_total|_duration_seconds_bucket|_duration_seconds_count)",namespace="infera"}',
+    expect(await new PrometheusMetricsSource(prometheus, { fetch }).read('penguins')).toEqual({})
+    expect(asked.map((url) => `${url.origin}${url.pathname}`)).toEqual([
+      `${prometheus}/api/v1/query`,
     ])
   })
 })

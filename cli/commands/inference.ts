@@ -1,5 +1,5 @@
 import { startInferenceServer } from '../../services/inference/src/index.ts'
-import { closeOnSignal, parseCommandArgs, toNumber, toPort, UsageError } from '../args.ts'
+import { closeOnSignal, list, parseCommandArgs, toNumber, toPort, UsageError } from '../args.ts'
 
 export async function run(argv: string[]) {
   const { values } = parseCommandArgs(argv, {
@@ -12,6 +12,7 @@ export async function run(argv: string[]) {
     'capture-sample': { type: 'string' },
     'max-body-bytes': { type: 'string' },
     registry: { type: 'string' },
+    'registry-models': { type: 'string' },
     'registry-sync-seconds': { type: 'string' },
     'registry-drain-seconds': { type: 'string' },
   })
@@ -19,8 +20,20 @@ export async function run(argv: string[]) {
   const sample = toNumber(values['capture-sample'], '--capture-sample')
   if (sample !== undefined && sample > 1)
     throw new UsageError('--capture-sample must be from 0 to 1')
-  if (!values.registry && (values['registry-sync-seconds'] || values['registry-drain-seconds'])) {
-    throw new UsageError('--registry-sync-seconds and --registry-drain-seconds need --registry URL')
+  if (
+    !values.registry &&
+    (values['registry-models'] !== undefined ||
+      values['registry-sync-seconds'] ||
+      values['registry-drain-seconds'])
+  ) {
+    throw new UsageError(
+      '--registry-models, --registry-sync-seconds and --registry-drain-seconds need --registry URL',
+    )
+  }
+  const registryModels = list(values['registry-models'])
+  // An empty list would follow nothing at all: surely a mistake, not a wish.
+  if (registryModels?.length === 0) {
+    throw new UsageError('--registry-models needs model names, as in --registry-models a,b')
   }
   const server = await startInferenceServer({
     modelsDir: values.models,
@@ -35,6 +48,7 @@ export async function run(argv: string[]) {
     captureSampleRate: sample ?? (values['capture-dir'] || values['capture-url'] ? 1 : 0),
     ...optional('maxBodyBytes', toNumber(values['max-body-bytes'], '--max-body-bytes', { min: 1 })),
     ...optional('registryUrl', values.registry),
+    ...optional('registryModels', registryModels),
     ...optional(
       'registrySyncMs',
       milliseconds(values['registry-sync-seconds'], '--registry-sync-seconds', 0.05),

@@ -4,11 +4,13 @@ import { resolve } from 'node:path'
 import {
   ArtifactError,
   type AuditEntry,
+  type CanaryMetricsSource,
   GatewayMetricsSource,
   type ModelRegistry,
   type ModelView,
   materialize,
   openRegistry,
+  PrometheusMetricsSource,
   type PromotionTarget,
   RegistryClient,
   RegistryError,
@@ -319,6 +321,7 @@ async function serve(argv: string[]) {
     port: { type: 'string' },
     host: { type: 'string' },
     'canary-gateway': { type: 'string' },
+    'canary-prometheus': { type: 'string' },
     'canary-seconds': { type: 'string' },
     'canary-min-requests': { type: 'string' },
   })
@@ -332,29 +335,45 @@ async function serve(argv: string[]) {
   closeOnSignal(server.close)
 }
 
-/** The canary controller `serve` runs when given the gateways whose metrics it reads. */
-function canaryOptions(values: {
+/**
+ * The canary controller `serve` runs when told where to read the gateway's counters: from each
+ * gateway replica, or from the Prometheus that scrapes them all.
+ */
+export function canaryOptions(values: {
   'canary-gateway'?: string
+  'canary-prometheus'?: string
   'canary-seconds'?: string
   'canary-min-requests'?: string
 }) {
   const gateways = list(values['canary-gateway']) ?? []
+  const prometheus = values['canary-prometheus']
   const analysisSeconds = toNumber(values['canary-seconds'], '--canary-seconds')
   const minRequests = toNumber(values['canary-min-requests'], '--canary-min-requests', { min: 1 })
-  if (gateways.length === 0) {
+  if (gateways.length > 0 && prometheus !== undefined) {
+    throw new UsageError(
+      'give --canary-gateway or --canary-prometheus, not both: the counters come from one',
+    )
+  }
+  if (gateways.length === 0 && prometheus === undefined) {
     if (analysisSeconds !== undefined || minRequests !== undefined) {
-      throw new UsageError('--canary-seconds and --canary-min-requests need --canary-gateway URL')
+      throw new UsageError(
+        '--canary-seconds and --canary-min-requests need --canary-gateway URL or --canary-prometheus URL',
+      )
     }
     return undefined
   }
   if (minRequests !== undefined && !Number.isInteger(minRequests)) {
     throw new UsageError(`--canary-min-requests must be a whole number, not ${minRequests}`)
   }
-  let metrics: GatewayMetricsSource
+  let metrics: CanaryMetricsSource
   try {
-    metrics = new GatewayMetricsSource(gateways)
+    metrics =
+      prometheus === undefined
+        ? new GatewayMetricsSource(gateways)
+        : new PrometheusMetricsSource(prometheus)
   } catch (error) {
-    throw new UsageError(`--canary-gateway: ${(error as Error).message}`)
+    const flag = prometheus === undefined ? '--canary-gateway' : '--canary-prometheus'
+    throw new UsageError(`${flag}: ${(error as Error).message}`)
   }
   return { metrics, policy: { analysisSeconds, minRequests } }
 }

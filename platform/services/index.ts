@@ -137,7 +137,9 @@ function modelRegistry(ctx: Context): Workload {
       image: ctx.image('registry', config.images.registry),
       args: [
         ...['serve', '--port', String(REGISTRY_PORT)],
-        ...['--canary-gateway', gatewayCounters(args.monitoring.prometheusUrl)],
+        // Not each gateway replica: the HPA changes them, and the Service would spread reads
+        // across them. Prometheus scrapes every one, with the key their /metrics asks for.
+        ...['--canary-prometheus', args.monitoring.prometheusUrl],
         ...['--canary-seconds', String(config.canary.analysisSeconds)],
         ...['--canary-min-requests', String(config.canary.minRequests)],
       ],
@@ -172,21 +174,6 @@ function modelRegistry(ctx: Context): Workload {
       ],
     },
   })
-}
-
-/**
- * What the canary controller reads the gateway's counters from: Prometheus's federation endpoint,
- * which answers in the text format `/metrics` has, with the request counter and latency histogram
- * of every gateway replica there is. The gateway's own `/metrics` would not do: it asks for
- * Prometheus's key, and through the Service each read would reach one replica, a different one
- * each time, as the HPA adds and removes them.
- */
-function gatewayCounters(prometheusUrl: string): string {
-  const series = 'infera_gateway_request(s_total|_duration_seconds_bucket|_duration_seconds_count)'
-  const match = `{__name__=~"${series}",namespace="${NAMESPACE}"}`
-  // The controller reads `<URL>/metrics`: the empty parameter at the end takes that suffix as its
-  // value, which Prometheus ignores. Encoded, the selector has no comma to split the flag's list.
-  return `${prometheusUrl}/federate?${new URLSearchParams({ 'match[]': match })}&_=`
 }
 
 /**

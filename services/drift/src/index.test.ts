@@ -8,21 +8,13 @@ import {
   createTestDriftApp,
   demoRepository,
   inKilograms,
+  PENGUIN_FEATURES,
   referenceRows,
   registerDemoVariant,
   registerDemoVersion,
 } from './testing/index.ts'
 
 type Penguin = Record<string, unknown>
-
-const FEATURES = [
-  'bill_length_mm',
-  'bill_depth_mm',
-  'flipper_length_mm',
-  'body_mass_g',
-  'island',
-  'sex',
-]
 
 /** Penguins as the model server captures them for `version`, an hour of traffic per batch. */
 const captures = (penguins: Penguin[], version: string, hour: number) =>
@@ -31,7 +23,7 @@ const captures = (penguins: Penguin[], version: string, hour: number) =>
     request_id: `v${version}-${hour}-${i}`,
     model: 'penguins',
     version,
-    features: Object.fromEntries(FEATURES.map((f) => [f, penguin[f]])),
+    features: Object.fromEntries(PENGUIN_FEATURES.map((f) => [f, penguin[f]])),
     prediction: penguin.species,
   }))
 

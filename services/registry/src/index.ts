@@ -64,6 +64,8 @@ export {
   DEFAULT_CANARY_POLICY,
   type GatewayMetricsOptions,
   GatewayMetricsSource,
+  type PrometheusMetricsOptions,
+  PrometheusMetricsSource,
   type VariantCounts,
 } from './canary/index.ts'
 export { RegistryClient } from './client/index.ts'

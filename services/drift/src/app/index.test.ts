@@ -3,20 +3,17 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readJson, tempDir } from '../../../inference/src/testing/index.ts'
 import { LocalTrainer } from '../retrain/index.ts'
-import { createTestDriftApp, demoRepository, referenceRows } from '../testing/index.ts'
+import {
+  createTestDriftApp,
+  demoRepository,
+  PENGUIN_FEATURES,
+  referenceRows,
+} from '../testing/index.ts'
 
 let modelsDir: string
 let t: Awaited<ReturnType<typeof createTestDriftApp>>
 let penguins: Array<Record<string, unknown>>
 
-const FEATURES = [
-  'bill_length_mm',
-  'bill_depth_mm',
-  'flipper_length_mm',
-  'body_mass_g',
-  'island',
-  'sex',
-]
 /** A penguin as the model server captures it: features, and the prediction as `prediction`. */
 /** Each batch (its prefix) gets its own hour, as real traffic moves on in time. */
 const HOURS: Record<string, number> = { a: 0, b: 1, q: 2, x: 3, l: 4 }
@@ -25,7 +22,7 @@ const capture = (row: Record<string, unknown>, i: number, prefix: string) => ({
   request_id: `${prefix}-${i}`,
   model: 'penguins',
   version: '1',
-  features: Object.fromEntries(FEATURES.map((f) => [f, row[f]])),
+  features: Object.fromEntries(PENGUIN_FEATURES.map((f) => [f, row[f]])),
   prediction: row.species,
 })
 
@@ -52,7 +49,7 @@ describe('drift service', () => {
     expect(first.body.window).toMatchObject({ kind: 'count', rows: 100 })
     expect(first.body.drift.dataset_drift).toBe(false)
     expect(Object.keys(first.body.drift.features).sort()).toEqual(
-      [...FEATURES, 'prediction'].sort(),
+      [...PENGUIN_FEATURES, 'prediction'].sort(),
     )
 
     // Bigger birds, all on one island: four of the seven monitored columns move.

@@ -7,6 +7,7 @@ import type { NumericalProfile } from '../profile/index.ts'
 import {
   demoRepository,
   inKilograms,
+  PENGUIN_FEATURES,
   registerDemoVariant,
   registerDemoVersion,
 } from '../testing/index.ts'
@@ -44,12 +45,7 @@ describe('RegistryReferences', () => {
       created_at: '',
     })
     expect(Object.keys(production?.profile.columns ?? {})).toEqual([
-      'bill_length_mm',
-      'bill_depth_mm',
-      'flipper_length_mm',
-      'body_mass_g',
-      'island',
-      'sex',
+      ...PENGUIN_FEATURES,
       'prediction',
     ])
 

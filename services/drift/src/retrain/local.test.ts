@@ -8,6 +8,7 @@ import { type Penguin, parseCsv } from '../../../../training/datasets/index.ts'
 import { buildDemoModels } from '../../../../training/demo/index.ts'
 import { createInferenceMetrics } from '../../../inference/src/metrics/index.ts'
 import { ModelRepository } from '../../../inference/src/repository/index.ts'
+import { PENGUIN_FEATURES } from '../testing/index.ts'
 import { LocalTrainer } from './index.ts'
 import { accuracy, kilogramPenguins, predictSpecies, writePenguinCaptures } from './testing.ts'
 
@@ -131,15 +132,7 @@ describe('LocalTrainer', () => {
     expect((await readdir(penguinsDir())).sort()).toEqual(['1', '2', 'config.json'])
     const reference = parseCsv(await readFile(join(penguinsDir(), '2', 'reference.csv'), 'utf8'))
     expect(reference).toHaveLength(346)
-    expect(Object.keys(reference[0] ?? {})).toEqual([
-      'bill_length_mm',
-      'bill_depth_mm',
-      'flipper_length_mm',
-      'body_mass_g',
-      'island',
-      'sex',
-      'species',
-    ])
+    expect(Object.keys(reference[0] ?? {})).toEqual([...PENGUIN_FEATURES, 'species'])
     const metrics = JSON.parse(await readFile(join(penguinsDir(), '2', 'metrics.json'), 'utf8'))
     expect(metrics).toMatchObject({ target: 'species', rows: { train: 346, holdout: 20 } })
 

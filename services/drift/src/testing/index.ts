@@ -8,6 +8,17 @@ import { type ModelRegistry, readVersionFolder } from '../../../registry/src/ind
 import { createDrift, type DriftSetup } from '../index.ts'
 
 /** The demo models' repository, built once per test file. */
+
+/** The penguins demo model's features, in its config's order. */
+export const PENGUIN_FEATURES = [
+  'bill_length_mm',
+  'bill_depth_mm',
+  'flipper_length_mm',
+  'body_mass_g',
+  'island',
+  'sex',
+]
+
 export async function demoRepository() {
   const dir = tempDir('infera-drift-models-')
   await buildDemoModels({ outDir: dir })

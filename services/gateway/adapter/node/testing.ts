@@ -64,10 +64,12 @@ export type TestRegistry = Awaited<ReturnType<typeof startTestRegistry>>
 
 /**
  * A model server for any model: `/v2/models/{m}/versions/{v}/ready` answers 200 for the versions
- * in `loaded` ("m/2") and 503 for others; `…/infer` on a loaded version echoes model and version.
+ * in `loaded` ("m/2") and 503 for others; `…/infer` on a loaded version echoes model and version,
+ * and is recorded in `answered` ("m/2"), so a test sees which server a request reached.
  */
 export async function startModelServer() {
   const loaded = new Set<string>()
+  const answered: string[] = []
   const server = await serve(async (request) => {
     const path = new URL(request.url).pathname
     const match = /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/(ready|infer)$/.exec(path)
@@ -78,9 +80,10 @@ export async function startModelServer() {
       return Response.json({ error: `${model} ${version} is not loaded` }, { status: 503 })
     }
     if (action === 'ready') return Response.json({ name: model, ready: true })
+    answered.push(`${model}/${version}`)
     return Response.json({ model_name: model, model_version: version, outputs: [] })
   })
-  return { ...server, loaded }
+  return { ...server, loaded, answered }
 }
 
 export type ModelServer = Awaited<ReturnType<typeof startModelServer>>

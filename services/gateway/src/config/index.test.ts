@@ -98,6 +98,39 @@ ${extra}`
     )
   })
 
+  it('reads registry groups, each model in one; targets or groups are needed', () => {
+    const config = parseGatewayConfig(
+      `registry:
+  url: http://registry:8083
+  groups:
+    - { models: [bert], targets: [http://inference-cpu:8082] }
+    - { models: [resnet, yolo], targets: [http://inference-gpu:8082] }`,
+      'gateway.yaml',
+    )
+    expect(config.registry?.groups).toEqual([
+      { models: ['bert'], targets: ['http://inference-cpu:8082'] },
+      { models: ['resnet', 'yolo'], targets: ['http://inference-gpu:8082'] },
+    ])
+    expect(config.registry?.targets).toBeUndefined()
+
+    const error = (registry: string) => () =>
+      parseGatewayConfig(`registry: { url: http://registry:8083, ${registry} }`, 'g.yaml')
+    expect(error('poll_seconds: 5')).toThrow(
+      /^g\.yaml is invalid: registry\.targets: the registry needs targets, groups or both/,
+    )
+    expect(
+      error(`targets: [http://a], groups: [
+        { models: [yolo, bert], targets: [http://b] },
+        { models: [resnet, bert], targets: [http://c] }]`),
+    ).toThrow(
+      /^g\.yaml is invalid: registry\.groups\.1\.models\.1: bert is already in group 0: a model follows the registry in one group$/,
+    )
+    expect(error('groups: [{ models: [], targets: [http://b] }, { models: [x] }]')).toThrow(
+      /registry\.groups\.0\.models: .*; registry\.groups\.1\.targets: /,
+    )
+    expect(error('groups: []')).toThrow(/registry\.groups: /)
+  })
+
   it('names the file when the text does not parse', () => {
     expect(() => parseGatewayConfig('routes: [', 'broken.yaml')).toThrow(
       /^broken\.yaml is not valid JSON or YAML: /,

@@ -69,21 +69,66 @@ export const routesSchema = z.array(routeSchema).superRefine((routes, ctx) => {
   }
 })
 
-const registrySchema = z.strictObject({
-  /** The model registry service; its `GET /v1/models` is read every `poll_seconds`. */
-  url: z.url(),
-  poll_seconds: z.number().positive().default(5),
-  /** The inference servers that serve the registry's models, each version by its number. */
-  targets,
-  /** For the registry's answer, and for each version's readiness check on a target. */
-  timeout_ms: positiveInt.default(5000),
-})
+const registrySchema = z
+  .strictObject({
+    /** The model registry service; its `GET /v1/models` is read every `poll_seconds`. */
+    url: z.url(),
+    poll_seconds: z.number().positive().default(5),
+    /**
+     * The inference servers that serve the registry's models, each version by its number: those
+     * of no group. Without it, only the models a group names follow the registry.
+     */
+    targets: targets.optional(),
+    /**
+     * Model groups that each follow the registry for their own models (a GPU group and a CPU
+     * group): a model named here routes to its group's targets alone.
+     */
+    groups: z
+      .array(
+        z.strictObject({
+          /** Exact model names. */
+          models: z.array(z.string().min(1)).min(1),
+          targets,
+        }),
+      )
+      .min(1)
+      .optional(),
+    /** For the registry's answer, and for each version's readiness check on a target. */
+    timeout_ms: positiveInt.default(5000),
+  })
+  .superRefine((registry, ctx) => {
+    if (!registry.targets && !registry.groups) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message: 'the registry needs targets, groups or both: somewhere to route its models',
+      })
+    }
+    // A model has one route: in two groups, which group's targets it took would be a guess.
+    const groupOf = new Map<string, number>()
+    for (const [g, group] of (registry.groups ?? []).entries()) {
+      for (const [m, model] of group.models.entries()) {
+        const first = groupOf.get(model)
+        if (first === undefined) groupOf.set(model, g)
+        else {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['groups', g, 'models', m],
+            message: `${model} is already in group ${first}: a model follows the registry in one group`,
+          })
+        }
+      }
+    }
+  })
 
 export const gatewayConfigSchema = z
   .strictObject({
     /** Optional with `registry`: the models it holds get routes from it. */
     routes: routesSchema.default([]),
-    /** Routes each model's production and canary aliases to their versions on `targets`. */
+    /**
+     * Routes each model's production and canary aliases to their versions on its group's targets,
+     * or on `targets`.
+     */
     registry: registrySchema.optional(),
     auth: authConfigSchema.prefault({}),
     /** Per-tenant token buckets; without them no tenant is limited. */

@@ -7,8 +7,9 @@ import {
   type TestRegistry,
 } from '../../adapter/node/testing.ts'
 import { createGatewayApp, type GatewayApp, type GatewayDeps } from '../app/index.ts'
+import { hashApiKey } from '../auth/index.ts'
 import { type GatewayConfigFile, validateGatewayConfig } from '../config/index.ts'
-import { scrape } from '../testing/index.ts'
+import { scrape, seededRandom } from '../testing/index.ts'
 import type { RegistrySync } from './index.ts'
 
 // One registry for the file: each test follows models of its own names, and asserts on those.
@@ -31,20 +32,40 @@ const FALLBACK = {
   variants: [{ name: 'fallback', weight: 100, targets: ['http://f'] }],
 }
 
+const API_KEY = 'registry-test-key'
+const apiKeys = [{ tenant: 'test', sha256: await hashApiKey(API_KEY), models: ['*'] }]
+
+type RegistryConfigFile = NonNullable<GatewayConfigFile['registry']>
+
+/** A gateway following the test registry: on `a` unless `targets` or `groups` say otherwise. */
 function follow(
-  overrides: { url?: string; targets?: string[]; routes?: GatewayConfigFile['routes'] } = {},
+  overrides: Partial<Pick<RegistryConfigFile, 'url' | 'targets' | 'groups'>> & {
+    routes?: GatewayConfigFile['routes']
+  } = {},
   deps: GatewayDeps = {},
 ) {
   const logs: Record<string, unknown>[] = []
+  const { url = registry.url, groups, targets = groups ? undefined : [a.url] } = overrides
   const config = validateGatewayConfig(
     {
-      registry: { url: overrides.url ?? registry.url, targets: overrides.targets ?? [a.url] },
+      registry: { url, targets, groups },
       routes: overrides.routes ?? [FALLBACK],
+      auth: { api_keys: apiKeys },
     },
     'test config',
   )
   const app = createGatewayApp(config, { log: (line) => logs.push(line), ...deps })
-  return { app, logs }
+  /** An inference request for `model` through the gateway: its status and variant. */
+  const infer = async (model: string) => {
+    const response = await app.request(`/v2/models/${model}/infer`, {
+      method: 'POST',
+      body: '{"inputs":[]}',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    })
+    await response.arrayBuffer()
+    return { status: response.status, variant: response.headers.get('x-infera-variant') }
+  }
+  return { app, logs, infer }
 }
 
 const routeOf = (app: GatewayApp, model: string) =>
@@ -262,5 +283,108 @@ describe('following the registry', () => {
   it('has nothing to sync without a registry in the config', async () => {
     const app = createGatewayApp(validateGatewayConfig({ routes: [FALLBACK] }, 'test config'))
     await expect(app.syncRegistry()).rejects.toThrow(/no registry to follow/)
+  })
+})
+
+describe('following the registry in model groups', () => {
+  /** The versions of `model` that reached `server`, in order. */
+  const reached = (server: ModelServer, model: string) =>
+    server.answered.filter((answer) => answer.startsWith(`${model}/`))
+
+  it("routes each group's models to its own targets, each with its own canary", async () => {
+    for (const [model, canary] of [
+      ['cpu-model', 20],
+      ['gpu-model', 50],
+    ] as const) {
+      await registry.register(model, 2)
+      await registry.promote(model, 1)
+      await registry.setCanary(model, 2, canary)
+    }
+    await registry.register('in-no-group', 1)
+    await registry.promote('in-no-group', 1)
+    // Both servers hold every version: only the groups keep each model on its own.
+    for (const server of [a, b]) {
+      for (const version of ['cpu-model/1', 'cpu-model/2', 'gpu-model/1', 'gpu-model/2']) {
+        server.loaded.add(version)
+      }
+      server.loaded.add('in-no-group/1')
+    }
+    // The model in no group keeps its file route (pinned to a version this server answers for).
+    const fileRoute = {
+      model: 'in-no-group',
+      variants: [{ name: 'by-hand', weight: 100, targets: [a.url], version: '1' }],
+    }
+    const { app, infer } = follow(
+      {
+        groups: [
+          { models: ['cpu-model'], targets: [a.url] },
+          { models: ['gpu-model'], targets: [b.url] },
+        ],
+        routes: [fileRoute, FALLBACK],
+      },
+      // Seeded: the weighted draws, and so which variants the requests below meet, are the same
+      // every run.
+      { random: seededRandom(7) },
+    )
+
+    expect(await app.syncRegistry()).toMatchObject({ ok: true, changed: true, pending: [] })
+    expect(routeOf(app, 'cpu-model')?.variants).toEqual([
+      { name: 'production', version: '1', weight: 80, targets: [a.url] },
+      { name: 'canary', version: '2', weight: 20, targets: [a.url] },
+    ])
+    expect(routeOf(app, 'gpu-model')?.variants).toEqual([
+      { name: 'production', version: '1', weight: 50, targets: [b.url] },
+      { name: 'canary', version: '2', weight: 50, targets: [b.url] },
+    ])
+    expect(routeOf(app, 'in-no-group')?.variants.map((v) => v.name)).toEqual(['by-hand'])
+
+    const answers = async (model: string, count: number) => {
+      const variants = new Set<string | null>()
+      for (let i = 0; i < count; i++) {
+        const { status, variant } = await infer(model)
+        expect(status).toBe(200)
+        variants.add(variant)
+      }
+      return variants
+    }
+    expect(await answers('cpu-model', 40)).toEqual(new Set(['production', 'canary']))
+    expect(await answers('gpu-model', 40)).toEqual(new Set(['production', 'canary']))
+    expect(await answers('in-no-group', 1)).toEqual(new Set(['by-hand']))
+    expect([reached(a, 'cpu-model').length, reached(b, 'cpu-model')]).toEqual([40, []])
+    expect([reached(a, 'gpu-model'), reached(b, 'gpu-model').length]).toEqual([[], 40])
+    expect(new Set(reached(b, 'gpu-model'))).toEqual(new Set(['gpu-model/1', 'gpu-model/2']))
+
+    // One group's canary moving leaves the other's alone.
+    await registry.removeCanary('gpu-model')
+    await app.syncRegistry()
+    expect(split(app, 'gpu-model')).toEqual(['production@1:100'])
+    expect(split(app, 'cpu-model')).toEqual(['production@1:80', 'canary@2:20'])
+  })
+
+  it('checks readiness on the targets the model routes to, groups beside the targets', async () => {
+    await registry.register('grouped', 2)
+    await registry.promote('grouped', 1)
+    await registry.setCanary('grouped', 2, 10)
+    await registry.register('ungrouped', 1)
+    await registry.promote('ungrouped', 1)
+    // Ready on the other group's server: it is of no use to the model's requests.
+    b.loaded.add('grouped/1').add('ungrouped/1')
+    a.loaded.add('grouped/2')
+    const { app } = follow({
+      targets: [b.url],
+      groups: [{ models: ['grouped'], targets: [a.url] }],
+    })
+
+    const first = await app.syncRegistry()
+    expect(pendingOf(first, 'grouped')).toEqual([1])
+    expect(routeOf(app, 'grouped')).toBeUndefined()
+    expect(routeOf(app, 'ungrouped')?.variants).toEqual([
+      { name: 'production', version: '1', weight: 100, targets: [b.url] },
+    ])
+
+    a.loaded.add('grouped/1')
+    expect(pendingOf(await app.syncRegistry(), 'grouped')).toEqual([])
+    expect(split(app, 'grouped')).toEqual(['production@1:90', 'canary@2:10'])
+    expect(routeOf(app, 'grouped')?.variants.map((v) => v.targets)).toEqual([[a.url], [a.url]])
   })
 })

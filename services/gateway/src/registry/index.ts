@@ -68,18 +68,24 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 
 /**
  * Polls the registry every `poll_seconds` and routes each model holding `production` to its
- * production version, and to its canary version by the canary's weight. A version gets traffic only
- * once an inference server reports it ready; a registry that can't be read leaves the routes as
- * they are.
+ * production version, and to its canary version by the canary's weight, on its group's targets (or
+ * the registry's `targets`; a model with neither is left to the file's routes). A version gets
+ * traffic only once one of those targets reports it ready; a registry that can't be read leaves
+ * the routes as they are.
  */
 export class RegistryFollower {
   // Versions some target reported ready: not asked again while the registry still names them.
   private readonly ready = new Set<string>()
   private queue: Promise<unknown> = Promise.resolve()
   private readonly poller: Poller
+  /** The targets each model routes to; undefined for a model that doesn't follow the registry. */
+  private readonly targetsOf: (model: string) => string[] | undefined
 
   constructor(private readonly options: RegistryFollowerOptions) {
     this.poller = new Poller(options.timers, options.config.poll_seconds * 1000, () => this.sync())
+    const { groups = [], targets } = options.config
+    const byModel = new Map(groups.flatMap((group) => group.models.map((m) => [m, group.targets])))
+    this.targetsOf = (model) => byModel.get(model) ?? targets
   }
 
   start(): void {
@@ -133,7 +139,10 @@ export class RegistryFollower {
     return parsed.data.models
   }
 
-  private async follow(models: RegistryModel[]): Promise<RegistrySync> {
+  private async follow(listed: RegistryModel[]): Promise<RegistrySync> {
+    // A model in no group, without `targets`, is neither asked about nor routed: the file's
+    // routes go on catching it.
+    const models = listed.filter((model) => this.targetsOf(model.name))
     const wanted = new Map(models.flatMap(wantedVersions).map((v) => [keyOf(v), v]))
     await this.checkReadiness(wanted)
     const pending = [...wanted].filter(([key]) => !this.ready.has(key)).map(([, v]) => v)
@@ -155,8 +164,8 @@ export class RegistryFollower {
     current: readonly RouteConfig[],
   ): RouteConfigFile | undefined {
     const { production, canary } = model.aliases
-    if (!production) return undefined
-    const { targets } = this.options.config
+    const targets = this.targetsOf(model.name)
+    if (!production || !targets) return undefined
     const isReady = (version: number) => this.ready.has(keyOf({ model: model.name, version }))
     if (!isReady(production.version)) return current.find((route) => route.model === model.name)
     const canaryWeight = canary?.weight && isReady(canary.version) ? canary.weight : 0
@@ -193,10 +202,11 @@ export class RegistryFollower {
     )
   }
 
+  /** Whether a target the model routes to reports the version ready. */
   private async readyOnAnyTarget({ model, version }: ModelVersionRef): Promise<boolean> {
     const path = `/v2/models/${encodeURIComponent(model)}/versions/${version}/ready`
     const answers = await Promise.all(
-      this.options.config.targets.map((target) =>
+      (this.targetsOf(model) ?? []).map((target) =>
         this.options
           .send(joinUrl(target, path), {
             method: 'GET',

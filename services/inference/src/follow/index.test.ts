@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -25,7 +25,7 @@ async function registered(name: string, count: number) {
 }
 
 /** A follower writing into a fresh folder, and the repository a server loads from that folder. */
-function follow(options: Pick<RegistryFollowerOptions, 'drainMs' | 'intervalMs'> = {}) {
+function follow(options: Pick<RegistryFollowerOptions, 'drainMs' | 'intervalMs' | 'models'> = {}) {
   const dir = tempDir()
   const metrics = createInferenceMetrics({ processMetrics: false })
   const logs: Record<string, unknown>[] = []
@@ -154,6 +154,35 @@ describe('RegistryFollower', () => {
     expect(f.logs).toContainEqual(
       expect.objectContaining({ level: 50, model: name, error: expect.stringMatching(/corrupt/) }),
     )
+  })
+
+  it('follows only the models it is given, leaving the rest of its folder alone', async () => {
+    // Two model groups on one registry, as a CPU and a GPU group are; penguins, in production
+    // for every test of the file, is neither's.
+    const [cpu, gpu] = ['cpu-model', 'gpu-model']
+    await registered(cpu, 2)
+    await registered(gpu, 2)
+    const c = follow({ models: [cpu, 'never-registered'] })
+    const g = follow({ models: [gpu] })
+    // Left by hand, or by a time this group followed the model: not this follower's to touch.
+    mkdirSync(join(g.dir, cpu, '1'), { recursive: true })
+    writeFileSync(join(g.dir, cpu, '1', 'notes.txt'), 'by hand')
+
+    expect((await c.follower.sync()).map((m) => m.name)).toEqual([cpu])
+    expect((await g.follower.sync()).map((m) => m.name)).toEqual([gpu])
+    expect(readdirSync(c.dir)).toEqual([cpu])
+    expect(readdirSync(g.dir).sort()).toEqual([cpu, gpu])
+    expect(readdirSync(join(g.dir, cpu, '1'))).toEqual(['notes.txt'])
+    expect([c.served(cpu), c.served(gpu), g.served(gpu)]).toEqual([['1'], [], ['1']])
+
+    // A canary of one group's model reaches that group alone.
+    await fx.registry.setAlias(gpu, 'canary', 2, { ...alice, weight: 10 })
+    await c.follower.sync()
+    expect(await g.sync(gpu)).toMatchObject({ written: [2] })
+    expect([c.served(cpu), c.served(gpu), g.served(gpu)]).toEqual([['1'], [], ['2', '1']])
+    expect(c.changes()).toBe(1)
+    expect(await c.aliases(gpu)).toEqual({})
+    expect(await g.aliases(gpu)).toEqual({ production: 1, canary: 2 })
   })
 
   it('follows on its own once started', async () => {

@@ -15,6 +15,11 @@ export interface RegistryFollowerOptions {
   registry: Pick<ModelRegistry, 'list' | 'file'>
   /** The model repository the server loads; the follower writes into it. */
   modelsDir: string
+  /**
+   * The only models to follow, by exact name (every model the registry has in production without
+   * it): model groups sharing a registry each serve their own. Other folders are left alone.
+   */
+  models?: readonly string[]
   /** From the end of one sync to the start of the next (5000). */
   intervalMs?: number
   /** How long a version that lost its alias goes on serving (30000). */
@@ -79,13 +84,16 @@ export class RegistryFollower {
   }
 
   async #sync(): Promise<MaterializedModel[]> {
-    const { registry, modelsDir, metrics, onChange } = this.#options
+    const { registry, modelsDir, models: only, metrics, onChange } = this.#options
     const started = Date.now()
     let result: 'ok' | 'error' = 'error'
     try {
       // The server reads the folder even while the registry has no model in production.
       await mkdir(modelsDir, { recursive: true })
-      const models = await materialize(registry, modelsDir, { keep: this.#keep(started) })
+      const models = await materialize(registry, modelsDir, {
+        keep: this.#keep(started),
+        models: only,
+      })
       this.#models = new Map(models.map((model) => [model.name, this.#follow(model, started)]))
       if (models.some((m) => m.written.length > 0 || m.removed.length > 0)) await onChange?.()
       if (!models.some((m) => m.error)) result = 'ok'

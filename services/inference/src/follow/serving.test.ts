@@ -18,24 +18,27 @@ afterEach(async () => {
   for (const close of closing.splice(0).reverse()) await close()
 })
 
-/** A registry service with model `m` registered `versions` times and version 1 in production. */
-async function registryWith(versions: number) {
+/** A registry service with each model registered `versions` times and version 1 in production. */
+async function registryWith(versions: number, models = ['m']) {
   const server = await startRegistryServer({ port: 0, host: '127.0.0.1', dir: tempDir(), logger })
   closing.push(server.close)
   const client = new RegistryClient(server.url)
-  for (let i = 0; i < versions; i++) {
-    await client.register({ name: 'm', files: { 'model.onnx': onnx }, config: {}, ...alice })
+  for (const name of models) {
+    for (let i = 0; i < versions; i++) {
+      await client.register({ name, files: { 'model.onnx': onnx }, config: {}, ...alice })
+    }
+    await client.promote(name, 1, { ...alice, to: 'production' })
   }
-  await client.promote('m', 1, { ...alice, to: 'production' })
   return { server, client }
 }
 
-async function inferenceFollowing(registryUrl: string) {
+async function inferenceFollowing(registryUrl: string, registryModels?: string[]) {
   const server = await startInferenceServer({
     modelsDir: tempDir(),
     port: 0,
     host: '127.0.0.1',
     registryUrl,
+    registryModels,
     // The test syncs by itself; a version that lost its alias is served until the next sync.
     registrySyncMs: 3_600_000,
     registryDrainMs: 0,
@@ -45,9 +48,9 @@ async function inferenceFollowing(registryUrl: string) {
   return server as InferenceServer & { follower: NonNullable<InferenceServer['follower']> }
 }
 
-/** One request to a version of `m`: its status, and the version that answered. */
-async function infer(url: string, version: number) {
-  const response = await fetch(`${url}/v2/models/m/versions/${version}/infer`, {
+/** One request to a version of `model`: its status, and the version that answered. */
+async function infer(url: string, version: number, model = 'm') {
+  const response = await fetch(`${url}/v2/models/${model}/versions/${version}/infer`, {
     method: 'POST',
     body,
     headers: { 'content-type': 'application/json' },
@@ -114,6 +117,28 @@ describe('serving that follows the registry', () => {
     const answers = await requests.stop()
     expect(answers.filter((a) => a.status !== 200 || String(a.asked) !== a.version)).toEqual([])
     expect(new Set(answers.map((a) => a.version))).toEqual(new Set(['1', '2']))
+  })
+
+  it('serves, of one registry, the models each server is given', async () => {
+    const { server: registry, client } = await registryWith(2, ['cpu', 'gpu'])
+    const cpu = await inferenceFollowing(registry.url, ['cpu'])
+    const gpu = await inferenceFollowing(registry.url, ['gpu'])
+    const answers = async (version: number) =>
+      Promise.all(
+        [cpu, gpu].flatMap((server) =>
+          ['cpu', 'gpu'].map(async (model) => (await infer(server.url, version, model)).status),
+        ),
+      )
+    // cpu's server: cpu, gpu; gpu's server: cpu, gpu.
+    expect(await answers(1)).toEqual([200, 404, 404, 200])
+
+    await client.setAlias('gpu', 'canary', 2, { ...alice, weight: 10 })
+    await Promise.all([cpu.follower.sync(), gpu.follower.sync()])
+    expect(await answers(2)).toEqual([404, 404, 404, 200])
+
+    await expect(
+      startInferenceServer({ modelsDir: tempDir(), port: 0, registryModels: ['cpu'], logger }),
+    ).rejects.toThrow(/registryModels needs registryUrl/)
   })
 
   it('keeps serving when the registry goes away, and counts the failed syncs', async () => {

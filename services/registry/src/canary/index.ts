@@ -11,6 +11,7 @@ import type { CanaryDecision, CanaryMetricsSource, CanaryPolicy, VariantCounts }
 
 export { canaryPolicy, DEFAULT_CANARY_POLICY } from './analysis.ts'
 export { type GatewayMetricsOptions, GatewayMetricsSource } from './gateway-metrics.ts'
+export { type PrometheusMetricsOptions, PrometheusMetricsSource } from './prometheus-metrics.ts'
 export type * from './types.ts'
 
 export interface CanaryControllerOptions {

@@ -33,6 +33,12 @@ export interface MaterializeOptions {
    * already (none is written for this) and whose config.json is production's.
    */
   keep?: Record<string, number[]>
+  /**
+   * The only models to write, by exact name (all without it); the others' folders are left alone,
+   * as any folder the registry doesn't know is. So model groups can share one registry, each
+   * serving its own models.
+   */
+  models?: readonly string[]
 }
 
 const VERSION_DIR = /^[1-9][0-9]*$/
@@ -40,18 +46,22 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 
 /**
  * Makes `repoDir/<model>` hold exactly the alias holders of every model that has a production
- * version, and the versions `keep` names; other folders are left alone. New versions appear whole,
- * files are replaced atomically and nothing unchanged is rewritten, so a polling server reloads
- * only what changed — and, as it loads a new version before it unloads an old one, never fails a
- * request on the way. A model that fails (an artifact that does not verify) keeps its folder as it
- * was, but for versions completed before, and says why in `error`.
+ * version (of those `models` names, when given), and the versions `keep` names; other folders are
+ * left alone. New versions appear whole, files are replaced atomically and nothing unchanged is
+ * rewritten, so a polling server reloads only what changed — and, as it loads a new version before
+ * it unloads an old one, never fails a request on the way. A model that fails (an artifact that
+ * does not verify) keeps its folder as it was, but for versions completed before, and says why in
+ * `error`.
  */
 export async function materialize(
   registry: Pick<ModelRegistry, 'list' | 'file'>,
   repoDir: string,
-  { keep = {} }: MaterializeOptions = {},
+  { keep = {}, models: only }: MaterializeOptions = {},
 ): Promise<MaterializedModel[]> {
-  const models = (await registry.list()).filter((m) => m.aliases.production)
+  const names = only && new Set(only)
+  const models = (await registry.list()).filter(
+    (m) => m.aliases.production && (!names || names.has(m.name)),
+  )
   const results: MaterializedModel[] = []
   for (const model of models) {
     // One model's broken artifact must not keep the others from following the registry.

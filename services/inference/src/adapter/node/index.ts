@@ -25,6 +25,11 @@ export interface InferenceServerOptions {
   maxBodyBytes?: number
   /** The model registry's URL: its production and canary versions are written into modelsDir. */
   registryUrl?: string
+  /**
+   * With `registryUrl`, the only models to follow, by exact name (every model the registry has in
+   * production without it), so that model groups sharing one registry each serve their own.
+   */
+  registryModels?: readonly string[]
   /** Milliseconds between syncs with the registry (5000). */
   registrySyncMs?: number
   /** How long a version that lost its alias goes on serving (30000). */
@@ -45,6 +50,12 @@ export interface InferenceServer {
 export async function startInferenceServer(
   options: InferenceServerOptions,
 ): Promise<InferenceServer> {
+  // Ignoring it would hide a mistake: the server would serve its folder, following no registry.
+  if (options.registryModels && options.registryUrl === undefined) {
+    throw new Error(
+      'registryModels needs registryUrl: only a server following the registry has models to choose',
+    )
+  }
   const logger = options.logger ?? pino({ name: 'inference' })
   const metrics = createInferenceMetrics()
   const repository = new ModelRepository({ dir: options.modelsDir, metrics, logger })
@@ -116,6 +127,7 @@ async function followRegistry(
   const follower = new RegistryFollower({
     registry: new RegistryClient(registryUrl),
     modelsDir: options.modelsDir,
+    models: options.registryModels,
     intervalMs: options.registrySyncMs,
     drainMs: options.registryDrainMs,
     logger,
