@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../dashboards/index.ts'
+import { createGatewayApp } from '../services/gateway/src/app/index.ts'
 import { parseGatewayConfig } from '../services/gateway/src/config/index.ts'
 import { PrometheusMetricsSource } from '../services/registry/src/canary/prometheus-metrics.ts'
 import { isSecret, type MockedResource, resolve } from './testing/mocks.ts'
@@ -111,6 +112,25 @@ const flag = (args: string[], name: string) =>
   args.includes(name) ? args[args.indexOf(name) + 1] : undefined
 
 const REGISTRY_URL = 'http://registry.infera.svc.cluster.local:8083'
+/** The inference groups' Services. */
+const SERVICE = {
+  tabular: 'http://inference-tabular.infera.svc.cluster.local:8080',
+  transformers: 'http://inference-transformers.infera.svc.cluster.local:8080',
+}
+/** A stack's inference Deployments, one per model group (never none: a loop over them checks). */
+const inferenceGroups = (run: PlatformRun) => {
+  const deployments = run.find
+    .all(DEPLOYMENT)
+    .filter((d) => d.inputs.metadata.name.startsWith('inference-'))
+  expect(deployments).not.toHaveLength(0)
+  return deployments
+}
+/** The gateway's config as the gateway reads it. */
+const gatewayConfig = (run: PlatformRun) =>
+  parseGatewayConfig(
+    run.find.one('kubernetes:core/v1:Secret', '-gateway-config').props.stringData['gateway.json'],
+    'gateway.json',
+  )
 const DATABASE_URL = {
   name: 'DATABASE_URL',
   valueFrom: { secretKeyRef: { name: 'database', key: 'url' } },
@@ -209,66 +229,97 @@ describe('Services: inference', () => {
     expect(main(gpu).image).toMatch(/infera-prod\/inference:0\.1\.0-cuda12$/)
   })
 
-  it("syncs its group's models in from S3 with an IRSA role that reads only those", () => {
-    const gpu = prod.find.one(DEPLOYMENT, '-inference-transformers')
-    const sync = spec(gpu).initContainers[0]
-    expect(sync.restartPolicy).toBe('Always')
-    expect(sync.env.find((e: { name: string }) => e.name === 'DOWNLOADS').value).toBe(
-      `s3://${artifacts(prod).bucket}/models/sentiment/=/models/sentiment/`,
-    )
-    const account = prod.find.one('kubernetes:core/v1:ServiceAccount', '-inference-transformers')
-    const role = prod.find.one('aws:iam/role:Role', '-inference-transformers')
-    expect(account.inputs.metadata.annotations).toEqual({
-      'eks.amazonaws.com/role-arn': role.props.arn,
-    })
-    expect(
-      policyDocument(role.inputs.assumeRolePolicy).Statement[0]?.Condition?.StringEquals,
-    ).toMatchObject({
-      'oidc.eks.us-east-1.amazonaws.com/id/MOCK:sub':
-        'system:serviceaccount:infera:inference-transformers',
-    })
-    const reads = rolePolicy(prod, 'inference-transformers').Statement.find(
-      (s) => s.Action === 's3:GetObject',
-    )
-    expect(reads?.Resource).toEqual([`${artifacts(prod).arn}/models/sentiment/*`])
+  it('gives each group an IRSA role of its own that may write captures, and read no model', () => {
+    const captures = prod.find.one('aws:s3/bucket:Bucket', '-captures').props.arn
+    for (const group of ['tabular', 'transformers']) {
+      const name = `inference-${group}`
+      const account = prod.find.one('kubernetes:core/v1:ServiceAccount', `-${name}`)
+      const role = prod.find.one('aws:iam/role:Role', `-${name}`)
+      expect(account.inputs.metadata.annotations).toEqual({
+        'eks.amazonaws.com/role-arn': role.props.arn,
+      })
+      expect(
+        policyDocument(role.inputs.assumeRolePolicy).Statement[0]?.Condition?.StringEquals,
+      ).toMatchObject({
+        'oidc.eks.us-east-1.amazonaws.com/id/MOCK:sub': `system:serviceaccount:infera:${name}`,
+      })
+      // Models come over HTTP from the registry: the artifacts bucket is none of its business.
+      expect(rolePolicy(prod, name).Statement).toEqual([
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: captures },
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          Resource: `${captures}/*`,
+        },
+      ])
+    }
   })
 })
 
 describe('Services: inference following the registry', () => {
-  it('serves the registry group from the registry, sending its captures to drift and S3', () => {
-    for (const run of [dev, prod]) {
-      const tabular = run.find.one(DEPLOYMENT, '-inference-tabular')
-      const args: string[] = main(tabular).args
-      expect(flag(args, '--registry')).toBe(REGISTRY_URL)
-      expect(flag(args, '--capture-url')).toBe('http://drift.infera.svc.cluster.local:8081')
-      // The follower writes the registry's versions where the server loads them.
-      expect(main(tabular).volumeMounts).toContainEqual({
+  /** Each stack's inference Deployments, by group, with the models they follow. */
+  const following = (run: PlatformRun) =>
+    Object.fromEntries(
+      inferenceGroups(run).map((d) => {
+        const args: string[] = main(d).args
+        expect(flag(args, '--registry')).toBe(REGISTRY_URL)
+        return [d.inputs.metadata.name, flag(args, '--registry-models')]
+      }),
+    )
+
+  it("has every group follow the registry for its own models, and for no other group's", () => {
+    expect(following(dev)).toEqual({ 'inference-tabular': 'penguins,mpg,weather' })
+    expect(following(prod)).toEqual({
+      'inference-tabular': 'penguins,mpg,weather',
+      'inference-transformers': 'sentiment',
+    })
+  })
+
+  it('writes the followed versions into an emptyDir the server loads them from', () => {
+    for (const d of inferenceGroups(prod)) {
+      expect(flag(main(d).args, '--models')).toBe('/models')
+      expect(main(d).volumeMounts).toContainEqual({ name: 'models', mountPath: '/models' })
+      expect(spec(d).volumes).toContainEqual({
         name: 'models',
-        mountPath: '/models',
-        readOnly: false,
+        emptyDir: { sizeLimit: expect.any(String) },
       })
-      const sync = spec(tabular).initContainers[0]
-      const env = (name: string) => sync.env.find((e: { name: string }) => e.name === name)?.value
-      expect(env('DOWNLOADS')).toBe('')
-      expect(env('CAPTURE_BUCKET')).toBe(
-        run.find.one('aws:s3/bucket:Bucket', '-captures').props.bucket,
-      )
-      // Models come over HTTP from the registry: no access to the artifacts bucket at all.
-      expect(JSON.stringify(rolePolicy(run, 'inference-tabular'))).not.toContain(artifacts(run).arn)
     }
   })
 
-  it('keeps the other groups on their S3 models, outside the registry and drift', () => {
-    const transformers = prod.find.one(DEPLOYMENT, '-inference-transformers')
-    const args: string[] = main(transformers).args
-    expect(args).not.toContain('--registry')
-    expect(args).not.toContain('--capture-url')
-    expect(flag(args, '--capture-dir')).toBe('/capture')
-    expect(main(transformers).volumeMounts).toContainEqual({
-      name: 'models',
-      mountPath: '/models',
-      readOnly: true,
-    })
+  it('syncs no model from S3: its one sidecar uploads captures to the capture bucket', () => {
+    for (const run of [dev, prod]) {
+      const captures = run.find.one('aws:s3/bucket:Bucket', '-captures').props.bucket
+      for (const d of inferenceGroups(run)) {
+        expect(spec(d).initContainers.map((c: { name: string }) => c.name)).toEqual([
+          'capture-upload',
+        ])
+        const upload = spec(d).initContainers[0]
+        expect(upload.env).toContainEqual({ name: 'CAPTURE_BUCKET', value: captures })
+        expect(upload.volumeMounts).toContainEqual({ name: 'capture', mountPath: '/capture' })
+        expect(upload.volumeMounts.map((m: { name: string }) => m.name)).not.toContain('models')
+        expect(JSON.stringify(spec(d))).not.toContain(artifacts(run).bucket)
+      }
+    }
+  })
+
+  it("sends every group's captures to drift, and to the directory the sidecar uploads", () => {
+    for (const d of inferenceGroups(prod)) {
+      const args: string[] = main(d).args
+      expect(flag(args, '--capture-url')).toBe('http://drift.infera.svc.cluster.local:8081')
+      expect(flag(args, '--capture-dir')).toBe('/capture')
+      expect(flag(args, '--capture-sample')).toBe('0.1')
+      expect(main(d).volumeMounts).toContainEqual({ name: 'capture', mountPath: '/capture' })
+    }
+  })
+
+  it('starts every group after the registry, whose first sync it needs, GPU groups after GPU nodes', () => {
+    const registry = prod.find.one('infera:platform:Workload', '-registry').urn
+    const gpuNodes = prod.find.one('eks:index:ManagedNodeGroup', '-gpu').urn
+    const tabular = prod.find.one(DEPLOYMENT, '-inference-tabular').dependsOn
+    const transformers = prod.find.one(DEPLOYMENT, '-inference-transformers').dependsOn
+    expect(tabular).toContain(registry)
+    expect(tabular).not.toContain(gpuNodes)
+    expect(transformers).toEqual(expect.arrayContaining([registry, gpuNodes]))
   })
 })
 
@@ -369,7 +420,11 @@ describe('Services: drift', () => {
       expect(flag(args, '--registry')).toBe(REGISTRY_URL)
       expect(args).not.toContain('--models')
       expect(spec(drift).initContainers).toEqual([])
-      expect(JSON.stringify(rolePolicy(run, 'drift'))).not.toContain(`${artifacts(run).arn}/models`)
+      // Of the artifacts bucket, only SageMaker's output (to register a retrained model).
+      const inArtifacts = rolePolicy(run, 'drift')
+        .Statement.flatMap((s) => [s.Resource].flat())
+        .filter((resource) => resource.startsWith(artifacts(run).arn))
+      expect(inArtifacts).toEqual(run === prod ? [`${artifacts(run).arn}/training/*`] : [])
     }
   })
 
@@ -424,34 +479,71 @@ describe('Services: gateway', () => {
     )
   })
 
-  it("routes the registry's models to the group following it, the others to their group's Service", () => {
-    const secret = prod.find.one('kubernetes:core/v1:Secret', '-gateway-config')
-    const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
-    expect(config.registry).toEqual({
+  it("has each group's models follow the registry on that group's Service, and no other routes", () => {
+    expect(gatewayConfig(prod).registry).toEqual({
       url: REGISTRY_URL,
-      targets: ['http://inference-tabular.infera.svc.cluster.local:8080'],
+      groups: [
+        { models: ['penguins', 'mpg', 'weather'], targets: [SERVICE.tabular] },
+        { models: ['sentiment'], targets: [SERVICE.transformers] },
+      ],
       poll_seconds: 5,
       timeout_ms: 5000,
     })
-    expect(Object.fromEntries(config.routes.map((r) => [r.model, r.variants[0]?.targets]))).toEqual(
-      { sentiment: ['http://inference-transformers.infera.svc.cluster.local:8080'] },
-    )
+    expect(gatewayConfig(prod).routes).toEqual([])
+    expect(gatewayConfig(dev).registry?.groups).toEqual([
+      { models: ['penguins', 'mpg', 'weather'], targets: [SERVICE.tabular] },
+    ])
+    const config = gatewayConfig(prod)
     expect(config.auth.jwt?.jwks_url).toBe('https://auth.example.com/.well-known/jwks.json')
     expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready'])
   })
 
-  it('has no routes of its own in dev, where one group follows the registry', () => {
-    const secret = dev.find.one('kubernetes:core/v1:Secret', '-gateway-config')
-    const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
-    expect(config.routes).toEqual([])
-    expect(config.registry?.targets).toEqual([
-      'http://inference-tabular.infera.svc.cluster.local:8080',
+  it('routes a canary on its group, checked ready there, and a model in no group nowhere', async () => {
+    const asked: string[] = []
+    const answer = (status: number, body: unknown) => ({
+      status,
+      headers: new Headers(),
+      body: new TextEncoder().encode(JSON.stringify(body)),
+    })
+    const app = createGatewayApp(gatewayConfig(prod), {
+      log: () => {},
+      send: async (url) => {
+        asked.push(url)
+        if (url === `${REGISTRY_URL}/v1/models`) {
+          return answer(200, {
+            models: [
+              { name: 'penguins', aliases: { production: { version: 3 } } },
+              {
+                name: 'sentiment',
+                aliases: { production: { version: 1 }, canary: { version: 2, weight: 10 } },
+              },
+              { name: 'unlisted', aliases: { production: { version: 1 } } },
+            ],
+          })
+        }
+        return answer(200, { ready: true })
+      },
+    })
+    expect(await app.syncRegistry()).toEqual({ ok: true, changed: true, pending: [] })
+    const routes = Object.fromEntries(
+      app.getRoutes().map((r) => [r.model, r.variants.map((v) => [v.name, v.version, v.targets])]),
+    )
+    expect(routes).toEqual({
+      penguins: [['production', '3', [SERVICE.tabular]]],
+      sentiment: [
+        ['production', '1', [SERVICE.transformers]],
+        ['canary', '2', [SERVICE.transformers]],
+      ],
+    })
+    expect(asked.slice(1).sort()).toEqual([
+      `${SERVICE.tabular}/v2/models/penguins/versions/3/ready`,
+      `${SERVICE.transformers}/v2/models/sentiment/versions/1/ready`,
+      `${SERVICE.transformers}/v2/models/sentiment/versions/2/ready`,
     ])
   })
 
   it('closes /metrics to the internet and lets Prometheus scrape it with a key of its own', () => {
-    const secret = prod.find.one('kubernetes:core/v1:Secret', '-gateway-config')
-    const config = parseGatewayConfig(secret.props.stringData['gateway.json'], 'gateway.json')
+    const config = gatewayConfig(prod)
     const key = prod.find.one('kubernetes:core/v1:Secret', '-gateway-metrics-key').props.stringData
       .token
     expect(config.auth.api_keys).toContainEqual({

@@ -107,19 +107,27 @@ describe('stack config', () => {
     ])
   })
 
-  it('has exactly one group follow the registry, listing no models; the others list theirs', () => {
+  it('needs each group to list its models', () => {
     const groups = JSON.parse(stackConfig('prod')['infera:modelGroups'] as string)
-    const modelGroups = (...changes: Record<string, unknown>[]) => ({
-      'infera:modelGroups': groups.map((group: object, i: number) => ({ ...group, ...changes[i] })),
-    })
-    expect(problems(withKeys('prod', modelGroups({ registry: false })))).toEqual([
-      'infera:modelGroups.0.models: a group needs models, or registry: true',
-      'infera:modelGroups: exactly one group needs registry: true',
+    const { models: _, ...withoutModels } = groups[1]
+    expect(
+      problems(
+        withKeys('prod', { 'infera:modelGroups': [{ ...groups[0], models: [] }, withoutModels] }),
+      ),
+    ).toEqual([
+      'infera:modelGroups.0.models: a group lists the models it serves',
+      'infera:modelGroups.1.models: a group lists the models it serves',
     ])
-    expect(problems(withKeys('prod', modelGroups({}, { registry: true })))).toEqual([
-      'infera:modelGroups.1.models: the registry group serves what the registry has in production: it lists no models',
-      'infera:modelGroups: exactly one group needs registry: true',
-    ])
+    expect(
+      problems(withKeys('prod', { 'infera:modelGroups': [{ ...groups[0], models: 'penguins' }] })),
+    ).toEqual(['infera:modelGroups.0.models: Invalid input: expected array, received string'])
+  })
+
+  it('has no registry flag any more: every group follows the registry for its models', () => {
+    const groups = JSON.parse(stackConfig('prod')['infera:modelGroups'] as string)
+    expect(
+      problems(withKeys('prod', { 'infera:modelGroups': [{ ...groups[0], registry: true }] })),
+    ).toEqual(['infera:modelGroups.0: Unrecognized key: "registry"'])
   })
 
   it("defaults the canary policy to the registry's, and checks it", () => {

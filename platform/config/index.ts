@@ -45,20 +45,21 @@ const nodeGroup = z
 
 const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'] as const
 
+const GROUP_WITHOUT_MODELS = 'a group lists the models it serves'
+
 const modelGroup = z
   .strictObject({
     name: dnsLabel,
     accelerator: z.enum(['cpu', 'gpu']),
     /**
-     * Serves every model the registry has in production (and its canary), following it. The
-     * inference follower can't be limited to some models, so this group lists none.
+     * The models this group serves: it follows the registry for these alone (their production and
+     * canary versions), and the gateway routes them to this group's Service.
      */
-    registry: z.boolean().default(false),
-    /** Otherwise, the models this group serves: each is `models/<name>/` in the artifacts bucket. */
     models: z
-      .array(z.string().regex(/^[\w.-]+$/))
-      .min(1)
-      .optional(),
+      .array(z.string().regex(/^[\w.-]+$/), {
+        error: (issue) => (issue.input === undefined ? GROUP_WITHOUT_MODELS : undefined),
+      })
+      .min(1, GROUP_WITHOUT_MODELS),
     replicas,
     cpu: quantity,
     memory: quantity,
@@ -72,19 +73,6 @@ const modelGroup = z
       ctx.addIssue({ code: 'custom', path: ['gpus'], message: 'a GPU group needs gpus' })
     if (group.accelerator === 'cpu' && group.gpus !== undefined)
       ctx.addIssue({ code: 'custom', path: ['gpus'], message: 'only GPU groups take gpus' })
-    if (group.registry && group.models)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['models'],
-        message:
-          'the registry group serves what the registry has in production: it lists no models',
-      })
-    if (!group.registry && !group.models)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['models'],
-        message: 'a group needs models, or registry: true',
-      })
   })
 
 /** Every non-secret key, each validated on its own so an error names `infera:<key>`. */
@@ -146,13 +134,8 @@ export const configSchema = {
     .array(modelGroup)
     .min(1)
     .superRefine((groups, ctx) => {
-      // The gateway's routes from the registry name one set of targets for every model.
-      if (groups.filter((g) => g.registry).length !== 1)
-        ctx.addIssue({
-          code: 'custom',
-          path: [],
-          message: 'exactly one group needs registry: true',
-        })
+      // A model follows the registry in one group: in two, both would load it, and the gateway
+      // could route it to only one of them.
       const seen = new Map<string, string>()
       for (const [i, group] of groups.entries()) {
         if (groups.findIndex((g) => g.name === group.name) !== i)
@@ -161,7 +144,7 @@ export const configSchema = {
             path: [i, 'name'],
             message: `duplicate group ${group.name}`,
           })
-        for (const model of group.models ?? []) {
+        for (const model of group.models) {
           const other = seen.get(model)
           if (other)
             ctx.addIssue({

@@ -18,8 +18,8 @@ export interface RetrainingArgs {
 
 /**
  * What retraining on SageMaker needs: ECR repositories for the platform's images (the trainer
- * among them) and the execution role SageMaker assumes, which may read captures and the model
- * repository and write training output — the platform's buckets and nothing else.
+ * among them) and the execution role SageMaker assumes, which may read captures and the
+ * registry's artifacts and write training output — the platform's buckets and nothing else.
  */
 export class Retraining extends pulumi.ComponentResource {
   readonly repositories: Record<ImageName, aws.ecr.Repository>

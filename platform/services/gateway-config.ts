@@ -11,27 +11,24 @@ export const METRICS_TENANT = 'prometheus'
 
 export interface GatewayConfigArgs {
   gateway: PlatformConfig['gateway']
-  /** Model name → the inference Service that serves it: the models outside the registry. */
-  upstreams: Record<string, string>
-  /** The model registry, and the inference Services that follow it (serving all its models). */
-  registry: { url: string; targets: string[] }
+  /** The model registry, and each model group's models with the group's inference Service. */
+  registry: { url: string; groups: { models: string[]; targets: string[] }[] }
   /** SHA-256 (hex) of the key Prometheus scrapes with. */
   metricsKeySha256: string
 }
 
 /**
- * The gateway's config file: routes from the registry's production and canary aliases to the
- * Services following it, one route per other model to its group's Service, the stack's auth and
- * rate limits, and `/metrics` closed to the internet (the gateway sits behind a public NLB), open
- * to Prometheus's key. Validated by the gateway's own schema, so what is deployed is what it reads.
+ * The gateway's config file: each model's routes from the registry's production and canary
+ * aliases, to its own group's Service; the stack's auth and rate limits; and `/metrics` closed to
+ * the internet (the gateway sits behind a public NLB), open to Prometheus's key. Validated by the
+ * gateway's own schema, so what is deployed is what it reads.
+ *
+ * No routes of its own and no registry `targets` (for models in no group): no group loads such a
+ * model, so the gateway answers 404 `no route for model` for it rather than send it to a server.
  */
 export function buildGatewayConfig(args: GatewayConfigArgs) {
   const { gateway } = args
   const config = {
-    routes: Object.entries(args.upstreams).map(([model, target]) => ({
-      model,
-      variants: [{ name: 'stable', weight: 100, targets: [target] }],
-    })),
     registry: args.registry,
     auth: {
       ...gateway.auth,

@@ -7,13 +7,11 @@ import { GPU_NODE_LABEL, GPU_TAINT, SYSTEM_NODE_LABEL } from '../cluster/index.t
 import type { ModelGroup, PlatformConfig } from '../config/index.ts'
 import type { OidcProvider, Statement } from '../iam.ts'
 import { type ImageName, TRAINING_PREFIX } from '../retraining/index.ts'
-import { buildGatewayConfig } from './gateway-config.ts'
-import { resources, S3_SYNC_VOLUME, s3SyncSidecar, scratch } from './pod.ts'
+import { buildGatewayConfig, type GatewayConfigArgs } from './gateway-config.ts'
+import { CAPTURE_UPLOAD_VOLUME, captureUploadSidecar, resources, scratch } from './pod.ts'
 import { Workload, type WorkloadArgs } from './workload.ts'
 
 export const NAMESPACE = 'infera'
-/** Where the model repository lives in the artifacts bucket: `models/<model>/<version>/…`. */
-export const MODELS_PREFIX = 'models'
 /** Where the model registry keeps its artifacts in the artifacts bucket (content-addressed). */
 export const REGISTRY_PREFIX = 'registry'
 
@@ -22,8 +20,8 @@ const GATEWAY_PORT = 8080
 const DRIFT_PORT = 8081
 const REGISTRY_PORT = 8083
 const DRIFT_URL = `http://drift.${NAMESPACE}.svc.cluster.local:${DRIFT_PORT}`
-/** Seconds between S3 syncs: how soon a new model version or a capture file moves. */
-const SYNC_INTERVAL = 30
+/** Seconds between capture uploads: how far behind the pods retraining's data may be. */
+const CAPTURE_UPLOAD_INTERVAL = 30
 
 export interface ServicesArgs {
   config: PlatformConfig
@@ -50,8 +48,6 @@ interface Context {
   /** For resources in the namespace. */
   opts: pulumi.ComponentResourceOptions
   image: (repo: ImageName, tag: string) => pulumi.Output<string>
-  /** `s3://<artifacts>/models/<model>/`. */
-  modelPrefix: (model: string) => pulumi.Output<string>
   /** `DATABASE_URL` from the Secret the registry and drift share. */
   databaseUrl: k8s.types.input.core.v1.EnvVar
 }
@@ -90,14 +86,11 @@ export class Services extends pulumi.ComponentResource {
       },
       inNamespace,
     )
-    const { artifacts } = args.buckets
     const ctx: Context = {
       name,
       args,
       opts: inNamespace,
       image: (repo, tag) => pulumi.interpolate`${args.repositories[repo].repositoryUrl}:${tag}`,
-      modelPrefix: (model) =>
-        pulumi.interpolate`s3://${artifacts.bucket}/${MODELS_PREFIX}/${model}/`,
       databaseUrl: {
         name: 'DATABASE_URL',
         valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: 'url' } },
@@ -105,15 +98,12 @@ export class Services extends pulumi.ComponentResource {
     }
 
     const registry = modelRegistry(ctx)
-    const upstreams: Record<string, string> = {}
-    const followers: string[] = []
-    for (const group of args.config.modelGroups) {
-      const workload = inferenceGroup(ctx, group, registry)
-      if (group.registry) followers.push(workload.url)
-      for (const model of group.models ?? []) upstreams[model] = workload.url
-    }
+    const groups = args.config.modelGroups.map((group) => ({
+      models: group.models,
+      targets: [inferenceGroup(ctx, group, registry).url],
+    }))
     drift(ctx, registry)
-    this.gatewayUrl = gateway(ctx, upstreams, { url: registry.url, targets: followers })
+    this.gatewayUrl = gateway(ctx, { url: registry.url, groups })
     this.registerOutputs({ gatewayUrl: this.gatewayUrl })
   }
 }
@@ -177,16 +167,15 @@ function modelRegistry(ctx: Context): Workload {
 }
 
 /**
- * One model group's model servers. The registry group follows the registry: its production and
- * canary versions are written into `/models`. Any other group has its listed models synced in
- * from S3. Both upload their captures to S3, where retraining reads them.
+ * One model group's model servers, following the registry for the group's models alone: their
+ * production and canary versions are written into `/models` and loaded. Captures go to drift, and
+ * to S3, where retraining reads them.
  */
 function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Workload {
   const { args } = ctx
   const { buckets, config } = args
   const gpu = group.accelerator === 'gpu'
   const limits = resources(group.cpu, group.memory)
-  const models = group.models ?? []
   return workload(ctx, `inference-${group.name}`, {
     component: 'inference',
     labels: { 'infera.dev/model-group': group.name, 'infera.dev/accelerator': group.accelerator },
@@ -197,27 +186,35 @@ function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Wo
       image: ctx.image('inference', gpu ? config.images.inferenceGpu : config.images.inference),
       args: [
         ...['--models', '/models', '--port', String(INFERENCE_PORT), '--poll-interval', '10'],
-        // Drift knows the registry's models only: the others' captures go to S3 alone.
-        ...(group.registry ? ['--registry', registry.url, '--capture-url', DRIFT_URL] : []),
-        ...['--capture-dir', '/capture', '--capture-sample', String(config.drift.captureSample)],
+        // Another group's models are neither written nor removed: each group loads its own.
+        ...['--registry', registry.url, '--registry-models', group.models.join(',')],
+        ...['--capture-url', DRIFT_URL, '--capture-dir', '/capture'],
+        ...['--capture-sample', String(config.drift.captureSample)],
       ],
       // A GPU is asked for as a limit; Kubernetes sets the request to match.
       resources: gpu
         ? { ...limits, limits: { ...limits.limits, 'nvidia.com/gpu': String(group.gpus) } }
         : limits,
       volumeMounts: [
-        // Written by the registry follower in the server, or by the S3 sync sidecar.
-        { name: 'models', mountPath: '/models', readOnly: !group.registry },
+        // Written by the registry follower in the server.
+        { name: 'models', mountPath: '/models' },
         { name: 'capture', mountPath: '/capture' },
         TMP_MOUNT,
       ],
     },
-    sidecars: [s3Sync(ctx, models, buckets.captures.bucket)],
+    sidecars: [
+      captureUploadSidecar({
+        dir: '/capture',
+        volume: 'capture',
+        bucket: buckets.captures.bucket,
+        intervalSeconds: CAPTURE_UPLOAD_INTERVAL,
+      }),
+    ],
     volumes: [
       scratch('models', gpu ? '40Gi' : '5Gi'),
       scratch('capture', '2Gi'),
       scratch('tmp', '1Gi'),
-      S3_SYNC_VOLUME,
+      CAPTURE_UPLOAD_VOLUME,
     ],
     nodeSelector: gpu ? { ...GPU_NODE_LABEL } : { ...SYSTEM_NODE_LABEL },
     ...(gpu
@@ -226,8 +223,8 @@ function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Wo
     scaling: { ...group.replicas, targetCpuUtilization: group.targetCpuUtilization },
     iam: {
       oidc: args.oidc,
+      // Models come over HTTP from the registry: captures are all it writes to S3.
       statements: [
-        ...readModels(buckets.artifacts, models),
         { Effect: 'Allow', Action: 's3:ListBucket', Resource: buckets.captures.arn },
         {
           Effect: 'Allow',
@@ -236,8 +233,8 @@ function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Wo
         },
       ],
     },
-    // A follower's first sync comes before the server starts: the registry must be up.
-    dependsOn: [...(gpu ? args.gpuReady : []), ...(group.registry ? [registry] : [])],
+    // The follower's first sync comes before the server starts: the registry must be up.
+    dependsOn: [...(gpu ? args.gpuReady : []), registry],
     // A GPU node may have to be started (from zero in dev) and pull a CUDA image of gigabytes.
     ...(gpu ? { rolloutTimeout: '30m' } : {}),
   })
@@ -306,11 +303,7 @@ function drift(ctx: Context, registry: Workload): Workload {
  * The gateway behind a Network Load Balancer (TLS on 443 with an ACM certificate, else 80), its
  * config generated from the stack's auth and the model groups. Returns its URL.
  */
-function gateway(
-  ctx: Context,
-  upstreams: Record<string, string>,
-  registry: { url: string; targets: string[] },
-): pulumi.Output<string> {
+function gateway(ctx: Context, registry: GatewayConfigArgs['registry']): pulumi.Output<string> {
   const { config } = ctx.args
   // Prometheus scrapes /metrics with its own key, so the endpoint stays closed to the internet.
   const metricsKey = new random.RandomPassword(
@@ -330,7 +323,6 @@ function gateway(
     JSON.stringify(
       buildGatewayConfig({
         gateway: config.gateway,
-        upstreams,
         registry,
         metricsKeySha256: sha256(key),
       }),
@@ -420,41 +412,6 @@ function workload(
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' }
-
-/**
- * The sidecar that keeps `/models` in step with the given models' prefixes in S3 (if any) and
- * uploads `/capture` to the capture bucket.
- */
-function s3Sync(ctx: Context, models: string[], captureBucket: pulumi.Input<string>) {
-  return s3SyncSidecar({
-    downloads: models.map((model) => ({ from: ctx.modelPrefix(model), to: `/models/${model}/` })),
-    uploadCaptures: { from: '/capture', bucket: captureBucket },
-    intervalSeconds: SYNC_INTERVAL,
-    volumeMounts: [
-      ...(models.length ? [{ name: 'models', mountPath: '/models' }] : []),
-      { name: 'capture', mountPath: '/capture' },
-    ],
-  })
-}
-
-/** Read access to the given models' prefixes in the artifacts bucket, and nothing else there. */
-function readModels(artifacts: aws.s3.Bucket, models: string[]): Statement[] {
-  if (models.length === 0) return []
-  const prefixes = models.map((model) => `${MODELS_PREFIX}/${model}/*`)
-  return [
-    {
-      Effect: 'Allow',
-      Action: 's3:ListBucket',
-      Resource: artifacts.arn,
-      Condition: { StringLike: { 's3:prefix': prefixes } },
-    },
-    {
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: prefixes.map((prefix) => pulumi.interpolate`${artifacts.arn}/${prefix}`),
-    },
-  ]
-}
 
 /**
  * Starting and following SageMaker training jobs, passing them the execution role only, and

@@ -4,11 +4,15 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { s3SyncSidecar } from './pod.ts'
+import { captureUploadSidecar } from './pod.ts'
 
 // The sidecar's script, run by a real shell against a fake `aws` that logs its arguments.
-const script = s3SyncSidecar({ downloads: [], intervalSeconds: 1, volumeMounts: [] })
-  .command as string[]
+const script = captureUploadSidecar({
+  dir: '/capture',
+  volume: 'capture',
+  bucket: 'captures',
+  intervalSeconds: 1,
+}).command as string[]
 
 let dir: string
 let child: ChildProcess | undefined
@@ -39,7 +43,6 @@ function start(env: Record<string, string>) {
     env: {
       PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
       AWS_LOG: join(dir, 'aws.log'),
-      READY_FILE: join(dir, 'ready'),
       INTERVAL: '1',
       POD_NAME: 'inference-tabular-7d9f-x2x',
       ...env,
@@ -49,19 +52,7 @@ function start(env: Record<string, string>) {
   return child
 }
 
-describe('the S3 sync sidecar', () => {
-  it('downloads each prefix before it reports ready', async () => {
-    start({
-      DOWNLOADS:
-        's3://artifacts/models/penguins/=/models/penguins/ s3://artifacts/models/mpg/=/models/mpg/',
-    })
-    await until(() => existsSync(join(dir, 'ready')))
-    expect((await log()).slice(0, 2)).toEqual([
-      's3 sync --only-show-errors --delete s3://artifacts/models/penguins/ /models/penguins/',
-      's3 sync --only-show-errors --delete s3://artifacts/models/mpg/ /models/mpg/',
-    ])
-  })
-
+describe('the capture upload sidecar', () => {
   it("uploads captures under the pod's name, then removes old days, and again on SIGTERM", async () => {
     const capture = join(dir, 'capture')
     await mkdir(join(capture, 'penguins', '3'), { recursive: true })
@@ -70,15 +61,19 @@ describe('the S3 sync sidecar', () => {
     const file = (daysAgo: number) => join(capture, 'penguins', '3', `${day(daysAgo)}.jsonl`)
     for (const daysAgo of [0, 1, 7]) await writeFile(file(daysAgo), '{}\n')
 
-    const sync = start({ DOWNLOADS: '', CAPTURE_DIR: capture, CAPTURE_BUCKET: 'captures' })
-    await until(() => existsSync(join(dir, 'ready')))
-    const upload = `s3 sync --only-show-errors ${capture}/penguins/3/ s3://captures/penguins/3/inference-tabular-7d9f-x2x/`
-    expect(await log()).toEqual([upload])
-    expect([0, 1, 7].map((daysAgo) => existsSync(file(daysAgo)))).toEqual([true, true, false])
+    const upload = start({ CAPTURE_DIR: capture, CAPTURE_BUCKET: 'captures' })
+    const command = (version: number) =>
+      `s3 sync --only-show-errors ${capture}/penguins/${version}/ s3://captures/penguins/${version}/inference-tabular-7d9f-x2x/`
+    await until(() => !existsSync(file(7)))
+    expect(await log()).toEqual([command(3)])
+    expect([0, 1].map((daysAgo) => existsSync(file(daysAgo)))).toEqual([true, true])
 
-    const exited = new Promise((done) => sync.on('exit', (code) => done(code)))
-    sync.kill('SIGTERM')
+    // What the server flushed as it stopped goes up before the pod is gone.
+    await mkdir(join(capture, 'penguins', '4'))
+    await writeFile(join(capture, 'penguins', '4', `${day(0)}.jsonl`), '{}\n')
+    const exited = new Promise((done) => upload.on('exit', (code) => done(code)))
+    upload.kill('SIGTERM')
     expect(await exited).toBe(0)
-    expect((await log()).at(-1)).toBe(upload)
+    expect((await log()).slice(-2)).toEqual([command(3), command(4)])
   })
 })

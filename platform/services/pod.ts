@@ -1,5 +1,5 @@
 import type * as k8s from '@pulumi/kubernetes'
-import * as pulumi from '@pulumi/pulumi'
+import type * as pulumi from '@pulumi/pulumi'
 
 type Container = k8s.types.input.core.v1.Container
 type Volume = k8s.types.input.core.v1.Volume
@@ -7,10 +7,7 @@ type Volume = k8s.types.input.core.v1.Volume
 /** The `node` user of the service images (node:22-slim), which every container runs as. */
 export const RUN_AS = 1000
 
-/** What the sync sidecar touches once the first download is complete. */
-const READY_FILE = '/tmp/synced'
-
-/** Pinned, as every image here: the S3 sync sidecar. */
+/** Pinned, as every image here: the capture upload sidecar. */
 export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.27.49'
 
 /** The pod-level security context: never root, the runtime's default seccomp profile. */
@@ -42,92 +39,73 @@ export const scratch = (name: string, sizeLimit: string): Volume => ({
   emptyDir: { sizeLimit },
 })
 
-export interface S3SyncArgs {
-  /** Prefixes copied down, `s3://bucket/prefix/` to a local directory, mirrored (`--delete`). */
-  downloads: { from: pulumi.Input<string>; to: string }[]
+export interface CaptureUploadArgs {
   /**
-   * A capture directory (`<model>/<version>/<YYYY-MM-DD>.jsonl`, UTC days) copied up to this
-   * bucket as `<model>/<version>/<pod>/<day>.jsonl`, so replicas never overwrite each other's
-   * files; once uploaded, days before yesterday are removed from the pod.
+   * The capture directory (`<model>/<version>/<YYYY-MM-DD>.jsonl`, UTC days), copied up to the
+   * bucket as `<model>/<version>/<pod>/<day>.jsonl`, so replicas never overwrite each other's files;
+   * once uploaded, days before yesterday are removed from the pod.
    */
-  uploadCaptures?: { from: string; bucket: pulumi.Input<string> }
+  dir: string
+  /** The volume holding `dir`, shared with the model server that writes it. */
+  volume: string
+  bucket: pulumi.Input<string>
   intervalSeconds: number
-  volumeMounts: k8s.types.input.core.v1.VolumeMount[]
 }
 
-// One pass of the sync. The loop survives a failed pass (the next one retries); SIGTERM, which
+// One pass of the upload. The loop survives a failed pass (the next one retries); SIGTERM, which
 // arrives after the main container has exited and flushed its captures, gets one last upload.
 // Only POSIX sh and coreutils: the AWS CLI image has no findutils since it moved to AL2023.
-const SYNC_SCRIPT = `set -u
-sync_once() {
+const UPLOAD_SCRIPT = `set -u
+upload() {
   ok=0
-  for pair in $DOWNLOADS; do
-    aws s3 sync --only-show-errors --delete "\${pair%%=*}" "\${pair#*=}" || ok=1
+  today=$(date -u +%F)
+  yesterday=$(date -u -d yesterday +%F)
+  for dir in "$CAPTURE_DIR"/*/*/; do
+    [ -d "$dir" ] || continue
+    rel=\${dir#"$CAPTURE_DIR"/}
+    if aws s3 sync --only-show-errors "$dir" "s3://$CAPTURE_BUCKET/$rel$POD_NAME/"; then
+      for file in "$dir"*.jsonl; do
+        case "\${file##*/}" in "$today.jsonl" | "$yesterday.jsonl") ;; *) rm -f "$file" ;; esac
+      done
+    else
+      ok=1
+    fi
   done
-  if [ -n "\${CAPTURE_BUCKET:-}" ]; then
-    today=$(date -u +%F)
-    yesterday=$(date -u -d yesterday +%F)
-    for dir in "$CAPTURE_DIR"/*/*/; do
-      [ -d "$dir" ] || continue
-      rel=\${dir#"$CAPTURE_DIR"/}
-      if aws s3 sync --only-show-errors "$dir" "s3://$CAPTURE_BUCKET/$rel$POD_NAME/"; then
-        for file in "$dir"*.jsonl; do
-          case "\${file##*/}" in "$today.jsonl" | "$yesterday.jsonl") ;; *) rm -f "$file" ;; esac
-        done
-      else
-        ok=1
-      fi
-    done
-  fi
   return $ok
 }
-trap 'sync_once; exit 0' TERM
-until sync_once; do sleep 5; done
-touch "$READY_FILE"
+trap 'upload; exit 0' TERM
 while true; do
   sleep "$INTERVAL" & wait $!
-  sync_once || echo 'sync failed; retrying next pass' >&2
+  upload || echo 'upload failed; retrying next pass' >&2
 done`
 
+/** The sidecar's own scratch volume. */
+export const CAPTURE_UPLOAD_VOLUME = scratch('upload-tmp', '64Mi')
+
 /**
- * A native sidecar (an init container that keeps running) mirroring S3 prefixes into the pod and
- * captures out of it. Its startup probe holds the main container back until the first download
- * is complete, so a model server starts with its models in place.
+ * A native sidecar (an init container that keeps running) copying a model server's captures to
+ * S3, where retraining reads them. It holds nothing back: the server starts beside it, and stops
+ * before it, so that its last captures are uploaded too.
  */
-export function s3SyncSidecar(args: S3SyncArgs): Container {
-  const downloads = pulumi
-    .all(args.downloads.map((d) => pulumi.interpolate`${d.from}=${d.to}`))
-    .apply((pairs) => pairs.join(' '))
+export function captureUploadSidecar(args: CaptureUploadArgs): Container {
   return {
-    name: 's3-sync',
+    name: 'capture-upload',
     image: AWS_CLI_IMAGE,
     restartPolicy: 'Always',
-    command: ['/bin/sh', '-c', SYNC_SCRIPT],
+    command: ['/bin/sh', '-c', UPLOAD_SCRIPT],
     env: [
-      { name: 'DOWNLOADS', value: downloads },
+      { name: 'CAPTURE_DIR', value: args.dir },
+      { name: 'CAPTURE_BUCKET', value: args.bucket },
       { name: 'INTERVAL', value: String(args.intervalSeconds) },
-      { name: 'READY_FILE', value: READY_FILE },
       // The CLI writes its cache under HOME; the root filesystem is read-only.
       { name: 'HOME', value: '/tmp' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-      ...(args.uploadCaptures
-        ? [
-            { name: 'CAPTURE_DIR', value: args.uploadCaptures.from },
-            { name: 'CAPTURE_BUCKET', value: args.uploadCaptures.bucket },
-          ]
-        : []),
     ],
-    startupProbe: {
-      exec: { command: ['cat', READY_FILE] },
-      periodSeconds: 5,
-      // Up to ten minutes for the first download: GPU models run to gigabytes.
-      failureThreshold: 120,
-    },
     resources: resources('100m', '256Mi'),
     securityContext: CONTAINER_SECURITY,
-    volumeMounts: [...args.volumeMounts, { name: 'sync-tmp', mountPath: '/tmp' }],
+    volumeMounts: [
+      { name: args.volume, mountPath: args.dir },
+      { name: CAPTURE_UPLOAD_VOLUME.name, mountPath: '/tmp' },
+    ],
   }
 }
-
-/** The sidecar's own scratch volume. */
-export const S3_SYNC_VOLUME = scratch('sync-tmp', '64Mi')

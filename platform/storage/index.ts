@@ -14,9 +14,10 @@ interface BucketSpec {
 }
 
 /**
- * The platform's S3 buckets: model artifacts (the model repository and training outputs), captured
- * requests (what retraining trains on, expired after a while) and reports. Each is encrypted with
- * KMS, versioned, owner-enforced, blocked from public access and refuses plain-HTTP requests.
+ * The platform's S3 buckets: model artifacts (the registry's artifacts and training outputs),
+ * captured requests (what retraining trains on, expired after a while) and reports. Each is
+ * encrypted with KMS, versioned, owner-enforced, blocked from public access and refuses plain-HTTP
+ * requests.
  */
 export class Storage extends pulumi.ComponentResource {
   readonly artifacts: aws.s3.Bucket

@@ -19,6 +19,8 @@ export interface MockedResource {
   urn: string
   /** The parent's URN; undefined for top-level components. */
   parent?: string
+  /** The URNs of the resources its `dependsOn` names (not those its inputs imply). */
+  dependsOn: string[]
   /** Inputs as the program gave them: secrets are still wrapped (see `isSecret`). */
   inputs: Props
   /** Inputs plus the outputs the mocks made up, secrets unwrapped: what a policy sees. */
@@ -118,11 +120,19 @@ export async function runPlatform(stack: string, options: RunOptions = {}) {
 
   // Components' children inherit the parent's transformations: this sees every local resource.
   const parents = new Map<string, string | undefined>()
+  const dependencies = new Map<string, string[]>()
   const keyOf = new WeakMap<pulumi.Resource, string>()
   const track: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
     const key = `${type}::${name}`
     keyOf.set(resource, key)
     parents.set(key, opts.parent ? keyOf.get(opts.parent) : undefined)
+    // The program names resources it declared there, never outputs: anything else would go unseen.
+    const named = [opts.dependsOn ?? []]
+      .flat()
+      .map((r) => pulumi.Resource.isInstance(r) && keyOf.get(r))
+    if (!named.every((dependency) => typeof dependency === 'string'))
+      throw new Error(`${key} depends on something the mocks can't name`)
+    dependencies.set(key, named)
     return undefined
   }
   const outputs = createPlatform(parseConfig(raw, stack), { transformations: [track] })
@@ -141,7 +151,12 @@ export async function runPlatform(stack: string, options: RunOptions = {}) {
   }
   const resources: MockedResource[] = [...recorded.entries()].map(([key, r]) => {
     const parent = parents.get(key)
-    return { ...r, urn: urnOf(key), ...(parent ? { parent: urnOf(parent) } : {}) }
+    return {
+      ...r,
+      urn: urnOf(key),
+      ...(parent ? { parent: urnOf(parent) } : {}),
+      dependsOn: (dependencies.get(key) ?? []).map(urnOf),
+    }
   })
   return { resources, outputs }
 }
