@@ -1,5 +1,4 @@
-import { expect, it } from 'vitest'
-import { type AlertCase, promtoolTest, untested } from '../testing/promtool.ts'
+import { type AlertCase, itChecksAlertCases } from '../testing/promtool.ts'
 import { describeWithTools } from '../testing/tools.ts'
 import { driftRuleGroup, servingRuleGroup } from './ml.ts'
 import { THRESHOLDS } from './thresholds.ts'
@@ -217,13 +216,5 @@ const cases: AlertCase[] = [
 describeWithTools('ML alerts under promtool test rules', ['promtool'], (tools) => {
   const groups = [driftRuleGroup(), servingRuleGroup()]
 
-  it('has a firing and a quiet case for every alert', () => {
-    expect(untested(groups, cases)).toEqual([])
-  })
-
-  it('fires exactly as expected', async () => {
-    const result = await promtoolTest(tools.promtool, groups, cases)
-    expect(result.output).toContain('SUCCESS')
-    expect(result.status, result.output).toBe(0)
-  })
+  itChecksAlertCases(tools.promtool, groups, cases)
 })

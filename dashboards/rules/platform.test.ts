@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
 import { BREAKER_STATE_VALUE } from '../../services/gateway/src/metrics/index.ts'
 import { DCGM } from '../metrics/external.ts'
-import { type AlertCase, promtoolTest, untested } from '../testing/promtool.ts'
+import { type AlertCase, itChecksAlertCases, promtoolTest } from '../testing/promtool.ts'
 import { describeWithTools } from '../testing/tools.ts'
 import { gatewayRuleGroup, gpuRuleGroup, WATCHDOG, watchdogRuleGroup } from './platform.ts'
 import { THRESHOLDS } from './thresholds.ts'
@@ -74,15 +74,7 @@ const cases: AlertCase[] = [
 describeWithTools('platform alerts under promtool test rules', ['promtool'], (tools) => {
   const groups = [gatewayRuleGroup(), gpuRuleGroup(), watchdogRuleGroup()]
 
-  it('has a firing and a quiet case for every alert but the watchdog', () => {
-    expect(untested(groups, cases, [WATCHDOG])).toEqual([])
-  })
-
-  it('fires exactly as expected', async () => {
-    const result = await promtoolTest(tools.promtool, groups, cases)
-    expect(result.output).toContain('SUCCESS')
-    expect(result.status, result.output).toBe(0)
-  })
+  itChecksAlertCases(tools.promtool, groups, cases, [WATCHDOG])
 
   it('fails a case whose expectation is wrong (the harness can fail)', async () => {
     const wrong = {

@@ -3,6 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { type AlertingRule, isAlert, type RuleGroup } from '../rules/index.ts'
 import { run } from './tools.ts'
@@ -96,4 +97,25 @@ export function untested(groups: RuleGroup[], cases: AlertCase[], alwaysFiring: 
     }
   }
   return missing
+}
+
+/**
+ * The two tests every alert suite has: each alert fires in a case and stays quiet in another (but
+ * those in `alwaysFiring`), and promtool finds every case as expected.
+ */
+export function itChecksAlertCases(
+  promtool: string,
+  groups: RuleGroup[],
+  cases: AlertCase[],
+  alwaysFiring: string[] = [],
+) {
+  it(`has a firing and a quiet case for every alert${alwaysFiring.length ? ` but ${alwaysFiring.join(', ')}` : ''}`, () => {
+    expect(untested(groups, cases, alwaysFiring)).toEqual([])
+  })
+
+  it('fires exactly as expected', async () => {
+    const result = await promtoolTest(promtool, groups, cases)
+    expect(result.output).toContain('SUCCESS')
+    expect(result.status, result.output).toBe(0)
+  })
 }
