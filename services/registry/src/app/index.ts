@@ -53,6 +53,10 @@ const promoteBody = z.strictObject({
   reason: text,
 })
 const changeBody = z.strictObject({ reason: text })
+const removalBody = z.strictObject({
+  reason: text,
+  version: z.number().int().positive().optional(),
+})
 const canaryBody = z.strictObject({
   version: z.number().int().positive(),
   weight: z.number().min(0).max(100),
@@ -220,8 +224,10 @@ export function createRegistryApp(options: RegistryAppOptions) {
 
   app.delete('/v1/models/:name/aliases/canary', async (c) => {
     const actor = actorOf(c)
-    const { reason } = await jsonBody(c, changeBody)
-    return c.json(await registry.removeAlias(c.req.param('name'), 'canary', { actor, reason }))
+    const { reason, version } = await jsonBody(c, removalBody)
+    return c.json(
+      await registry.removeAlias(c.req.param('name'), 'canary', { actor, reason, version }),
+    )
   })
 
   app.get('/v1/models/:name/diff', async (c) =>

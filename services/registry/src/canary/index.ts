@@ -124,7 +124,8 @@ export class CanaryController {
     const { model, version, verdict, reason } = decision
     const change = { actor: this.#actor, reason }
     try {
-      if (verdict === 'rollback') await this.#registry.removeAlias(model, 'canary', change)
+      if (verdict === 'rollback')
+        await this.#registry.removeAlias(model, 'canary', { ...change, version })
       else await this.#registry.promote(model, version, { to: 'production', ...change })
     } catch (error) {
       const message = (error as Error).message

@@ -67,7 +67,10 @@ describe('the registry over HTTP', () => {
     })
     await client.setAlias('penguins', 'canary', 2, { ...alice, weight: 20 })
     expect((await client.show('penguins')).aliases.canary).toMatchObject({ version: 2, weight: 20 })
-    await client.removeAlias('penguins', 'canary', { ...alice, reason: 'enough' })
+    await expect(
+      client.removeAlias('penguins', 'canary', { ...alice, reason: 'enough', version: 3 }),
+    ).rejects.toMatchObject({ status: 409 })
+    await client.removeAlias('penguins', 'canary', { ...alice, reason: 'enough', version: 2 })
     const archived = await client.archive('penguins', 2, { ...alice, reason: 'worse' })
     expect(archived.audit).toMatchObject([{ action: 'archive', actor: 'alice', reason: 'worse' }])
     await expect(client.rollback('penguins', alice)).rejects.toMatchObject({ status: 409 })

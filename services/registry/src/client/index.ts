@@ -5,6 +5,7 @@ import { ACTOR_HEADER, SHA256_HEADER } from '../app/headers.ts'
 import { ArtifactError, verified } from '../artifacts/index.ts'
 import {
   type AliasOptions,
+  type AliasRemoval,
   type Change,
   type ModelRegistry,
   type ModelView,
@@ -123,10 +124,10 @@ export class RegistryClient implements ModelRegistry {
     })
   }
 
-  removeAlias(name: string, alias: 'canary', { actor, reason }: Change) {
+  removeAlias(name: string, alias: 'canary', { actor, reason, version }: AliasRemoval) {
     return this.#json<TransitionResult>('DELETE', `${this.#model(name)}/aliases/${alias}`, {
       actor,
-      body: { reason },
+      body: { reason, version },
     })
   }
 

@@ -439,9 +439,16 @@ describe('the canary alias', () => {
     })
     await refused(fx.registry.removeAlias(name, 'canary', alice), 409, 'has no canary alias')
     await fx.registry.setAlias(name, 'canary', 2, { ...alice, weight: 1 })
-    expect((await fx.registry.removeAlias(name, 'canary', alice)).audit).toMatchObject([
-      { action: 'remove_alias', from_version: 2 },
-    ])
+    // A removal decided on another canary version leaves this one in place.
+    await refused(
+      fx.registry.removeAlias(name, 'canary', { ...alice, version: 4 }),
+      409,
+      'is version 2 now, not 4: nothing removed',
+    )
+    expect((await fx.registry.show(name)).aliases.canary).toMatchObject({ version: 2 })
+    expect(
+      (await fx.registry.removeAlias(name, 'canary', { ...alice, version: 2 })).audit,
+    ).toMatchObject([{ action: 'remove_alias', from_version: 2 }])
   })
 })
 

@@ -33,6 +33,7 @@ import {
 import { diffVersions } from './diff.ts'
 import {
   type AliasOptions,
+  type AliasRemoval,
   type Change,
   type ModelRegistry,
   type ModelView,
@@ -482,11 +483,16 @@ export class Registry implements ModelRegistry {
     })
   }
 
-  async removeAlias(name: string, alias: 'canary', change: Change) {
+  async removeAlias(name: string, alias: 'canary', change: AliasRemoval) {
     checkChange(change)
     return this.#change(name, async (tx, aliases) => {
       const current = aliases.find((a) => a.alias === alias)
       if (!current) throw conflict(`${name} has no ${alias} alias`)
+      if (change.version !== undefined && change.version !== current.version) {
+        throw conflict(
+          `the ${alias} of ${name} is version ${current.version} now, not ${change.version}: nothing removed`,
+        )
+      }
       return this.#dropCanaryOf(tx, name, current.version, aliases, change)
     })
   }

@@ -63,6 +63,14 @@ export interface PromoteOptions extends Change {
   canary?: { weight: number }
 }
 
+export interface AliasRemoval extends Change {
+  /**
+   * Removes the alias only while this version holds it: a decision taken on one canary must not
+   * remove the one set after it (409 otherwise).
+   */
+  version?: number
+}
+
 export interface AliasOptions extends Change {
   /** Percent of the model's traffic. */
   weight: number
@@ -146,7 +154,7 @@ export interface ModelRegistry {
     version: number,
     options: AliasOptions,
   ): Promise<TransitionResult>
-  removeAlias(name: string, alias: 'canary', change: Change): Promise<TransitionResult>
+  removeAlias(name: string, alias: 'canary', change: AliasRemoval): Promise<TransitionResult>
   diff(name: string, from: number, to: number): Promise<VersionDiff>
   /** A stored file of a version (model.onnx, reference.csv), verified against its digest. */
   file(name: string, version: number, file: string): Promise<Uint8Array>
