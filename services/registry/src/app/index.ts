@@ -50,6 +50,7 @@ const promoteBody = z.strictObject({
   force: z.boolean().optional(),
   /** The registry checks the weight: the same message in process and over HTTP. */
   canary: z.strictObject({ weight: z.number() }).optional(),
+  onlyIfCanary: z.boolean().optional(),
   reason: text,
 })
 const changeBody = z.strictObject({ reason: text })
@@ -193,6 +194,7 @@ export function createRegistryApp(options: RegistryAppOptions) {
         margin: body.margin,
         force: body.force,
         canary: body.canary,
+        onlyIfCanary: body.onlyIfCanary,
         reason: body.reason,
       }),
     )

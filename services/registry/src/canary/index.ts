@@ -126,7 +126,12 @@ export class CanaryController {
     try {
       if (verdict === 'rollback')
         await this.#registry.removeAlias(model, 'canary', { ...change, version })
-      else await this.#registry.promote(model, version, { to: 'production', ...change })
+      else
+        await this.#registry.promote(model, version, {
+          to: 'production',
+          onlyIfCanary: true,
+          ...change,
+        })
     } catch (error) {
       const message = (error as Error).message
       this.#logger.error({ model, version, verdict, err: error }, `canary ${verdict} failed`)

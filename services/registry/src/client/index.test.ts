@@ -71,6 +71,9 @@ describe('the registry over HTTP', () => {
       client.removeAlias('penguins', 'canary', { ...alice, reason: 'enough', version: 3 }),
     ).rejects.toMatchObject({ status: 409 })
     await client.removeAlias('penguins', 'canary', { ...alice, reason: 'enough', version: 2 })
+    await expect(
+      client.promote('penguins', 2, { ...alice, to: 'production', onlyIfCanary: true }),
+    ).rejects.toMatchObject({ status: 409, message: /no longer holds the canary/ })
     const archived = await client.archive('penguins', 2, { ...alice, reason: 'worse' })
     expect(archived.audit).toMatchObject([{ action: 'archive', actor: 'alice', reason: 'worse' }])
     await expect(client.rollback('penguins', alice)).rejects.toMatchObject({ status: 409 })

@@ -484,6 +484,25 @@ describe('promoting through a canary', () => {
     expect(aliases.canary).toMatchObject({ version: 2, weight: 10, previous_version: 3 })
   })
 
+  it('promotes a canary on its passed gate only while it still holds the canary, with onlyIfCanary', async () => {
+    const name = await withProduction(fx.good, fx.good)
+    await fx.registry.promote(name, 2, {
+      ...alice,
+      to: 'production',
+      holdoutCsv: fx.csv,
+      canary: canary(10),
+    })
+    // Replaced by another canary after the verdict on version 2 was taken.
+    await fx.registry.setAlias(name, 'canary', 3, { ...alice, weight: 10 })
+    const promotion = { ...alice, to: 'production' as const, onlyIfCanary: true }
+    await refused(fx.registry.promote(name, 2, promotion), 409, 'no longer holds the canary')
+    expect(await production(name)).toMatchObject({ version: 1 })
+    await fx.registry.setAlias(name, 'canary', 2, { ...alice, weight: 10 })
+    const promoted = await fx.registry.promote(name, 2, promotion)
+    expect(promoted.audit.map((e) => e.action)).toEqual(['remove_alias', 'promote'])
+    expect(await production(name)).toMatchObject({ version: 2 })
+  })
+
   it('refuses a worse version as a production promotion does, keeping the report', async () => {
     const name = await withProduction(fx.weak)
     const error = await refused(

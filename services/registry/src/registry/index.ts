@@ -228,7 +228,17 @@ export class Registry implements ModelRegistry {
     }
     // The gate runs outside the transaction (it takes seconds); the transaction then checks that
     // production is still the version the candidate was compared with.
+    const checkCanary = (held: StoredAlias[]) => {
+      if (
+        options.onlyIfCanary &&
+        !held.some((a) => a.alias === 'canary' && a.version === version)
+      ) {
+        throw conflict(`${named(name, version)} no longer holds the canary: nothing promoted`)
+      }
+    }
     const aliases = await this.store.aliases(name)
+    // Checked before the gate runs, and again in the transaction in case the canary moved meanwhile.
+    checkCanary(aliases)
     const candidate = await promotable(this.store, name, version, aliases)
     const production = aliases.find((a) => a.alias === 'production')?.version
     if (canary && production === undefined) {
@@ -252,6 +262,7 @@ export class Registry implements ModelRegistry {
             `production of ${name} moved to version ${holder} while the gate ran; promote again`,
           )
         }
+        checkCanary(now)
         // Kept even when the gate refuses: the report says why.
         const stored = reused ?? (await tx.saveGateReport(name, version, report))
         if (!report.passed && !report.forced) return []

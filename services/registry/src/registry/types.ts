@@ -57,6 +57,11 @@ export interface PromoteOptions extends Change {
   /** Promotes without the gate's approval; needs a reason. */
   force?: boolean
   /**
+   * Promotes only while the version holds the canary alias (409 otherwise): a verdict on a canary
+   * must not promote it after it was replaced or removed.
+   */
+  onlyIfCanary?: boolean
+  /**
    * Only with `to: 'production'`: once the gate passes, the version takes the canary alias at this
    * share of traffic (a percentage above 0 and below 100) and production stays where it is.
    */
