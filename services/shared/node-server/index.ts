@@ -37,3 +37,46 @@ export async function listen(
   }
   return { server, port, url, stop }
 }
+
+export interface ServiceOptions {
+  /**
+   * What `/health/ready` reports: set true once listening and false as closing starts, so load
+   * balancers stop sending requests before the port closes.
+   */
+  readiness?: Readiness
+  /** Runs once the requests under way have finished: flush, close stores, release sessions. */
+  release: () => Promise<void>
+}
+
+/** A service's readiness, handed to its app (`isReady`) before the app listens. */
+export class Readiness {
+  #ready = false
+  readonly isReady = () => this.#ready
+
+  set(ready: boolean) {
+    this.#ready = ready
+  }
+}
+
+/**
+ * `listen`, with the shutdown every service shares: `close` (safe to call more than once) takes
+ * readiness away, stops taking requests, waits for those under way, then releases the rest.
+ */
+export async function listenUntilClosed(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; host?: string },
+  { readiness, release }: ServiceOptions,
+) {
+  const { url, port, stop } = await listen(fetch, options)
+  readiness?.set(true)
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      readiness?.set(false)
+      await stop()
+      await release()
+    })()
+    return closing
+  }
+  return { url, port, close }
+}

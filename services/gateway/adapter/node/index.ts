@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import pino, { type Logger } from 'pino'
 import { createClient } from 'redis'
-import { listen } from '../../../shared/node-server/index.ts'
+import { listenUntilClosed } from '../../../shared/node-server/index.ts'
 import { createGatewayApp, type GatewayConfig, parseGatewayConfig } from '../../src/index.ts'
 import { RedisRateLimitStore } from './redis-store.ts'
 import { createNodeSend } from './send.ts'
@@ -42,24 +42,20 @@ export async function startGatewayServer(options: GatewayServerOptions) {
   })
   app.healthChecks.start()
   if (config.registry) await app.syncRegistry()
-  const { url, port, stop } = await listen(app.fetch, options)
+  const { url, port, close } = await listenUntilClosed(app.fetch, options, {
+    release: async () => {
+      app.registryFollower.stop()
+      app.healthChecks.stop()
+      upstream.close()
+      await redis?.close()
+      logger.info('gateway stopped')
+      logger.flush()
+    },
+  })
   app.registryFollower.start()
   logger.info(
     { url, routes: app.getRoutes().map((r) => r.model), registry: config.registry?.url },
     'gateway ready',
   )
-  let closing: Promise<void> | undefined
-  const close = () => {
-    closing ??= (async () => {
-      app.registryFollower.stop()
-      app.healthChecks.stop()
-      await stop()
-      upstream.close()
-      await redis?.close()
-      logger.info('gateway stopped')
-      logger.flush()
-    })()
-    return closing
-  }
   return { url, port, close, syncRegistry: app.syncRegistry }
 }

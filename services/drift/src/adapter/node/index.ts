@@ -1,4 +1,4 @@
-import { listen } from '../../../../shared/node-server/index.ts'
+import { listenUntilClosed, Readiness } from '../../../../shared/node-server/index.ts'
 import { createDrift, type DriftSetup } from '../../index.ts'
 
 export interface DriftServerOptions extends Omit<DriftSetup, 'isReady'> {
@@ -8,10 +8,15 @@ export interface DriftServerOptions extends Omit<DriftSetup, 'isReady'> {
 
 /** The drift service on a port; `close` stops taking requests, finishes its work, closes the store. */
 export async function startDriftServer(options: DriftServerOptions) {
-  let ready = false
-  const drift = await createDrift({ ...options, isReady: () => ready })
-  const { url, port, stop } = await listen(drift.app.fetch, options)
-  ready = true
+  const readiness = new Readiness()
+  const drift = await createDrift({ ...options, isReady: readiness.isReady })
+  const { url, port, close } = await listenUntilClosed(drift.app.fetch, options, {
+    readiness,
+    release: async () => {
+      await drift.service.close()
+      drift.logger.info('drift service stopped')
+    },
+  })
   drift.logger.info(
     {
       url,
@@ -21,15 +26,5 @@ export async function startDriftServer(options: DriftServerOptions) {
     },
     'drift service ready',
   )
-  let closing: Promise<void> | undefined
-  const close = () => {
-    closing ??= (async () => {
-      ready = false
-      await stop()
-      await drift.service.close()
-      drift.logger.info('drift service stopped')
-    })()
-    return closing
-  }
   return { url, port, service: drift.service, store: drift.store, close }
 }

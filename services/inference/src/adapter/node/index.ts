@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino'
-import { listen } from '../../../../shared/node-server/index.ts'
+import { listenUntilClosed, Readiness } from '../../../../shared/node-server/index.ts'
 import { createInferenceApp, DEFAULT_MAX_BODY_BYTES } from '../../app/index.ts'
 import {
   type CaptureSink,
@@ -77,35 +77,29 @@ export async function startInferenceServer(
           onDropped: (model, rows, reason) => metrics.captureDropped.inc({ model, reason }, rows),
         })
       : undefined
-  let ready = false
+  const readiness = new Readiness()
   const app = createInferenceApp({
     repository,
     metrics,
     logger,
     ...(capture ? { capture } : {}),
-    isReady: () => ready,
+    isReady: readiness.isReady,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   })
   await repository.loadAll()
   if (options.pollIntervalSeconds) repository.startPolling(options.pollIntervalSeconds * 1000)
 
-  const { url, port, stop } = await listen(app.fetch, options)
-  follower?.start()
-  ready = true
-  logger.info({ url, models: repository.index() }, 'inference server ready')
-
-  let closing: Promise<void> | undefined
-  const close = () => {
-    closing ??= (async () => {
-      ready = false
-      await stop()
+  const { url, port, close } = await listenUntilClosed(app.fetch, options, {
+    readiness,
+    release: async () => {
       await follower?.stop()
       await repository.close()
       await capture?.close()
       logger.info('inference server stopped')
-    })()
-    return closing
-  }
+    },
+  })
+  follower?.start()
+  logger.info({ url, models: repository.index() }, 'inference server ready')
   return { url, port, repository, follower, close }
 }
 

@@ -1,4 +1,4 @@
-import { listen } from '../../../../shared/node-server/index.ts'
+import { listenUntilClosed, Readiness } from '../../../../shared/node-server/index.ts'
 import { createRegistry, type RegistrySetup } from '../../index.ts'
 
 export interface RegistryServerOptions extends Omit<RegistrySetup, 'isReady'> {
@@ -8,7 +8,7 @@ export interface RegistryServerOptions extends Omit<RegistrySetup, 'isReady'> {
 
 /** The registry on a port; `close` stops taking requests, finishes those under way, closes the stores. */
 export async function startRegistryServer(options: RegistryServerOptions) {
-  let ready = false
+  const readiness = new Readiness()
   const {
     app,
     registry,
@@ -16,9 +16,14 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     promRegistry,
     canary,
     close: closeRegistry,
-  } = await createRegistry({ ...options, isReady: () => ready })
-  const { url, port, stop } = await listen(app.fetch, options)
-  ready = true
+  } = await createRegistry({ ...options, isReady: readiness.isReady })
+  const { url, port, close } = await listenUntilClosed(app.fetch, options, {
+    readiness,
+    release: async () => {
+      await closeRegistry()
+      logger.info('registry stopped')
+    },
+  })
   logger.info(
     {
       url,
@@ -28,15 +33,5 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     },
     'registry ready',
   )
-  let closing: Promise<void> | undefined
-  const close = () => {
-    closing ??= (async () => {
-      ready = false
-      await stop()
-      await closeRegistry()
-      logger.info('registry stopped')
-    })()
-    return closing
-  }
   return { url, port, registry, promRegistry, canary, close }
 }
