@@ -15,7 +15,8 @@ export async function run(argv: string[]) {
     const server = await startGatewayServer({
       config: values.config,
       port: toPort(values.port) ?? 8080,
-      host: values.host ?? '0.0.0.0',
+      // Loopback unless opened on purpose: the container image sets HOST=0.0.0.0.
+      host: values.host ?? process.env.HOST ?? '127.0.0.1',
       ...(redisUrl ? { redisUrl } : {}),
     })
     closeOnSignal(server.close)

@@ -15,6 +15,9 @@ import { type Listening, listen } from '../shared/node-server/index.ts'
 import { hashApiKey } from './src/auth/index.ts'
 import type { RouteConfigFile } from './src/config/index.ts'
 import type { GatewayConfigFile } from './src/index.ts'
+import { METRICS_TOKEN, TEST_METRICS } from './src/testing/index.ts'
+
+const scrapeInit = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }
 
 // The gateway's src must run unmodified off Node; these tests run it on the real runtimes.
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -72,6 +75,7 @@ const gatewayConfig = async (
   ],
   registry: { url: registry.url, targets: [target] },
   auth: { api_keys: [{ tenant: 'acme', sha256: await hashApiKey(KEY), models: ['identity'] }] },
+  metrics: TEST_METRICS,
 })
 
 const oipBody = JSON.stringify({
@@ -182,7 +186,7 @@ describe.skipIf(denoMissing)(denoSuite, () => {
   })
 
   it('counts the requests in /metrics and logs each one', async () => {
-    const text = await (await fetch(`${gateway}/metrics`)).text()
+    const text = await (await fetch(`${gateway}/metrics`, scrapeInit)).text()
     // Sums the series whose labels include all of the given ones.
     const count = (labels: string[]) =>
       text
@@ -305,7 +309,7 @@ describe('gateway under workerd (miniflare)', () => {
     ])
     // Recorded only once the shadow's answer has been read and compared.
     await expect
-      .poll(async () => (await fetch(`${gateway}/metrics`)).text(), { timeout: 3000 })
+      .poll(async () => (await fetch(`${gateway}/metrics`, scrapeInit)).text(), { timeout: 3000 })
       .toMatch(/^infera_gateway_shadow_duration_seconds_count\{[^}]*\} 1$/m)
     await expect.poll(() => workerLog).toMatch(/"event":"access".*"status":200.*"tenant":"acme"/)
   })

@@ -50,7 +50,9 @@ describe('requireScope', () => {
     const { app, bodyRead } = await appWith(generateToken())
     const response = await app.request('/write', { method: 'POST', headers, body: 'x' })
     expect(response.status).toBe(status)
-    expect((await response.json()).error).toMatch(/token|Bearer|may not|Authorization/)
+    expect(((await response.json()) as { error: string }).error).toMatch(
+      /token|Bearer|may not|Authorization/,
+    )
     if (status === 401) expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/)
     expect(bodyRead()).toBe(false)
   })
@@ -62,7 +64,9 @@ describe('requireScope', () => {
     )
     const response = await app.request('/write', { method: 'POST', headers: bearer('any') })
     expect(response.status).toBe(403)
-    expect((await response.json()).error).toMatch(/no credentials configured/)
+    expect(((await response.json()) as { error: string }).error).toMatch(
+      /no credentials configured/,
+    )
   })
 })
 

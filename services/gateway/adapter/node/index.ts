@@ -10,10 +10,32 @@ export interface GatewayServerOptions {
   /** A config file (JSON or YAML), or the config itself. */
   config: string | GatewayConfig
   port: number
+  /** 127.0.0.1 unless given. */
   host?: string
   /** Rate limits in Redis, shared by every replica; in memory without it. */
   redisUrl?: string
   logger?: Logger
+}
+
+/**
+ * A Redis client that never holds a request up: with Redis unreachable commands fail at once
+ * (no offline queue) while it reconnects in the background, so the rate limit's failure mode
+ * decides. An 'error' event without a listener would end the process.
+ */
+function connectRedis(url: string, logger: Logger) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 2000,
+      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000),
+    },
+  })
+  client.on('error', (error: Error) => logger.warn({ event: 'redis_error', error: error.message }))
+  client.on('ready', () => logger.info({ event: 'redis_ready' }))
+  // Not awaited: a gateway starts, and serves, while Redis is still down.
+  client.connect().catch(() => {})
+  return client
 }
 
 /**
@@ -31,9 +53,7 @@ export async function startGatewayServer(options: GatewayServerOptions) {
     typeof options.config === 'string'
       ? parseGatewayConfig(await readFile(options.config, 'utf8'), options.config)
       : options.config
-  const redis = options.redisUrl
-    ? await createClient({ url: options.redisUrl }).connect()
-    : undefined
+  const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : undefined
   const upstream = createNodeSend()
   const app = createGatewayApp(config, {
     send: upstream.send,
@@ -47,7 +67,8 @@ export async function startGatewayServer(options: GatewayServerOptions) {
       app.registryFollower.stop()
       app.healthChecks.stop()
       upstream.close()
-      await redis?.close()
+      // destroy, not close: close waits for replies a Redis that is down never sends.
+      if (redis?.isOpen) redis.destroy()
       logger.info('gateway stopped')
       logger.flush()
     },

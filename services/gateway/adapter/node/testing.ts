@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
 import { startRegistryServer } from '../../../registry/src/index.ts'
+import { registryWriter } from '../../../registry/src/testing/index.ts'
 import { listen } from '../../../shared/node-server/index.ts'
 
 /** A plain HTTP server on a free loopback port. */
@@ -20,12 +21,15 @@ export async function serve(handler: (request: Request) => Response | Promise<Re
  * The registry on PGlite in memory (on disk, its initdb takes several times as long) with artifacts
  * in a temporary folder, removed on close.
  */
-export async function startTestRegistry() {
+export async function startTestRegistry({ writer: writerName = 'gateway-test' } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'infera-gateway-registry-'))
+  // A writer's token, for tests that change the registry over HTTP (the canary controller's client).
+  const writer = await registryWriter(writerName)
   const server = await startRegistryServer({
     port: 0,
     host: '127.0.0.1',
     dir,
+    credentials: writer.credentials,
     logger: pino({ level: 'silent' }),
   })
   // The registry checks that a version loads; an identity graph is the smallest that does.
@@ -34,6 +38,7 @@ export async function startTestRegistry() {
   const { registry } = server
   return {
     url: server.url,
+    token: writer.token,
     /** Registers versions 1 to `count` of `model`. */
     register: async (model: string, count: number) => {
       for (let version = 1; version <= count; version++) {

@@ -4,9 +4,11 @@ import { type GatewayConfigFile, validateGatewayConfig } from '../config/index.t
 import {
   fakeUpstreams,
   hang,
+  METRICS_TOKEN,
   manualClock,
   scrape,
   seededRandom,
+  TEST_METRICS,
   type UpstreamHandler,
 } from '../testing/index.ts'
 import { createGatewayApp, type GatewayDeps } from './index.ts'
@@ -37,6 +39,7 @@ function gateway(
         },
       ],
       auth: { api_keys: apiKeys },
+      metrics: TEST_METRICS,
       ...overrides,
     },
     'test config',
@@ -176,18 +179,45 @@ describe('auth and scope', () => {
   it('serves the open paths without credentials', async () => {
     const { app } = gateway()
     expect((await app.request('/v2/health/live')).status).toBe(200)
-    expect((await app.request('/metrics')).status).toBe(200)
+    expect((await app.request('/v2/health/ready')).status).toBe(200)
+  })
+
+  it('serves /metrics, which names tenants and targets, to scrape tokens only', async () => {
+    const { app, call } = gateway()
+    await call('/v2/models/iris/infer', infer)
+    const anonymous = await app.request('/metrics')
+    expect(anonymous.status).toBe(401)
+    expect(await anonymous.text()).not.toContain('acme')
+    // A tenant's key is good for inference, not for reading about the other tenants.
+    expect((await call('/metrics', {}, ACME_KEY)).status).toBe(401)
+    expect((await call('/metrics', {}, METRICS_TOKEN)).status).toBe(200)
+    const closed = gateway({ metrics: undefined })
+    expect((await closed.call('/metrics', {}, METRICS_TOKEN)).status).toBe(403)
+    const open = gateway({ auth: { api_keys: apiKeys, open_paths: ['/metrics'] } })
+    expect((await open.app.request('/metrics')).status).toBe(200)
   })
 })
 
+/** A body that never ends, counting the chunks anything pulled from it. */
+function endlessBody() {
+  const pulled = { chunks: 0 }
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled.chunks += 1
+      controller.enqueue(new Uint8Array(64 * 1024))
+    },
+  })
+  return { pulled, init: { method: 'POST', body, duplex: 'half' } as RequestInit }
+}
+
 describe('limits', () => {
-  it('413s a declared body over the limit before auth', async () => {
+  it('413s a declared body over the limit', async () => {
     const { call, upstream } = gateway({ limits: { max_body_bytes: 8 } })
-    const response = await call(
-      '/v2/models/iris/infer',
-      { method: 'POST', body: '0123456789', headers: { 'content-length': '10' } },
-      null,
-    )
+    const response = await call('/v2/models/iris/infer', {
+      method: 'POST',
+      body: '0123456789',
+      headers: { 'content-length': '10' },
+    })
     expect(response.status).toBe(413)
     expect(await response.json()).toEqual({ error: 'request body is larger than 8 bytes' })
     expect(upstream.calls).toHaveLength(0)
@@ -209,6 +239,80 @@ describe('limits', () => {
     } as RequestInit)
     expect(response.status).toBe(413)
     expect(upstream.calls).toHaveLength(0)
+  })
+
+  it('refuses a caller without credentials before reading any of its streamed body', async () => {
+    const { call, upstream } = gateway()
+    const { pulled, init } = endlessBody()
+    expect((await call('/v2/models/iris/infer', init, null)).status).toBe(401)
+    // What a stream holds before anyone reads: its first chunk, at most.
+    expect(pulled.chunks).toBeLessThanOrEqual(1)
+    expect(upstream.calls).toHaveLength(0)
+  })
+
+  it('refuses a tenant over its bucket before reading any of its streamed body', async () => {
+    const { call } = gateway({ rate_limits: { default: { rate: 0.001, burst: 1 } } })
+    expect((await call('/v2/models/iris/ready')).status).toBe(200)
+    const { pulled, init } = endlessBody()
+    expect((await call('/v2/models/iris/infer', init)).status).toBe(429)
+    expect(pulled.chunks).toBeLessThanOrEqual(1)
+  })
+
+  it('400s a body that breaks off or is malformed on the wire, and counts it as 400', async () => {
+    const { call, app } = gateway()
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('aborted'))
+      },
+    })
+    const response = await call('/v2/models/iris/infer', {
+      method: 'POST',
+      body: broken,
+      duplex: 'half',
+    } as RequestInit)
+    expect(response.status).toBe(400)
+    expect(await response.json()).toEqual({
+      error: 'the request body could not be read: aborted',
+    })
+    const samples = await scrape(app)
+    expect([...samples.keys()].filter((key) => key.includes('status="500"'))).toEqual([])
+  })
+
+  it('lets requests through, counted and logged once, when the rate limit store fails', async () => {
+    const down = { take: () => Promise.reject(new Error('connection refused')) }
+    const { call, app, logs } = gateway(
+      { rate_limits: { default: { rate: 1, burst: 1 } } },
+      undefined,
+      { rateLimitStore: down },
+    )
+    for (let i = 0; i < 3; i++) {
+      const response = await call('/v2/models/iris/ready')
+      expect(response.status).toBe(200)
+      expect(response.headers.get('ratelimit-limit')).toBeNull()
+    }
+    expect((await scrape(app)).get('infera_gateway_rate_limit_errors_total')).toBe(3)
+    expect(logs.filter((line) => line.event === 'rate_limit_store')).toEqual([
+      { event: 'rate_limit_store', ok: false, error: 'Error: connection refused' },
+    ])
+  })
+
+  it('gives up on a store that does not answer within timeout_ms, or 503s when told to', async () => {
+    const stalled = { take: () => new Promise<never>(() => {}) }
+    const open = gateway(
+      { rate_limits: { default: { rate: 1, burst: 1 }, timeout_ms: 5 } },
+      undefined,
+      { rateLimitStore: stalled },
+    )
+    expect((await open.call('/v2/models/iris/ready')).status).toBe(200)
+    const closed = gateway(
+      { rate_limits: { default: { rate: 1, burst: 1 }, timeout_ms: 5, failure_mode_deny: true } },
+      undefined,
+      { rateLimitStore: stalled },
+    )
+    const refused = await closed.call('/v2/models/iris/ready')
+    expect(refused.status).toBe(503)
+    expect(await refused.json()).toEqual({ error: 'the rate limiter is unavailable' })
+    expect((await scrape(closed.app)).get('infera_gateway_rate_limit_errors_total')).toBe(1)
   })
 
   it('429s a tenant over its bucket with Retry-After and RateLimit headers', async () => {
@@ -703,15 +807,19 @@ describe('observability', () => {
   })
 
   it('answers 500 with a JSON error when something throws', async () => {
-    const { call, logs, upstream } = gateway(
-      { rate_limits: { default: { rate: 1, burst: 1 } } },
-      undefined,
-      { rateLimitStore: { take: () => Promise.reject(new Error('store down')) } },
-    )
+    const { call, logs, upstream } = gateway({}, undefined, {
+      random: () => {
+        throw new Error('no randomness')
+      },
+    })
     const response = await call('/v2/models/iris/ready', { headers: { 'x-request-id': 'r9' } })
     expect(response.status).toBe(500)
     expect(await response.json()).toEqual({ error: 'internal gateway error' })
     expect(upstream.calls).toHaveLength(0)
-    expect(logs).toContainEqual({ event: 'error', request_id: 'r9', error: 'Error: store down' })
+    expect(logs).toContainEqual({
+      event: 'error',
+      request_id: 'r9',
+      error: 'Error: no randomness',
+    })
   })
 })

@@ -2,8 +2,15 @@ import { type Context, Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
-import { limitBody } from '../../../shared/body-limit/index.ts'
-import { allows, createAuthenticator, isOpenPath, type Principal } from '../auth/index.ts'
+import { limitBody, unreadableBody } from '../../../shared/body-limit/index.ts'
+import {
+  allows,
+  createAuthenticator,
+  createMetricsGuard,
+  isOpenPath,
+  METRICS_PATH,
+  type Principal,
+} from '../auth/index.ts'
 import { type GatewayConfig, type RouteConfig, validateRoutes } from '../config/index.ts'
 import {
   BREAKER_STATE_VALUE,
@@ -13,6 +20,7 @@ import {
 import type { Timers } from '../poll/index.ts'
 import {
   MemoryRateLimitStore,
+  type RateLimitResult,
   type RateLimitStore,
   rateLimitHeaders,
   ruleFor,
@@ -138,6 +146,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   const rateLimitStore = deps.rateLimitStore ?? new MemoryRateLimitStore()
   const metrics = createGatewayMetrics()
   const authenticate = createAuthenticator(config.auth, { fetch: upstreamFetch, now })
+  const mayReadMetrics = createMetricsGuard(config.auth, config.metrics)
   const roundRobin = new RoundRobin()
 
   let routes: readonly RouteConfig[] = []
@@ -264,10 +273,10 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     )
   }
 
-  app.use(limitBody(config.limits.max_body_bytes))
-
+  // Auth and the rate limit look at headers only: nothing reads a body before both have passed.
   app.use(async (c, next) => {
-    if (isOpenPath(config.auth, c.req.path)) return next()
+    // /metrics has credentials of its own (scrape tokens), checked by its route.
+    if (isOpenPath(config.auth, c.req.path) || c.req.path === METRICS_PATH) return next()
     const result = await authenticate(c.req.raw)
     if (!result.ok) {
       const challenge: Record<string, string> =
@@ -280,10 +289,16 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
 
   const rateLimits = config.rate_limits
   if (rateLimits) {
+    // From 0, so an alert on its rate sees the first failure.
+    metrics.rateLimitErrors.inc({}, 0)
     app.use(async (c, next) => {
       const tenant = c.get('principal')?.tenant
       if (tenant === undefined) return next()
-      const result = await rateLimitStore.take(tenant, ruleFor(rateLimits, tenant), now())
+      const result = await takeToken(tenant)
+      if (result === undefined) {
+        if (!rateLimits.failure_mode_deny) return next()
+        return fail(c, 503, 'the rate limiter is unavailable', { 'Retry-After': '1' })
+      }
       const headers = rateLimitHeaders(result)
       if (!result.allowed) {
         metrics.rateLimited.inc({ tenant })
@@ -294,7 +309,15 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     })
   }
 
-  app.get('/metrics', (c) => {
+  app.use(limitBody(config.limits.max_body_bytes))
+
+  app.get(METRICS_PATH, async (c) => {
+    const access = await mayReadMetrics(c.req.raw)
+    if (!access.ok) {
+      const challenge: Record<string, string> =
+        access.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}
+      return fail(c, access.status, access.error, challenge)
+    }
     // An open breaker turns half-open with time alone; asking each for its state reports that.
     for (const target of pool.targets()) pool.breaker(target).state()
     return c.body(metrics.registry.expose(), 200, { 'content-type': METRICS_CONTENT_TYPE })
@@ -319,7 +342,14 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     const variant = chooseVariant(route.variants, random, stickyKey)
     c.set('variant', variant.name)
 
-    const request = await upstreamRequest(c, variant.version)
+    let body: ArrayBuffer | undefined
+    try {
+      body =
+        c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.arrayBuffer()
+    } catch (error) {
+      return unreadableBody(c, error)
+    }
+    const request = upstreamRequest(c, variant.version, body)
     const primary = forward(request, {
       candidates: roundRobin.order(`${route.model}\n${variant.name}`, variant.targets, pool),
       breaker: (target) => pool.breaker(target),
@@ -364,20 +394,53 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     return fail(c, 500, 'internal gateway error')
   })
 
-  async function upstreamRequest(
+  function upstreamRequest(
     c: Context<GatewayEnv>,
     version: string | undefined,
-  ): Promise<UpstreamRequest> {
+    body: ArrayBuffer | undefined,
+  ): UpstreamRequest {
     const headers = pickHeaders((name) => c.req.header(name), FORWARDED_REQUEST_HEADERS)
     headers['x-request-id'] = c.get('requestId')
     headers.traceparent = c.get('traceparent')
     const url = new URL(c.req.url)
-    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD'
     return {
       method: c.req.method,
       pathAndQuery: `${version ? pinVersion(url.pathname, version) : url.pathname}${url.search}`,
       headers,
-      body: hasBody ? await c.req.arrayBuffer() : undefined,
+      body,
+    }
+  }
+
+  /**
+   * One token from the tenant's bucket, or undefined when the store failed or took longer than
+   * `timeout_ms` (Redis down or stalled): counted, and logged when failing starts and stops.
+   */
+  let storeFailing = false
+  async function takeToken(tenant: string): Promise<RateLimitResult | undefined> {
+    if (!rateLimits) return undefined
+    const timeoutMs = rateLimits.timeout_ms
+    let timer: unknown
+    const timeout = new Promise<never>((_, reject) => {
+      timer = timers.setTimeout(
+        () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+    })
+    try {
+      const result = await Promise.race([
+        rateLimitStore.take(tenant, ruleFor(rateLimits, tenant), now()),
+        timeout,
+      ])
+      if (storeFailing) log({ event: 'rate_limit_store', ok: true })
+      storeFailing = false
+      return result
+    } catch (error) {
+      metrics.rateLimitErrors.inc({})
+      if (!storeFailing) log({ event: 'rate_limit_store', ok: false, error: String(error) })
+      storeFailing = true
+      return undefined
+    } finally {
+      timers.clearTimeout(timer)
     }
   }
 

@@ -9,7 +9,15 @@ import {
   SignJWT,
 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { allows, authConfigSchema, createAuthenticator, hashApiKey, isOpenPath } from './index.ts'
+import {
+  allows,
+  authConfigSchema,
+  createAuthenticator,
+  createMetricsGuard,
+  hashApiKey,
+  isOpenPath,
+  metricsAccessSchema,
+} from './index.ts'
 
 const request = (headers: Record<string, string> = {}) =>
   new Request('http://gateway.test/v2/models/iris/infer', { method: 'POST', headers })
@@ -173,6 +181,20 @@ describe('JWT with an HS256 secret', () => {
     expect(await authenticate(bearer(badModels))).toMatchObject({ error: 'invalid token' })
   })
 
+  it('refuses a token without exp only when require_exp is on', async () => {
+    const forever = await new SignJWT(good).setProtectedHeader({ alg: 'HS256' }).sign(key)
+    expect(await authenticate(bearer(forever))).toMatchObject({ ok: true, tenant: 'acme' })
+    const strict = createAuthenticator(
+      authConfigSchema.parse({ jwt: { secret, tenant_claim: 'org', require_exp: true } }),
+    )
+    expect(await strict(bearer(forever))).toEqual({
+      ok: false,
+      status: 401,
+      error: 'invalid token',
+    })
+    expect(await strict(bearer(await sign(good, key, 'HS256')))).toMatchObject({ ok: true })
+  })
+
   it('refuses an unsigned (alg none) token', async () => {
     const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url')
     const unsigned = `${encode({ alg: 'none' })}.${encode({ ...good, exp: nowSeconds() + 60 })}.x`
@@ -268,8 +290,12 @@ describe('JWT with a JWKS over HTTP', async () => {
 describe('authConfigSchema', () => {
   it('defaults the open paths and the claims', () => {
     const config = authConfigSchema.parse({ jwt: { secret: 's' } })
-    expect(config.open_paths).toEqual(['/v2/health/live', '/v2/health/ready', '/metrics'])
-    expect(config.jwt).toMatchObject({ tenant_claim: 'sub', models_claim: 'models' })
+    expect(config.open_paths).toEqual(['/v2/health/live', '/v2/health/ready'])
+    expect(config.jwt).toMatchObject({
+      tenant_claim: 'sub',
+      models_claim: 'models',
+      require_exp: false,
+    })
   })
 
   it('rejects a malformed hash and an ambiguous jwt key', () => {
@@ -293,8 +319,36 @@ describe('allows and isOpenPath', () => {
   it('matches open paths exactly', () => {
     const config = authConfigSchema.parse({})
     expect(isOpenPath(config, '/v2/health/live')).toBe(true)
-    expect(isOpenPath(config, '/metrics')).toBe(true)
-    expect(isOpenPath(config, '/metrics/../v2/models/iris/infer')).toBe(false)
+    expect(isOpenPath(config, '/metrics')).toBe(false)
+    expect(isOpenPath({ open_paths: ['/metrics'] }, '/metrics')).toBe(true)
+    expect(isOpenPath({ open_paths: ['/metrics'] }, '/metrics/../v2/models/iris/infer')).toBe(false)
     expect(isOpenPath(config, '/v2/models/iris/infer')).toBe(false)
+  })
+})
+
+describe('who may read /metrics', async () => {
+  const auth = authConfigSchema.parse({})
+  const access = metricsAccessSchema.parse({ sha256: [await hashApiKey('scrape-token')] })
+
+  it('is a scrape token, as a bearer or in x-api-key, and nothing else', async () => {
+    const guard = createMetricsGuard(auth, access)
+    expect(await guard(bearer('scrape-token'))).toEqual({ ok: true })
+    expect(await guard(request({ 'x-api-key': 'scrape-token' }))).toEqual({ ok: true })
+    expect(await guard(request())).toMatchObject({ ok: false, status: 401 })
+    // A tenant's key, valid for inference, names no scrape token.
+    expect(await guard(bearer('acme-key'))).toEqual({
+      ok: false,
+      status: 401,
+      error: 'not a metrics token',
+    })
+  })
+
+  it('is no one without scrape tokens, and anyone when /metrics is an open path', async () => {
+    expect(await createMetricsGuard(auth, undefined)(bearer('scrape-token'))).toMatchObject({
+      ok: false,
+      status: 403,
+    })
+    const open = authConfigSchema.parse({ open_paths: ['/metrics'] })
+    expect(await createMetricsGuard(open, undefined)(request())).toEqual({ ok: true })
   })
 })

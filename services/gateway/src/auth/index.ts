@@ -33,14 +33,28 @@ export const authConfigSchema = z.object({
       audience: z.string().min(1).optional(),
       tenant_claim: z.string().min(1).default('sub'),
       models_claim: z.string().min(1).default('models'),
+      /**
+       * Refuses tokens without an `exp` claim, which would otherwise never expire. Off by default
+       * only for compatibility with issuers that leave it out; the platform's configs turn it on.
+       */
+      require_exp: z.boolean().default(false),
     })
     .refine(
       (jwt) => [jwt.secret, jwt.public_key, jwt.jwks_url].filter(Boolean).length === 1,
       'jwt needs exactly one of secret, public_key or jwks_url',
     )
     .optional(),
-  open_paths: z.array(z.string()).default(['/v2/health/live', '/v2/health/ready', '/metrics']),
+  /** Paths served without credentials. `/metrics` is open only when listed here. */
+  open_paths: z.array(z.string()).default(['/v2/health/live', '/v2/health/ready']),
 })
+
+/** Who may read `/metrics` when it is not an open path: tokens of their own, never tenant keys. */
+export const metricsAccessSchema = z.strictObject({
+  /** Hex SHA-256 of each scrape token, sent as `Authorization: Bearer` or `x-api-key`. */
+  sha256: z.array(sha256Hex).min(1),
+})
+
+export type MetricsAccess = z.output<typeof metricsAccessSchema>
 
 export type AuthConfig = z.output<typeof authConfigSchema>
 
@@ -70,6 +84,23 @@ async function sha256(text: string): Promise<Uint8Array> {
 
 const MAX_CACHED_DIGESTS = 1024
 
+/**
+ * The first entry whose digest equals `digest`. Every entry is compared in full, so timing says
+ * nothing about which one, or how much of one, matched.
+ */
+function matchDigest<T>(
+  digest: Uint8Array,
+  entries: readonly { digest: Uint8Array; value: T }[],
+): T | undefined {
+  let found: T | undefined
+  for (const entry of entries) {
+    let diff = 0
+    for (let i = 0; i < digest.length; i++) diff |= (digest[i] ?? 0) ^ (entry.digest[i] ?? 0)
+    if (diff === 0 && found === undefined) found = entry.value
+  }
+  return found
+}
+
 /** Hex SHA-256 of an API key, the form `api_keys[].sha256` stores. */
 export async function hashApiKey(key: string): Promise<string> {
   return Array.from(await sha256(key), (byte) => byte.toString(16).padStart(2, '0')).join('')
@@ -84,6 +115,8 @@ function hexToBytes(hex: string): Uint8Array {
 export function allows(principal: { models: string[] }, model: string): boolean {
   return principal.models.includes('*') || principal.models.includes(model)
 }
+
+export const METRICS_PATH = '/metrics'
 
 export function isOpenPath(config: Pick<AuthConfig, 'open_paths'>, path: string): boolean {
   return config.open_paths.includes(path)
@@ -174,7 +207,7 @@ function credentialFrom(request: Request): { value: string; bearer: boolean } | 
 export function createAuthenticator(config: AuthConfig, deps: AuthDeps = {}): Authenticator {
   const keys = (config.api_keys ?? []).map((entry) => ({
     digest: hexToBytes(entry.sha256),
-    principal: { tenant: entry.tenant, models: entry.models },
+    value: { tenant: entry.tenant, models: entry.models },
   }))
   const jwt = config.jwt
   const jwtKey = jwt && jwtKeySource(jwt, deps)
@@ -194,15 +227,7 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps = {}): Au
   }
 
   async function checkApiKey(key: string): Promise<AuthResult> {
-    const digest = await digestOf(key)
-    let found: Principal | undefined
-    // Every configured digest is compared in full so timing says nothing about which key, or
-    // how much of one, matched.
-    for (const entry of keys) {
-      let diff = 0
-      for (let i = 0; i < digest.length; i++) diff |= (digest[i] ?? 0) ^ (entry.digest[i] ?? 0)
-      if (diff === 0) found = entry.principal
-    }
+    const found = matchDigest(await digestOf(key), keys)
     return found ? { ok: true, tenant: found.tenant, models: [...found.models] } : UNKNOWN_KEY
   }
 
@@ -213,6 +238,7 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps = {}): Au
       currentDate: new Date(now()),
       ...(jwt.issuer !== undefined && { issuer: jwt.issuer }),
       ...(jwt.audience !== undefined && { audience: jwt.audience }),
+      ...(jwt.require_exp && { requiredClaims: ['exp'] }),
     }
     try {
       const { payload } = await jwtVerify(token, key, options)
@@ -232,5 +258,31 @@ export function createAuthenticator(config: AuthConfig, deps: AuthDeps = {}): Au
       return checkJwt(credential.value, jwt, jwtKey)
     }
     return checkApiKey(credential.value)
+  }
+}
+
+export type MetricsCheck = { ok: true } | { ok: false; status: 401 | 403; error: string }
+
+/**
+ * Whether a request may read `/metrics`, which names every tenant and upstream: anyone when it is
+ * an open path, otherwise only a scrape token listed in `metrics.sha256` (tenant keys are not).
+ */
+export function createMetricsGuard(
+  auth: Pick<AuthConfig, 'open_paths'>,
+  access: MetricsAccess | undefined,
+): (request: Request) => Promise<MetricsCheck> {
+  if (isOpenPath(auth, METRICS_PATH)) return async () => ({ ok: true })
+  const CLOSED: MetricsCheck = {
+    ok: false,
+    status: 403,
+    error: 'metrics are closed: configure metrics.sha256 with a scrape token',
+  }
+  if (!access) return async () => CLOSED
+  const tokens = access.sha256.map((hex) => ({ digest: hexToBytes(hex), value: true }))
+  return async (request) => {
+    const credential = credentialFrom(request)
+    if (!credential) return MISSING
+    if (matchDigest(await sha256(credential.value), tokens)) return { ok: true }
+    return deny('not a metrics token')
   }
 }

@@ -26,7 +26,7 @@ describe('parseGatewayConfig', () => {
     expect(config.routes[1]).toMatchObject({ model: '*', timeout_ms: 500, retries: 0 })
     expect(config.limits.max_body_bytes).toBe(32 * 1024 * 1024)
     expect(config.breaker).toEqual({ failures: 5, open_ms: 10_000 })
-    expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready', '/metrics'])
+    expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready'])
     expect(config.health_checks).toBeUndefined()
   })
 

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { authConfigSchema } from '../auth/index.ts'
+import { authConfigSchema, metricsAccessSchema } from '../auth/index.ts'
 import { rateLimitConfigSchema } from '../ratelimit/index.ts'
 
 const MiB = 1024 * 1024
@@ -131,6 +131,8 @@ export const gatewayConfigSchema = z
      */
     registry: registrySchema.optional(),
     auth: authConfigSchema.prefault({}),
+    /** Scrape tokens for `/metrics`, closed without them unless `auth.open_paths` lists it. */
+    metrics: metricsAccessSchema.optional(),
     /** Per-tenant token buckets; without them no tenant is limited. */
     rate_limits: rateLimitConfigSchema.optional(),
     limits: z

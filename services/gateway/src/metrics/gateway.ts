@@ -36,6 +36,13 @@ export function createGatewayMetrics() {
     rateLimited: registry.register(
       new Counter('infera_gateway_rate_limited_total', 'Requests refused with 429.', ['tenant']),
     ),
+    rateLimitErrors: registry.register(
+      new Counter(
+        'infera_gateway_rate_limit_errors_total',
+        'Rate limit checks the store failed or answered too late; the request was let through, or refused with 503 under failure_mode_deny.',
+        [],
+      ),
+    ),
     retries: registry.register(
       new Counter('infera_gateway_retries_total', 'Attempts sent again to another target.', [
         'route',

@@ -8,6 +8,13 @@ const ruleSchema = z.object({
 export const rateLimitConfigSchema = z.object({
   default: ruleSchema,
   tenants: z.record(z.string(), ruleSchema).optional(),
+  /** A store call (Redis) slower than this counts as failed. */
+  timeout_ms: z.number().int().positive().default(200),
+  /**
+   * When the store fails or times out: false (the default, as Envoy's `failure_mode_deny`) lets
+   * the request through unlimited; true refuses it with 503. Either way it is counted.
+   */
+  failure_mode_deny: z.boolean().default(false),
 })
 
 export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>

@@ -9,7 +9,7 @@ import {
 import { createGatewayApp, type GatewayApp, type GatewayDeps } from '../app/index.ts'
 import { hashApiKey } from '../auth/index.ts'
 import { type GatewayConfigFile, validateGatewayConfig } from '../config/index.ts'
-import { scrape, seededRandom } from '../testing/index.ts'
+import { scrape, seededRandom, TEST_METRICS } from '../testing/index.ts'
 import type { RegistrySync } from './index.ts'
 
 // One registry for the file: each test follows models of its own names, and asserts on those.
@@ -51,6 +51,7 @@ function follow(
       registry: { url, targets, groups },
       routes: overrides.routes ?? [FALLBACK],
       auth: { api_keys: apiKeys },
+      metrics: TEST_METRICS,
     },
     'test config',
   )

@@ -48,14 +48,23 @@ export function manualClock(start = 1_700_000_000_000) {
   }
 }
 
+/** The scrape token test configs accept (`metrics: TEST_METRICS`), and what `scrape` sends. */
+export const METRICS_TOKEN = 'test-metrics-token'
+export const TEST_METRICS = {
+  sha256: ['ce0343e6cfc5c4885d7162eecebb80558968e367c3a0b317288e5fd19d1715bf'],
+}
+
 /**
- * The samples `/metrics` exposes, keyed `name{labels}` as written. Strict: a wrong content type or
- * a malformed sample line throws.
+ * The samples `/metrics` exposes, keyed `name{labels}` as written, read with `METRICS_TOKEN`.
+ * Strict: a refusal, a wrong content type or a malformed sample line throws.
  */
 export async function scrape(app: {
-  request: (path: string) => Response | Promise<Response>
+  request: (path: string, init: RequestInit) => Response | Promise<Response>
 }): Promise<Map<string, number>> {
-  const response = await app.request('/metrics')
+  const response = await app.request('/metrics', {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  })
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`)
   const type = response.headers.get('content-type')
   // Spelled out, not METRICS_CONTENT_TYPE: the format Prometheus expects, whatever the code says.
   if (type !== 'text/plain; version=0.0.4; charset=utf-8')

@@ -1,4 +1,8 @@
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGatewayServer } from '../../../gateway/adapter/node/index.ts'
+import { hashApiKey } from '../../../gateway/src/auth/index.ts'
+import { validateGatewayConfig } from '../../../gateway/src/index.ts'
 import { unreachableUrl } from '../testing/index.ts'
 import { GatewayMetricsSource } from './index.ts'
 import { type CanaryTraffic, startCanaryTraffic, type Tally } from './testing.ts'
@@ -62,5 +66,35 @@ describe("reading the gateway's metrics", () => {
       "gateway URL 'gateway:8080' is not an http(s) URL",
     )
     expect(() => new GatewayMetricsSource([])).toThrow('name at least one gateway URL')
+  })
+})
+
+describe('a gateway whose /metrics needs a scrape token', () => {
+  it('is read with the token, and names the refusal without it', async () => {
+    const gateway = await startGatewayServer({
+      config: validateGatewayConfig(
+        {
+          routes: [
+            {
+              model: 'm',
+              variants: [{ name: 'production', weight: 100, targets: [traffic.upstream] }],
+            },
+          ],
+          metrics: { sha256: [await hashApiKey('scrape-token')] },
+        },
+        'the test gateway config',
+      ),
+      port: 0,
+      logger: pino({ level: 'silent' }),
+    })
+    try {
+      await expect(new GatewayMetricsSource(gateway.url).read('m')).rejects.toThrow(
+        `the gateway's metrics at ${gateway.url}/metrics answered 401`,
+      )
+      const source = new GatewayMetricsSource(gateway.url, { token: 'scrape-token' })
+      expect(await source.read('m')).toEqual({})
+    } finally {
+      await gateway.close()
+    }
   })
 })

@@ -3,6 +3,7 @@ import parsePrometheusTextFormat, {
   type MetricFamily,
   type Sample,
 } from 'parse-prometheus-text-format'
+import { bearer } from '../../../shared/credentials/index.ts'
 import { addCounts, NO_TRAFFIC } from './analysis.ts'
 import {
   type CanaryMetricsOptions,
@@ -18,13 +19,17 @@ import {
 } from './gateway-series.ts'
 import type { CanaryMetricsSource, VariantCounts } from './types.ts'
 
-export type GatewayMetricsOptions = CanaryMetricsOptions
+export interface GatewayMetricsOptions extends CanaryMetricsOptions {
+  /** A scrape token the gateways accept (their config's `metrics.sha256`), sent as a bearer. */
+  token?: string
+}
 
 /** Sums each variant's counters over tenants, statuses and every gateway replica given. */
 export class GatewayMetricsSource implements CanaryMetricsSource {
   readonly #urls: string[]
   readonly #threshold: number
   readonly #fetch: typeof fetch
+  readonly #headers: Record<string, string>
 
   /** `urls`: each gateway replica, e.g. http://127.0.0.1:8080; `/metrics` is read from each. */
   constructor(urls: string | string[], options: GatewayMetricsOptions = {}) {
@@ -33,6 +38,7 @@ export class GatewayMetricsSource implements CanaryMetricsSource {
     const resolved = resolveOptions(options)
     this.#threshold = resolved.threshold
     this.#fetch = resolved.fetch
+    this.#headers = bearer(options.token)
   }
 
   /** Rejects when any gateway can't be read: a partial sum would look like a counter reset. */
@@ -52,6 +58,7 @@ export class GatewayMetricsSource implements CanaryMetricsSource {
     let response: Response
     try {
       response = await this.#fetch(`${url}/metrics`, {
+        headers: this.#headers,
         signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       })
     } catch (error) {

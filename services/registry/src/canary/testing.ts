@@ -59,7 +59,8 @@ async function startGateway(upstream: string) {
             ],
           },
         ],
-        auth: { api_keys: apiKeys },
+        // These test gateways' /metrics stay open: readers without a token are tested elsewhere.
+        auth: { api_keys: apiKeys, open_paths: ['/metrics'] },
       },
       'the test gateway config',
     ),
