@@ -1,5 +1,14 @@
-import { startInferenceServer } from '../../services/inference/src/index.ts'
-import { closeOnSignal, list, parseCommandArgs, toNumber, toPort, UsageError } from '../args.ts'
+import { MODEL_CONTROL_MODES, startInferenceServer } from '../../services/inference/src/index.ts'
+import { readCredentialsFile } from '../../services/shared/credentials/file.ts'
+import {
+  closeOnSignal,
+  InputError,
+  list,
+  parseCommandArgs,
+  toNumber,
+  toPort,
+  UsageError,
+} from '../args.ts'
 
 export async function run(argv: string[]) {
   const { values } = parseCommandArgs(argv, {
@@ -10,13 +19,28 @@ export async function run(argv: string[]) {
     'capture-dir': { type: 'string' },
     'capture-url': { type: 'string' },
     'capture-sample': { type: 'string' },
+    'capture-token-env': { type: 'string' },
     'max-body-bytes': { type: 'string' },
     registry: { type: 'string' },
     'registry-models': { type: 'string' },
     'registry-sync-seconds': { type: 'string' },
     'registry-drain-seconds': { type: 'string' },
+    'model-control': { type: 'string' },
+    credentials: { type: 'string' },
   })
   if (!values.models) throw new UsageError('--models DIR is required')
+  const modelControl = values['model-control'] ?? 'none'
+  if (!(MODEL_CONTROL_MODES as readonly string[]).includes(modelControl)) {
+    throw new UsageError(
+      `--model-control must be one of ${MODEL_CONTROL_MODES.join(', ')}, got '${modelControl}'`,
+    )
+  }
+  let credentials: ReturnType<typeof readCredentialsFile>
+  try {
+    credentials = readCredentialsFile(values.credentials ?? process.env.INFERA_CREDENTIALS)
+  } catch (error) {
+    throw new InputError((error as Error).message)
+  }
   const sample = toNumber(values['capture-sample'], '--capture-sample')
   if (sample !== undefined && sample > 1)
     throw new UsageError('--capture-sample must be from 0 to 1')
@@ -30,6 +54,11 @@ export async function run(argv: string[]) {
       '--registry-models, --registry-sync-seconds and --registry-drain-seconds need --registry URL',
     )
   }
+  // The drift service's ingest token comes from the environment, never argv (which `ps` shows).
+  const tokenEnv = values['capture-token-env'] ?? 'INFERA_DRIFT_TOKEN'
+  const captureToken = process.env[tokenEnv] || undefined
+  if (values['capture-token-env'] !== undefined && !captureToken)
+    throw new UsageError(`--capture-token-env ${tokenEnv}: the variable ${tokenEnv} is not set`)
   const registryModels = list(values['registry-models'])
   // An empty list would follow nothing at all: surely a mistake, not a wish.
   if (registryModels?.length === 0) {
@@ -38,13 +67,14 @@ export async function run(argv: string[]) {
   const server = await startInferenceServer({
     modelsDir: values.models,
     port: toPort(values.port) ?? 8080,
-    host: values.host ?? '0.0.0.0',
+    host: values.host ?? process.env.HOST ?? '127.0.0.1',
     ...optional(
       'pollIntervalSeconds',
       toNumber(values['poll-interval'], '--poll-interval', { min: 0.05 }),
     ),
     ...optional('captureDir', values['capture-dir']),
     ...optional('captureUrl', values['capture-url']),
+    ...optional('captureToken', captureToken),
     captureSampleRate: sample ?? (values['capture-dir'] || values['capture-url'] ? 1 : 0),
     ...optional('maxBodyBytes', toNumber(values['max-body-bytes'], '--max-body-bytes', { min: 1 })),
     ...optional('registryUrl', values.registry),
@@ -57,6 +87,8 @@ export async function run(argv: string[]) {
       'registryDrainMs',
       milliseconds(values['registry-drain-seconds'], '--registry-drain-seconds', 0),
     ),
+    modelControl: modelControl as (typeof MODEL_CONTROL_MODES)[number],
+    credentials,
   })
   closeOnSignal(server.close)
 }

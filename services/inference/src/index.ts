@@ -23,4 +23,9 @@ export {
 export { RegistryFollower, type RegistryFollowerOptions } from './follow/index.ts'
 export { createInferenceMetrics, type InferenceMetrics } from './metrics/index.ts'
 export { ModelVersion, type TensorSpec } from './model/index.ts'
-export { ModelRepository, type VersionStatus } from './repository/index.ts'
+export {
+  MODEL_CONTROL_MODES,
+  type ModelControl,
+  ModelRepository,
+  type VersionStatus,
+} from './repository/index.ts'

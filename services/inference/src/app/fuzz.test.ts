@@ -182,3 +182,104 @@ describe('fuzzing with malformed requests', () => {
     expect(statuses.get(200)).toBeGreaterThan(600)
   })
 })
+
+describe('fuzzing with shapes that claim more than the body carries', () => {
+  const hugeDims = () => {
+    const dims = Array.from({ length: 1 + Math.floor(random() * 4) }, () =>
+      pick([1, 4, 1000, 65_536, 1_000_000, 4_000_000, 100_000_000, 2 ** 31, 2 ** 52]),
+    )
+    return random() < 0.1 ? [...dims, pick([-1, 1.5, 2 ** 53, '4', null])] : dims
+  }
+  /** A V1 instance nested `depth` levels deep, 1,000 wide at every level but only its first branch. */
+  const chain = (depth: number): unknown =>
+    depth === 0 ? 1 : [chain(depth - 1), ...Array(999).fill(0)]
+
+  function huge(): { path: string; body: string | Uint8Array; headers: Record<string, string> } {
+    const headers = { 'content-type': 'application/json' }
+    const shape = hugeDims()
+    switch (Math.floor(random() * 4)) {
+      case 0: {
+        const [path, datatype, value] = pick([
+          ['/v2/models/classifier/infer', 'FP32', 1.5],
+          ['/v2/models/strings/infer', 'BYTES', 'a'],
+          ['/v2/models/ints/versions/1/infer', 'INT64', 7],
+        ] as const)
+        const data = Array(Math.floor(random() * 8)).fill(value)
+        return {
+          path,
+          body: JSON.stringify({ inputs: [{ name: 'input', datatype, shape, data }] }),
+          headers,
+        }
+      }
+      case 1: {
+        // The binary tensor extension: a few bytes of data behind the huge shape.
+        const [path, datatype] = pick([
+          ['/v2/models/classifier/infer', 'FP32'],
+          ['/v2/models/strings/infer', 'BYTES'],
+        ] as const)
+        const data = new Uint8Array(4 * Math.floor(random() * 4))
+        const header = new TextEncoder().encode(
+          JSON.stringify({
+            inputs: [
+              { name: 'input', datatype, shape, parameters: { binary_data_size: data.length } },
+            ],
+          }),
+        )
+        const body = new Uint8Array(header.length + data.length)
+        body.set(header)
+        body.set(data, header.length)
+        return {
+          path,
+          body,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'inference-header-content-length': String(header.length),
+          },
+        }
+      }
+      case 2:
+        return {
+          path: '/v1/models/classifier:predict',
+          body: JSON.stringify({ instances: [chain(2 + Math.floor(random() * 3))] }),
+          headers,
+        }
+      default:
+        return {
+          path: '/v2/models/classifier/infer',
+          body: JSON.stringify({
+            inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }],
+            outputs: Array(1000 + Math.floor(random() * 10_000)).fill({ name: 'output' }),
+          }),
+          headers,
+        }
+    }
+  }
+
+  it('answers every one with a 4xx naming the problem, and memory stays flat', async () => {
+    const before = process.memoryUsage()
+    // Typed arrays are zero pages until written, so RSS alone would miss a tensor sized by its
+    // shape; what was allocated for ArrayBuffers does not.
+    let peakArrayBuffers = before.arrayBuffers
+    for (let round = 0; round < 50; round++) {
+      const requests = Array.from({ length: 8 }, huge)
+      const responses = await Promise.all(
+        requests.map((r) =>
+          t.app.request(r.path, { method: 'POST', body: r.body, headers: r.headers }),
+        ),
+      )
+      for (const [i, res] of responses.entries()) {
+        const request = requests[i] as (typeof requests)[number]
+        const text = await res.text()
+        const context = `${request.path} ${String(request.body).slice(0, 300)} -> ${res.status} ${text.slice(0, 200)}`
+        expect(res.status, context).toBeGreaterThanOrEqual(400)
+        expect(res.status, context).toBeLessThan(500)
+        expect(JSON.parse(text).error, context).toMatch(/input|output|shape|instances|binary/)
+      }
+      peakArrayBuffers = Math.max(peakArrayBuffers, process.memoryUsage().arrayBuffers)
+    }
+    // A memory bound, not a timing one: a tensor sized by the shape would cost gigabytes.
+    const mb = (bytes: number) => bytes / 2 ** 20
+    expect(mb(process.memoryUsage().rss - before.rss)).toBeLessThan(100)
+    expect(mb(peakArrayBuffers - before.arrayBuffers)).toBeLessThan(100)
+  })
+})

@@ -5,8 +5,11 @@ import { bindRequestMetrics } from '../metrics/index.ts'
 import type { InferenceContext } from '../protocol/serve.ts'
 import { kserveV1Routes } from '../protocol/v1/index.ts'
 import { openInferenceRoutes } from '../protocol/v2/index.ts'
+import { type RepositoryApiOptions, repositoryRoutes } from '../repository/index.ts'
 
-export interface InferenceAppOptions extends Omit<InferenceContext, 'requestMetrics'> {
+export interface InferenceAppOptions
+  extends Omit<InferenceContext, 'requestMetrics'>,
+    RepositoryApiOptions {
   /** Largest request body accepted; larger ones get 413. */
   maxBodyBytes: number
 }
@@ -24,6 +27,7 @@ export function createInferenceApp(options: InferenceAppOptions) {
   )
   const ctx: InferenceContext = { ...options, requestMetrics: bindRequestMetrics(metrics) }
   app.route('/', openInferenceRoutes(ctx))
+  app.route('/', repositoryRoutes(options.repository, options))
   app.route('/', kserveV1Routes(ctx))
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))

@@ -1,8 +1,22 @@
 import type { CaptureRow } from './rows.ts'
-import type { CaptureSink } from './sink.ts'
+import type { CaptureSink, DropReason } from './sink.ts'
 
-export { type CaptureRow, toCaptureRows } from './rows.ts'
-export { type CaptureSink, FanOutCaptureSink, HttpCaptureSink, JsonlCaptureSink } from './sink.ts'
+export {
+  boundedValue,
+  type CaptureRow,
+  MAX_CAPTURED_VALUE_BYTES,
+  TRUNCATED_MARK,
+  toCaptureRows,
+} from './rows.ts'
+export {
+  type CaptureSink,
+  type DropListener,
+  type DropReason,
+  FanOutCaptureSink,
+  HttpCaptureSink,
+  type HttpCaptureSinkOptions,
+  JsonlCaptureSink,
+} from './sink.ts'
 
 export interface CaptureOptions {
   sink: CaptureSink
@@ -12,7 +26,8 @@ export interface CaptureOptions {
   capacity?: number
   flushIntervalMs?: number
   onWritten?: (model: string, rows: number) => void
-  onDropped?: (model: string, rows: number, reason: 'buffer_full' | 'sink_error') => void
+  /** Rows lost here or, later, inside a sink that retries (see DropReason). */
+  onDropped?: (model: string, rows: number, reason: DropReason) => void
   random?: () => number
 }
 
@@ -38,6 +53,7 @@ export class RequestCapture {
     this.#options = { capacity: 10_000, flushIntervalMs: 1000, random: Math.random, ...options }
     this.#timer = setInterval(() => void this.flush(), this.#options.flushIntervalMs)
     this.#timer.unref()
+    if (options.onDropped) options.sink.attach?.(options.onDropped)
   }
 
   /** Offers a prediction of `rows` rows; returns whether it was kept. */
@@ -63,6 +79,7 @@ export class RequestCapture {
   async close() {
     clearInterval(this.#timer)
     await this.flush()
+    await this.#options.sink.close?.()
   }
 
   async #write() {

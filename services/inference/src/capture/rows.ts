@@ -16,6 +16,25 @@ export interface CaptureRow {
 
 /** Wider tensors (images, embeddings) are not tabular features: capture leaves them out. */
 const MAX_CAPTURED_COLUMNS = 256
+/**
+ * A captured string (a BYTES value, a label) keeps at most this many UTF-8 bytes and ends with
+ * TRUNCATED_MARK when cut, so one request can't write megabytes into every capture row.
+ */
+export const MAX_CAPTURED_VALUE_BYTES = 1024
+export const TRUNCATED_MARK = '…[truncated]'
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** `value` cut to MAX_CAPTURED_VALUE_BYTES of UTF-8 (never inside a character), marked when cut. */
+export function boundedValue(value: unknown): unknown {
+  // Three UTF-8 bytes per UTF-16 unit at most: short strings skip the encoding.
+  if (typeof value !== 'string' || value.length * 3 <= MAX_CAPTURED_VALUE_BYTES) return value
+  const bytes = encoder.encode(value)
+  if (bytes.length <= MAX_CAPTURED_VALUE_BYTES) return value
+  let end = MAX_CAPTURED_VALUE_BYTES
+  while (((bytes[end] as number) & 0xc0) === 0x80) end-- // back off a continuation byte
+  return decoder.decode(bytes.subarray(0, end)) + TRUNCATED_MARK
+}
 
 interface RowSource {
   model: string
@@ -45,7 +64,7 @@ export function toCaptureRows(source: RowSource): CaptureRow[] {
       outputs: outputValues,
     }
     const prediction = predictionOf(source.config, source.outputs, r)
-    if (prediction !== undefined) row.prediction = prediction
+    if (prediction !== undefined) row.prediction = boundedValue(prediction)
     return row
   })
 }
@@ -61,7 +80,7 @@ function columns(tensor: TensorData, names: string[] | undefined) {
   return (r: number, into: Record<string, unknown>) => {
     const values = rowValues(tensor, r)
     keys.forEach((key, j) => {
-      into[key] = values[j]
+      into[key] = boundedValue(values[j])
     })
   }
 }

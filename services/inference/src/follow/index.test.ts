@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -25,21 +25,27 @@ async function registered(name: string, count: number) {
 }
 
 /** A follower writing into a fresh folder, and the repository a server loads from that folder. */
-function follow(options: Pick<RegistryFollowerOptions, 'drainMs' | 'intervalMs' | 'models'> = {}) {
+function follow(
+  options: Pick<RegistryFollowerOptions, 'drainMs' | 'intervalMs' | 'models'> = {},
+  /** Runs before each load the follower asks for: a fault in the folder, as a bad disk makes. */
+  beforeLoad = () => {},
+) {
   const dir = tempDir()
   const metrics = createInferenceMetrics({ processMetrics: false })
   const logs: Record<string, unknown>[] = []
   const logger = pino({}, { write: (line: string) => logs.push(JSON.parse(line)) })
   const repository = new ModelRepository({ dir, metrics, logger })
-  let changes = 0
   const follower = new RegistryFollower({
     registry: fx.registry,
     modelsDir: dir,
     logger,
     metrics,
-    onChange: async () => {
-      changes++
-      await repository.poll()
+    repository: {
+      index: () => repository.index(),
+      reload: (names) => {
+        beforeLoad()
+        return repository.reload(names)
+      },
     },
     ...options,
   })
@@ -50,8 +56,13 @@ function follow(options: Pick<RegistryFollowerOptions, 'drainMs' | 'intervalMs' 
   return {
     dir,
     follower,
+    repository,
     logs,
-    changes: () => changes,
+    /** Versions loaded so far: a sync that wrote nothing loads nothing. */
+    loads: async () =>
+      (await metrics.modelLoads.get()).values
+        .filter(({ labels }) => labels.result === 'success')
+        .reduce((sum, { value }) => sum + value, 0),
     /** The result of one sync for `name`. */
     sync: async (name: string) => (await follower.sync()).find((m) => m.name === name),
     served: (name: string) => repository.readyVersions(name).map((m) => m.version),
@@ -79,10 +90,10 @@ describe('RegistryFollower', () => {
     const f = follow({ drainMs: 60_000 })
     await f.follower.sync()
     expect(f.served(name)).toEqual(['1'])
-    expect(f.changes()).toBe(1)
+    expect(await f.loads()).toBe(1)
     // Nothing written, nothing to reload.
     await f.follower.sync()
-    expect(f.changes()).toBe(1)
+    expect(await f.loads()).toBe(1)
 
     await fx.registry.setAlias(name, 'canary', 2, { ...alice, weight: 10 })
     expect(await f.sync(name)).toMatchObject({ written: [2], kept: [] })
@@ -180,9 +191,63 @@ describe('RegistryFollower', () => {
     await c.follower.sync()
     expect(await g.sync(gpu)).toMatchObject({ written: [2] })
     expect([c.served(cpu), c.served(gpu), g.served(gpu)]).toEqual([['1'], [], ['2', '1']])
-    expect(c.changes()).toBe(1)
+    expect(await c.loads()).toBe(1)
     expect(await c.aliases(gpu)).toEqual({})
     expect(await g.aliases(gpu)).toEqual({ production: 1, canary: 2 })
+  })
+
+  it('keeps the version serving when the one the registry names fails to load, and says why', async () => {
+    const name = 'broken'
+    await registered(name, 2)
+    // Version 2's file is damaged on its way to the server (the registry verifies what it sends;
+    // a bad disk or a full one can still break what the server reads).
+    let damaged = true
+    const f = follow({ drainMs: 0 }, () => {
+      const file = join(f.dir, name, '2', 'model.onnx')
+      if (damaged && existsSync(file)) writeFileSync(file, fx.good.onnx.subarray(0, 40))
+    })
+    await f.follower.sync()
+    await fx.registry.promote(name, 2, toProduction)
+
+    // Drained at once, were 2 ready: kept, sync after sync, while it is not.
+    for (let i = 0; i < 3; i++) {
+      expect(await f.sync(name)).toMatchObject({ removed: [], kept: [1] })
+      expect(f.served(name)).toEqual(['1'])
+    }
+    expect(readdirSync(join(f.dir, name)).sort()).toEqual(['1', '2', 'config.json'])
+    expect(f.repository.index().filter((s) => s.name === name)).toEqual([
+      { name, version: '1', state: 'READY', reason: '' },
+      { name, version: '2', state: 'UNAVAILABLE', reason: expect.stringMatching(/\S/) },
+    ])
+    const notReady = f.logs.filter(
+      (l) => l.msg === 'registry version not ready; the versions serving go on until it is',
+    )
+    expect(notReady).toEqual([
+      expect.objectContaining({
+        model: name,
+        kept: [1],
+        notReady: [expect.stringMatching(/^production version 2 UNAVAILABLE: /)],
+      }),
+    ])
+
+    // Once version 2 is whole (the follower rewrites what does not match its digest) and ready,
+    // the old one drains.
+    damaged = false
+    expect(await f.sync(name)).toMatchObject({ written: [2], kept: [1] })
+    expect(f.served(name)).toEqual(['2', '1'])
+    expect(await f.sync(name)).toMatchObject({ removed: [1] })
+    expect(f.served(name)).toEqual(['2'])
+  })
+
+  it('loads again what the registry says serves, though it was unloaded through the API', async () => {
+    const name = 'restored'
+    await registered(name, 1)
+    const f = follow()
+    await f.follower.sync()
+    await f.repository.unload(name)
+    expect(f.served(name)).toEqual([])
+    await f.follower.sync()
+    expect(f.served(name)).toEqual(['1'])
   })
 
   it('follows on its own once started', async () => {

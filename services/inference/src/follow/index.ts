@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import { type MaterializedModel, materialize } from '../../../registry/src/materialize/index.ts'
 import type { ModelRegistry } from '../../../registry/src/registry/types.ts'
 import type { InferenceMetrics } from '../metrics/index.ts'
+import type { ModelRepository, VersionStatus } from '../repository/index.ts'
 
 export interface RegistryFollowerOptions {
   registry: Pick<ModelRegistry, 'list' | 'file'>
@@ -26,8 +27,12 @@ export interface RegistryFollowerOptions {
   drainMs?: number
   logger: Logger
   metrics?: Pick<InferenceMetrics, 'registrySyncs' | 'registryServedVersion'>
-  /** Called after a sync that wrote or removed a version, so the server loads it without waiting. */
-  onChange?: () => Promise<void>
+  /**
+   * The repository the server loads from `modelsDir`: after each sync the followed models are
+   * loaded at once (unloaded ones too: the registry says what serves), and a version that lost its
+   * alias is kept until the versions holding the aliases are ready.
+   */
+  repository?: Pick<ModelRepository, 'reload' | 'index'>
 }
 
 interface FollowedModel {
@@ -35,6 +40,8 @@ interface FollowedModel {
   served: number[]
   /** When each version kept without an alias stops being kept. */
   drainUntil: Map<number, number>
+  /** Alias holders the repository has not got ready, with why: until they are, nothing drains. */
+  notReady: string[]
 }
 
 const ALIASES = ['production', 'canary'] as const
@@ -84,7 +91,7 @@ export class RegistryFollower {
   }
 
   async #sync(): Promise<MaterializedModel[]> {
-    const { registry, modelsDir, models: only, metrics, onChange } = this.#options
+    const { registry, modelsDir, models: only, metrics, repository } = this.#options
     const started = Date.now()
     let result: 'ok' | 'error' = 'error'
     try {
@@ -94,8 +101,11 @@ export class RegistryFollower {
         keep: this.#keep(started),
         models: only,
       })
-      this.#models = new Map(models.map((model) => [model.name, this.#follow(model, started)]))
-      if (models.some((m) => m.written.length > 0 || m.removed.length > 0)) await onChange?.()
+      await repository?.reload(models.map((m) => m.name))
+      const index = repository?.index()
+      this.#models = new Map(
+        models.map((model) => [model.name, this.#follow(model, started, index)]),
+      )
       if (!models.some((m) => m.error)) result = 'ok'
       return models
     } finally {
@@ -109,14 +119,21 @@ export class RegistryFollower {
    */
   #keep(now: number): Record<string, number[]> {
     return Object.fromEntries(
-      [...this.#models].map(([name, { served, drainUntil }]) => [
+      [...this.#models].map(([name, { served, drainUntil, notReady }]) => [
         name,
-        served.filter((version) => (drainUntil.get(version) ?? Number.POSITIVE_INFINITY) > now),
+        served.filter(
+          (version) =>
+            notReady.length > 0 || (drainUntil.get(version) ?? Number.POSITIVE_INFINITY) > now,
+        ),
       ]),
     )
   }
 
-  #follow(model: MaterializedModel, started: number): FollowedModel {
+  #follow(
+    model: MaterializedModel,
+    started: number,
+    index: VersionStatus[] | undefined,
+  ): FollowedModel {
     const { logger, metrics } = this.#options
     const before = this.#models.get(model.name)
     if (model.error) {
@@ -124,13 +141,31 @@ export class RegistryFollower {
         { model: model.name, error: model.error },
         'model not updated from the registry; serving what was there',
       )
-      return before ?? { served: [], drainUntil: new Map() }
+      return before ?? { served: [], drainUntil: new Map(), notReady: [] }
     }
     for (const { version, alias, reason } of model.skipped) {
       logger.warn({ model: model.name, version, alias }, `${alias} version left out: ${reason}`)
     }
+    const notReady = model.versions.flatMap(({ version, alias }) => {
+      const status = index?.find((s) => s.name === model.name && s.version === String(version))
+      if (!index || status?.state === 'READY') return []
+      const why = status ? `${status.state}${status.reason ? `: ${status.reason}` : ''}` : 'absent'
+      return [`${alias} version ${version} ${why}`]
+    })
+    if (notReady.join() !== before?.notReady.join() && notReady.length > 0) {
+      logger.error(
+        { model: model.name, notReady, kept: model.kept },
+        'registry version not ready; the versions serving go on until it is',
+      )
+    }
+    // A drain starts once the alias holders are ready: until then the old version takes it all.
     const drainUntil = new Map(
-      model.kept.map((v) => [v, before?.drainUntil.get(v) ?? started + this.#drainMs]),
+      model.kept.map((v) => [
+        v,
+        notReady.length > 0
+          ? started + this.#drainMs
+          : (before?.drainUntil.get(v) ?? started + this.#drainMs),
+      ]),
     )
     const draining = model.kept.filter((v) => !before?.drainUntil.has(v))
     if (model.written.length > 0 || model.removed.length > 0 || draining.length > 0) {
@@ -145,6 +180,10 @@ export class RegistryFollower {
       if (holder) metrics?.registryServedVersion.set({ model: model.name, alias }, holder.version)
       else metrics?.registryServedVersion.remove({ model: model.name, alias })
     }
-    return { served: [...model.versions.map((v) => v.version), ...model.kept], drainUntil }
+    return {
+      served: [...model.versions.map((v) => v.version), ...model.kept],
+      drainUntil,
+      notReady,
+    }
   }
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
 import { RegistryClient, startRegistryServer } from '../../../registry/src/index.ts'
 import { tempDir } from '../../../registry/src/testing/index.ts'
+import { credentialFor, generateToken } from '../../../shared/credentials/index.ts'
 import { type InferenceServer, startInferenceServer } from '../adapter/node/index.ts'
 import { until } from '../testing/index.ts'
 
@@ -20,9 +21,16 @@ afterEach(async () => {
 
 /** A registry service with each model registered `versions` times and version 1 in production. */
 async function registryWith(versions: number, models = ['m']) {
-  const server = await startRegistryServer({ port: 0, host: '127.0.0.1', dir: tempDir(), logger })
+  const token = generateToken()
+  const server = await startRegistryServer({
+    port: 0,
+    host: '127.0.0.1',
+    dir: tempDir(),
+    logger,
+    credentials: [await credentialFor('alice', token, ['registry:write'])],
+  })
   closing.push(server.close)
-  const client = new RegistryClient(server.url)
+  const client = new RegistryClient(server.url, { token })
   for (const name of models) {
     for (let i = 0; i < versions; i++) {
       await client.register({ name, files: { 'model.onnx': onnx }, config: {}, ...alice })

@@ -95,7 +95,7 @@ export function createInferenceMetrics({ processMetrics = true } = {}) {
     }),
     captureDropped: new Counter({
       name: 'infera_capture_dropped_total',
-      help: 'Captured rows dropped: buffer full or sink failure.',
+      help: 'Captured rows dropped, by reason: buffer_full, sink_error, retry_buffer_full (drift service down too long), refused (by the drift service), shutdown (unsent at exit).',
       labelNames: ['model', 'reason'] as const,
       registers,
     }),
@@ -148,13 +148,18 @@ export function bindRequestMetrics(metrics: InferenceMetrics) {
 
 export type RequestMetrics = ReturnType<typeof bindRequestMetrics>
 
-/** Sets the one-hot state gauge of a model version. */
+/**
+ * Sets the one-hot state gauge of a model version; `undefined` (the version is gone) removes its
+ * series, so the gauge holds only the versions the repository lists.
+ */
 export function setModelState(
   metrics: InferenceMetrics,
   model: string,
   version: string,
   state: ModelState | undefined,
 ) {
-  for (const s of MODEL_STATES)
-    metrics.modelState.set({ model, version, state: s }, s === state ? 1 : 0)
+  for (const s of MODEL_STATES) {
+    if (state === undefined) metrics.modelState.remove({ model, version, state: s })
+    else metrics.modelState.set({ model, version, state: s }, s === state ? 1 : 0)
+  }
 }

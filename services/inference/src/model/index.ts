@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node'
 import { DynamicBatcher } from '../batcher/index.ts'
 import type { ModelConfig } from '../config/index.ts'
 import { badRequest, InferenceError } from '../errors/index.ts'
+import { ModelStatistics } from '../stats/index.ts'
 import {
   allocate,
   DATATYPES,
@@ -29,6 +30,7 @@ export interface InferResult {
 export interface BatchStats {
   rows: number
   queueSeconds: number[]
+  /** The session.run of the batch. */
   computeSeconds: number
 }
 
@@ -56,6 +58,8 @@ export class ModelVersion {
   readonly outputs: TensorSpec[]
   /** The effective max batch size: 0 when the graph has no dynamic batch dimension. */
   readonly maxBatchSize: number
+  /** Triton's statistics extension: this load's requests and executions. */
+  readonly statistics = new ModelStatistics()
   readonly #batcher: DynamicBatcher<Job>
   #pending = 0
   #drained: Array<() => void> = []
@@ -219,25 +223,40 @@ export class ModelVersion {
       const data = parts.length === 1 ? first.data : concatValues(spec.datatype, parts)
       feeds[spec.name] = new ort.Tensor(DATATYPES[spec.datatype].ort, data as never, shape)
     })
+    const inferStarted = performance.now()
     const results = await this.session.run(feeds)
-    const computeSeconds = (performance.now() - started) / 1000
+    const inferEnded = performance.now()
+    const computeSeconds = (inferEnded - inferStarted) / 1000
     const outputs = this.outputs.map((spec) => results[spec.name] as ort.Tensor)
     if (batch.length > 1 && outputs.some((t) => t.dims[0] !== rows)) {
       throw new Error('outputs are not aligned with the batch dimension')
     }
     const queueSeconds = batch.map((job) => (started - job.enqueuedAt) / 1000)
-    this.onBatch?.({ rows, queueSeconds, computeSeconds })
     let offset = 0
+    const jobOutputs = batch.map((job) => {
+      const sliced = this.outputs.map((spec, i) =>
+        sliceRows(spec, outputs[i] as ort.Tensor, offset, job.rows, batch.length === 1),
+      )
+      offset += job.rows
+      return sliced
+    })
+    this.statistics.execution(
+      rows,
+      batch.map((job, j) => ({ rows: job.rows, queueMs: (queueSeconds[j] as number) * 1000 })),
+      {
+        inputMs: inferStarted - started,
+        inferMs: inferEnded - inferStarted,
+        outputMs: performance.now() - inferEnded,
+      },
+    )
+    this.onBatch?.({ rows, queueSeconds, computeSeconds })
     batch.forEach((job, j) => {
       job.resolve({
-        outputs: this.outputs.map((spec, i) =>
-          sliceRows(spec, outputs[i] as ort.Tensor, offset, job.rows, batch.length === 1),
-        ),
+        outputs: jobOutputs[j] as TensorData[],
         queueSeconds: queueSeconds[j] as number,
         computeSeconds,
         batchRows: rows,
       })
-      offset += job.rows
     })
   }
 

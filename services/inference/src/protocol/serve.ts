@@ -5,7 +5,7 @@ import { InferenceError } from '../errors/index.ts'
 import type { InferenceMetrics, RequestMetrics } from '../metrics/index.ts'
 import type { InferResult, ModelVersion } from '../model/index.ts'
 import type { ModelRepository } from '../repository/index.ts'
-import type { TensorData } from '../tensor/index.ts'
+import { MAX_ID_LENGTH, type TensorData } from '../tensor/index.ts'
 
 /** What the protocol routes share: the models, the metrics, capture and the server's readiness. */
 export interface InferenceContext {
@@ -44,10 +44,12 @@ export async function serveInference(
   let status = 500
   const inflight = ctx.requestMetrics.inflight(model)
   inflight.inc()
+  let resolved: ModelVersion | undefined
   try {
-    const resolved = ctx.repository.resolve(target.name, target.version)
+    resolved = ctx.repository.resolve(target.name, target.version)
     version = resolved.version
-    const { response, prediction } = await resolved.serve(() => handle(resolved))
+    const chosen = resolved
+    const { response, prediction } = await chosen.serve(() => handle(chosen))
     status = response.status
     if (prediction) capture(ctx, prediction)
     return response
@@ -57,10 +59,10 @@ export async function serveInference(
     throw error
   } finally {
     inflight.dec()
+    const ms = performance.now() - started
+    resolved?.statistics.request(status < 400, ms)
     ctx.requestMetrics.requests(model, version, target.protocol, String(status)).inc()
-    ctx.requestMetrics
-      .duration(model, version, target.protocol)
-      .observe((performance.now() - started) / 1000)
+    ctx.requestMetrics.duration(model, version, target.protocol).observe(ms / 1000)
   }
 }
 
@@ -71,7 +73,9 @@ function capture(ctx: InferenceContext, { model, inputs, result, requestId }: Pr
       model: model.name,
       version: model.version,
       config: model.config,
-      requestId: requestId ?? randomUUID(),
+      // An over-long id (a header the body limit does not bound) is replaced, not captured.
+      requestId:
+        requestId !== undefined && requestId.length <= MAX_ID_LENGTH ? requestId : randomUUID(),
       inputs,
       outputs: result.outputs,
     }),

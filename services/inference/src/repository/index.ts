@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import type { Logger } from 'pino'
 import { type ModelConfig, parseModelConfig, selectVersions } from '../config/index.ts'
 import { badRequest, notFound, unavailable } from '../errors/index.ts'
 import { type InferenceMetrics, type ModelState, setModelState } from '../metrics/index.ts'
 import { ModelVersion } from '../model/index.ts'
+
+export {
+  MODEL_CONTROL_MODES,
+  type ModelControl,
+  type RepositoryApiOptions,
+  repositoryRoutes,
+} from './routes.ts'
 
 export interface VersionStatus {
   name: string
@@ -32,9 +39,14 @@ interface ModelEntry {
   error?: string
   /** Unloaded through the repository API: polling leaves it alone until it is loaded again. */
   unloaded: boolean
+  /** Each version's fingerprint at the last scan: files still changing are not loaded yet. */
+  seen: Map<number, string>
   /** Syncs of one model run one after another. */
   lock: Promise<unknown>
 }
+
+/** The reason a version the policy or the disk dropped is still listed READY. */
+const HELD = 'kept serving until a version the policy selects is ready'
 
 export interface RepositoryOptions {
   dir: string
@@ -56,9 +68,12 @@ export class ModelRepository {
 
   constructor(readonly options: RepositoryOptions) {}
 
-  /** Loads every model found on disk; models that fail are reported, the others serve. */
+  /**
+   * Loads every model found on disk; models that fail are reported, the others serve. What is on
+   * disk at start-up is taken as complete: only polling waits for files to settle.
+   */
   async loadAll() {
-    await Promise.all((await this.#modelNames()).map((name) => this.#sync(name)))
+    await Promise.all((await this.#modelNames()).map((name) => this.#sync(name, true)))
   }
 
   startPolling(intervalMs: number) {
@@ -140,17 +155,42 @@ export class ModelRepository {
     return this.#models.has(name)
   }
 
-  /** Repository API load: (re)reads the model from disk and fails with its reason if none is ready. */
+  /**
+   * Repository API load: (re)reads the model from disk, its files taken as complete. Fails with the
+   * reason, as Triton does, when no version is ready or a version it selects failed to load; a
+   * version that was serving goes on serving either way.
+   */
   async load(name: string) {
     if (!(await this.#modelNames()).includes(name)) {
       throw notFound(`model '${name}' is not in the repository`)
     }
     const entry = this.#entry(name)
     entry.unloaded = false
-    await this.#sync(name)
-    if (this.readyVersions(name).length === 0) {
-      throw badRequest(`failed to load model '${name}': ${this.#why(entry)}`)
+    await this.#sync(name, true)
+    const failed = [...entry.versions.values()].filter(
+      (v) => v.failedFingerprint !== undefined && v.failedFingerprint === entry.seen.get(v.version),
+    )
+    if (this.readyVersions(name).length === 0 || failed.length > 0 || entry.error) {
+      throw badRequest(`failed to load model '${name}': ${this.#why(entry, failed)}`)
     }
+  }
+
+  /**
+   * Brings these models in step with their folders now, taking the files as complete (the
+   * registry follower writes each version whole) and loading again those unloaded through the
+   * repository API: the registry, not a caller, says what serves.
+   */
+  async reload(names: readonly string[]) {
+    const onDisk = new Set(await this.#modelNames())
+    await Promise.all(
+      names.map((name) => {
+        if (!onDisk.has(name)) return this.#retire(name)
+        const entry = this.#entry(name)
+        if (entry.unloaded) this.options.logger.warn({ model: name }, 'unloaded model reloaded')
+        entry.unloaded = false
+        return this.#sync(name, true)
+      }),
+    )
   }
 
   async unload(name: string) {
@@ -168,10 +208,10 @@ export class ModelRepository {
     await Promise.all([...this.#models.keys()].map((name) => this.#retire(name)))
   }
 
-  #why(entry: ModelEntry): string {
+  #why(entry: ModelEntry, versions = [...entry.versions.values()]): string {
     if (entry.unloaded) return 'unloaded'
     if (entry.error) return entry.error
-    const reasons = [...entry.versions.values()].map(
+    const reasons = versions.map(
       (v) => `version ${v.version} ${v.state}${v.reason ? `: ${v.reason}` : ''}`,
     )
     return reasons.join('; ') || 'no versions'
@@ -180,7 +220,13 @@ export class ModelRepository {
   #entry(name: string): ModelEntry {
     let entry = this.#models.get(name)
     if (!entry) {
-      entry = { name, versions: new Map(), unloaded: false, lock: Promise.resolve() }
+      entry = {
+        name,
+        versions: new Map(),
+        unloaded: false,
+        seen: new Map(),
+        lock: Promise.resolve(),
+      }
       this.#models.set(name, entry)
     }
     return entry
@@ -197,34 +243,77 @@ export class ModelRepository {
     return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name)
   }
 
-  #sync(name: string): Promise<void> {
+  /**
+   * Brings one model in step with its folder. `complete` takes the files as whole; otherwise a
+   * version whose files changed since the last scan waits for the next one (a copy under way).
+   * The policy chooses among the versions that serve or may serve: one still being written, or
+   * that failed to load as its files are now, never displaces a version that serves.
+   */
+  #sync(name: string, complete = false): Promise<void> {
     const entry = this.#entry(name)
     return this.#locked(entry, async () => {
       const found = await readModelDir(join(this.options.dir, name))
       if ('error' in found) {
-        // A broken config.json keeps the versions already serving.
+        // A broken config.json keeps the versions already serving; said once, not every poll.
+        if (entry.error !== found.error) {
+          this.options.logger.error(
+            { model: name, reason: found.error },
+            'model config unusable; what was loaded goes on serving',
+          )
+        }
         entry.error = found.error
-        if (entry.versions.size === 0) this.options.logger.error({ model: name }, found.error)
         return
       }
       delete entry.error
-      const wanted = new Set(
-        selectVersions(found.config.version_policy, [...found.versions.keys()]),
+      const previous = entry.seen
+      const fingerprints = new Map(
+        [...found.versions].map(([v, files]) => [v, `${files}:${found.configHash}`]),
       )
-      if (wanted.size === 0)
-        entry.error = 'no version folder with a model.onnx matches the version policy'
-      await Promise.all(
-        [...wanted].map((version) =>
-          this.#loadVersion(
-            entry,
-            version,
-            found.config,
-            `${found.versions.get(version)}:${found.configHash}`,
+      entry.seen = fingerprints
+      const settled = (v: number) => complete || previous.get(v) === fingerprints.get(v)
+      const slot = (v: number) => entry.versions.get(v)
+      const failed = (v: number) => slot(v)?.failedFingerprint === fingerprints.get(v)
+      const serving = (v: number) => slot(v)?.model !== undefined
+      const candidates = () =>
+        [...fingerprints.keys()].filter((v) => serving(v) || (settled(v) && !failed(v)))
+      const toLoad = (v: number) =>
+        settled(v) && !failed(v) && slot(v)?.fingerprint !== fingerprints.get(v)
+
+      // A selected version that fails drops out of the candidates: select again, down the list.
+      let wanted: number[]
+      for (;;) {
+        wanted = selectVersions(found.config.version_policy, candidates())
+        const loads = wanted.filter(toLoad)
+        if (loads.length === 0) break
+        await Promise.all(
+          loads.map((v) =>
+            this.#loadVersion(entry, v, found.config, fingerprints.get(v) as string),
           ),
-        ),
-      )
-      for (const version of entry.versions.keys()) {
-        if (!wanted.has(version)) await this.#unloadVersion(entry, version)
+        )
+      }
+      const versions = [...fingerprints.keys()]
+      const broken = versions.some((v) => !serving(v) && failed(v))
+      const settling = versions.some((v) => !serving(v) && !settled(v))
+      if (wanted.length === 0 && !broken) {
+        entry.error = settling
+          ? 'waiting for its files to stop changing'
+          : 'no version folder with a model.onnx matches the version policy'
+      }
+      // Until a selected version is ready, those serving go on, though the policy or the disk
+      // dropped them, while a version settles or has failed: a model never goes dark for it.
+      const hold = !wanted.some((v) => slot(v)?.state === 'READY') && (broken || settling)
+      for (const [version, current] of entry.versions) {
+        if (wanted.includes(version)) {
+          if (current.reason === HELD) current.reason = ''
+        } else if (!current.model) {
+          // A failed version stays listed with its reason until its files are gone or replaced.
+          if (!fingerprints.has(version) || (settled(version) && !failed(version)))
+            await this.#unloadVersion(entry, version)
+        } else if (hold) {
+          current.reason = HELD
+        } else {
+          await this.#unloadVersion(entry, version)
+        }
       }
     })
   }
@@ -236,7 +325,10 @@ export class ModelRepository {
     const labels = { model: entry.name, version: String(version) }
     const slot: VersionEntry = current ?? { version, state: 'LOADING', reason: '', fingerprint: '' }
     entry.versions.set(version, slot)
-    if (!current?.model) setModelState(metrics, entry.name, labels.version, 'LOADING')
+    if (!slot.model) {
+      Object.assign(slot, { state: 'LOADING', reason: '' })
+      setModelState(metrics, entry.name, labels.version, 'LOADING')
+    }
     const started = performance.now()
     const batchSize = metrics.batchSize.labels(labels)
     const computeDuration = metrics.computeDuration.labels(labels)
@@ -275,7 +367,7 @@ export class ModelRepository {
         Object.assign(slot, { state: 'UNAVAILABLE', reason })
         setModelState(metrics, entry.name, labels.version, 'UNAVAILABLE')
       }
-      logger.error({ ...labels, err: error }, 'model failed to load')
+      logger.error({ ...labels, reason }, 'model version failed to load')
     }
   }
 
@@ -306,7 +398,7 @@ type ModelDir =
   | { config: ModelConfig; configHash: string; versions: Map<number, string> }
   | { error: string }
 
-/** Reads a model folder: its config and the `<version>/model.onnx` files with their size and mtime. */
+/** Reads a model folder: its config, and each version folder holding a model.onnx by fingerprint. */
 async function readModelDir(dir: string): Promise<ModelDir> {
   let text = '{}'
   try {
@@ -327,12 +419,32 @@ async function readModelDir(dir: string): Promise<ModelDir> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
   for (const entry of entries) {
     if (!entry.isDirectory() || !VERSION_DIR.test(entry.name)) continue
-    const file = await stat(join(dir, entry.name, 'model.onnx')).catch(() => undefined)
-    if (file?.isFile()) versions.set(Number(entry.name), `${file.size}:${file.mtimeMs}`)
+    const files = await versionFiles(join(dir, entry.name))
+    if (files?.some((f) => f.startsWith('model.onnx:')))
+      versions.set(Number(entry.name), files.join('\n'))
   }
   return {
     config,
     configHash: createHash('sha256').update(text).digest('hex').slice(0, 16),
     versions,
   }
+}
+
+/**
+ * A version folder's fingerprint: every file in it (external weights too) with its size and mtime,
+ * so any change means a reload, and a file still being written shows as a change.
+ */
+async function versionFiles(dir: string): Promise<string[] | undefined> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(
+    () => undefined,
+  )
+  if (!entries) return undefined
+  const files: string[] = []
+  for (const entry of entries) {
+    if (!entry.isFile()) continue
+    const path = join(entry.parentPath, entry.name)
+    const file = await stat(path).catch(() => undefined)
+    if (file) files.push(`${relative(dir, path)}:${file.size}:${file.mtimeMs}`)
+  }
+  return files.sort()
 }

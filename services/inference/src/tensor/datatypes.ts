@@ -57,6 +57,20 @@ export function elementCount(shape: readonly number[]): number {
   return count
 }
 
+/**
+ * The element count of a client's shape, or undefined when it is not a count at all (past
+ * Number.MAX_SAFE_INTEGER): a product that large can only be a lie about the data.
+ */
+export function safeElementCount(shape: readonly number[]): number | undefined {
+  if (shape.includes(0)) return 0
+  let count = 1
+  for (const dim of shape) {
+    count *= dim
+    if (!Number.isSafeInteger(count)) return undefined
+  }
+  return count
+}
+
 export function allocate(datatype: Datatype, length: number): TensorValues {
   if (datatype === 'BYTES') return new Array<string>(length)
   return new DATATYPES[datatype].array(length)

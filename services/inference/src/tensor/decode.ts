@@ -3,9 +3,9 @@ import {
   allocate,
   DATATYPES,
   type Datatype,
-  elementCount,
   INTEGER_RANGES,
   isDatatype,
+  safeElementCount,
   type TensorData,
   type TensorValues,
 } from './datatypes.ts'
@@ -26,14 +26,29 @@ export interface InferRequest {
   binaryOutput: boolean
 }
 
+/**
+ * What the model accepts, so a request naming more inputs or outputs than it has is refused before
+ * any of them is decoded or served.
+ */
+export interface RequestLimits {
+  inputs: number
+  outputs: number
+}
+
 const MAX_RANK = 32
+/** The request `id` is echoed and captured: a UUID or a trace id fits many times over. */
+export const MAX_ID_LENGTH = 256
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Parses an Open Inference Protocol infer request: a JSON body, or with the binary tensor extension
  * a JSON header of `headerLength` bytes followed by the inputs' raw data in order.
  */
-export function parseInferRequest(body: Uint8Array, headerLength?: number): InferRequest {
+export function parseInferRequest(
+  body: Uint8Array,
+  headerLength?: number,
+  limits?: RequestLimits,
+): InferRequest {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.length)) {
     throw badRequest(
       `Inference-Header-Content-Length ${headerLength} is outside the body's ${body.length} bytes`,
@@ -41,12 +56,16 @@ export function parseInferRequest(body: Uint8Array, headerLength?: number): Infe
   }
   const header = headerLength === undefined ? body : body.subarray(0, headerLength)
   const json = parseJson(decodeUtf8(header))
-  return decodeRequest(json, headerLength === undefined ? undefined : body.subarray(headerLength))
+  return decodeRequest(
+    json,
+    headerLength === undefined ? undefined : body.subarray(headerLength),
+    limits,
+  )
 }
 
 /** Parses an infer request that is plain JSON text (no binary tensor data). */
-export const parseInferJson = (text: string): InferRequest =>
-  decodeRequest(parseJson(text), undefined)
+export const parseInferJson = (text: string, limits?: RequestLimits): InferRequest =>
+  decodeRequest(parseJson(text), undefined, limits)
 
 function decodeUtf8(bytes: Uint8Array): string {
   try {
@@ -71,25 +90,43 @@ export function parseJson(text: string): unknown {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-function decodeRequest(json: unknown, binary: Uint8Array | undefined): InferRequest {
+function decodeRequest(
+  json: unknown,
+  binary: Uint8Array | undefined,
+  limits: RequestLimits | undefined,
+): InferRequest {
   if (!isObject(json)) throw badRequest('request body must be a JSON object')
   const { id, inputs, outputs, parameters } = json
   if (id !== undefined && typeof id !== 'string') throw badRequest("'id' must be a string")
+  if (id !== undefined && id.length > MAX_ID_LENGTH) {
+    throw badRequest(`'id' is ${id.length} characters long; at most ${MAX_ID_LENGTH} are accepted`)
+  }
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw badRequest("'inputs' must be a non-empty array")
+  }
+  if (limits && inputs.length > limits.inputs) {
+    throw badRequest(`'inputs' has ${inputs.length} entries; the model has ${limits.inputs} inputs`)
+  }
+  if (limits && Array.isArray(outputs) && outputs.length > limits.outputs) {
+    throw badRequest(
+      `'outputs' has ${outputs.length} entries; the model has ${limits.outputs} outputs`,
+    )
   }
   if (parameters !== undefined && !isObject(parameters)) {
     throw badRequest("'parameters' must be an object")
   }
   const binaryOutput = parameters?.binary_data_output === true
+  // Names and outputs are checked before any tensor is decoded: they are cheap, tensors are not.
+  const seen = new Set<unknown>()
+  for (const input of inputs) {
+    const name = isObject(input) ? input.name : undefined
+    if (typeof name === 'string' && seen.has(name))
+      throw badRequest(`input '${name}' is given more than once`)
+    seen.add(name)
+  }
+  const requested = outputs === undefined ? undefined : decodeOutputs(outputs, binaryOutput)
   const reader = { bytes: binary ?? new Uint8Array(0), offset: 0, enabled: binary !== undefined }
-  const seen = new Set<string>()
-  const tensors = inputs.map((input, index) => {
-    const tensor = decodeInput(input, index, reader)
-    if (seen.has(tensor.name)) throw badRequest(`input '${tensor.name}' is given more than once`)
-    seen.add(tensor.name)
-    return tensor
-  })
+  const tensors = inputs.map((input, index) => decodeInput(input, index, reader))
   if (reader.offset !== reader.bytes.length) {
     throw badRequest(
       `binary data has ${reader.bytes.length - reader.offset} bytes that no input's binary_data_size accounts for`,
@@ -98,7 +135,7 @@ function decodeRequest(json: unknown, binary: Uint8Array | undefined): InferRequ
   return {
     ...(id === undefined ? {} : { id }),
     inputs: tensors,
-    ...(outputs === undefined ? {} : { outputs: decodeOutputs(outputs, binaryOutput) }),
+    ...(requested === undefined ? {} : { outputs: requested }),
     binaryOutput,
   }
 }
@@ -109,7 +146,8 @@ interface BinaryReader {
   enabled: boolean
 }
 
-function decodeShape(shape: unknown, label: string): number[] {
+/** A shape and its element count, checked before anything is allocated for it. */
+function decodeShape(shape: unknown, label: string): { dims: number[]; count: number } {
   if (!Array.isArray(shape) || shape.length > MAX_RANK) {
     throw badRequest(`${label}: 'shape' must be an array of at most ${MAX_RANK} dimensions`)
   }
@@ -120,8 +158,13 @@ function decodeShape(shape: unknown, label: string): number[] {
       )
     }
   }
-  return shape as number[]
+  const count = safeElementCount(shape)
+  if (count === undefined) throw badRequest(tooManyElements(label, shape))
+  return { dims: shape as number[], count }
 }
+
+const tooManyElements = (label: string, shape: readonly number[]) =>
+  `${label}: shape [${shape.join(',')}] has more elements than any request can carry`
 
 function decodeInput(input: unknown, index: number, reader: BinaryReader): TensorData {
   if (!isObject(input)) throw badRequest(`inputs[${index}] must be an object`)
@@ -135,8 +178,7 @@ function decodeInput(input: unknown, index: number, reader: BinaryReader): Tenso
       `${label}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${Object.keys(DATATYPES).join(', ')}`,
     )
   }
-  const dims = decodeShape(shape, label)
-  const count = elementCount(dims)
+  const { dims, count } = decodeShape(shape, label)
   const binarySize = isObject(parameters) ? parameters.binary_data_size : undefined
   if (binarySize !== undefined) {
     if (!reader.enabled) {
@@ -159,47 +201,53 @@ function decodeInput(input: unknown, index: number, reader: BinaryReader): Tenso
   return { name, datatype, shape: dims, data: valuesFromJson(label, datatype, dims, data) }
 }
 
-/** Checks flat or nested JSON data against a datatype and shape and packs it into a typed array. */
+/**
+ * Checks flat or nested JSON data against a datatype and shape and packs it into a typed array.
+ * The data's elements are counted first and the array is sized by them, so the memory a request
+ * costs is bounded by its body, whatever its shape claims.
+ */
 export function valuesFromJson(
   label: string,
   datatype: Datatype,
   shape: number[],
   data: unknown,
 ): TensorValues {
-  const count = elementCount(shape)
-  const values = allocate(datatype, count)
-  const filled = fillFromJson(data, values, datatype, 0, 0, label)
-  if (filled !== count) {
+  const count = safeElementCount(shape)
+  if (count === undefined) throw badRequest(tooManyElements(label, shape))
+  const given = countElements(Array.isArray(data) ? data : [data], 1, label)
+  if (given !== count) {
     throw badRequest(
-      `${label}: shape [${shape.join(',')}] needs ${count} elements but 'data' has ${filled}`,
+      `${label}: shape [${shape.join(',')}] needs ${count} elements but 'data' has ${given}`,
     )
   }
+  const values = allocate(datatype, count)
+  fillFromJson(Array.isArray(data) ? data : [data], values, datatype, 0, label)
   return values
+}
+
+/** The scalars in nested JSON arrays (a scalar at the top counts as one). */
+function countElements(data: unknown[], depth: number, label: string): number {
+  if (depth > MAX_RANK)
+    throw badRequest(`${label}: 'data' is nested deeper than ${MAX_RANK} levels`)
+  let count = 0
+  for (const value of data)
+    count += Array.isArray(value) ? countElements(value, depth + 1, label) : 1
+  return count
 }
 
 /** Writes nested or flat JSON data into `out` from `offset`, checking every element; returns the new offset. */
 function fillFromJson(
-  data: unknown,
+  data: unknown[],
   out: TensorValues,
   datatype: Datatype,
   offset: number,
-  depth: number,
   label: string,
 ): number {
-  if (!Array.isArray(data)) {
-    if (depth === 0) return fillFromJson([data], out, datatype, offset, depth + 1, label)
-    throw badRequest(`${label}: 'data' must be an array`)
-  }
-  if (depth > MAX_RANK)
-    throw badRequest(`${label}: 'data' is nested deeper than ${MAX_RANK} levels`)
   let position = offset
   for (const value of data) {
     if (Array.isArray(value)) {
-      position = fillFromJson(value, out, datatype, position, depth + 1, label)
+      position = fillFromJson(value, out, datatype, position, label)
       continue
-    }
-    if (position >= out.length) {
-      throw badRequest(`${label}: 'data' has more than the ${out.length} elements its shape allows`)
     }
     out[position] = convertElement(value, datatype, position, label) as never
     position++
@@ -275,10 +323,14 @@ function decodeBinaryStrings(bytes: Uint8Array, count: number, label: string): s
 
 function decodeOutputs(outputs: unknown, binaryDefault: boolean): RequestedOutput[] {
   if (!Array.isArray(outputs)) throw badRequest("'outputs' must be an array")
+  const seen = new Set<string>()
   return outputs.map((output, index) => {
     if (!isObject(output) || typeof output.name !== 'string') {
       throw badRequest(`outputs[${index}] must be an object with a string 'name'`)
     }
+    if (seen.has(output.name))
+      throw badRequest(`output '${output.name}' is requested more than once`)
+    seen.add(output.name)
     const parameters = isObject(output.parameters) ? output.parameters : {}
     const { binary_data, classification } = parameters
     if (binary_data !== undefined && typeof binary_data !== 'boolean') {

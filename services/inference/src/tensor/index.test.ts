@@ -64,7 +64,7 @@ describe('parseInferRequest (JSON)', () => {
 
   it.each([
     [{ datatype: 'FP32', shape: [3], data: [1, 2] }, /needs 3 elements but 'data' has 2/],
-    [{ datatype: 'FP32', shape: [1], data: [1, 2] }, /more than the 1 elements/],
+    [{ datatype: 'FP32', shape: [1], data: [1, 2] }, /needs 1 elements but 'data' has 2/],
     [{ datatype: 'INT8', shape: [1], data: [300] }, /out of range for INT8/],
     [{ datatype: 'INT32', shape: [1], data: [1.5] }, /not a valid INT32/],
     [{ datatype: 'FP32', shape: [1], data: ['1'] }, /not a valid FP32/],
@@ -72,8 +72,65 @@ describe('parseInferRequest (JSON)', () => {
     [{ datatype: 'FLOAT', shape: [1], data: [1] }, /unknown datatype "FLOAT"/],
     [{ datatype: 'FP32', shape: [-1], data: [1] }, /non-negative integers/],
     [{ datatype: 'FP32', shape: [1] }, /has no 'data'/],
+    [{ datatype: 'FP32', shape: [1.5, 2], data: [1] }, /non-negative integers, got 1.5/],
+    [{ datatype: 'FP32', shape: ['2'], data: [1, 2] }, /non-negative integers, got "2"/],
+    [{ datatype: 'FP32', shape: [2 ** 53], data: [1] }, /non-negative integers/],
+    // The products below used to be allocated before the data was counted.
+    [
+      { datatype: 'FP32', shape: [1000000, 4000000], data: [1, 2, 3, 4] },
+      /input 'x': shape \[1000000,4000000\] needs 4000000000000 elements but 'data' has 4/,
+    ],
+    [
+      { datatype: 'BYTES', shape: [100000000, 4], data: ['a'] },
+      /input 'x': shape \[100000000,4\] needs 400000000 elements but 'data' has 1/,
+    ],
+    [
+      { datatype: 'FP64', shape: [2 ** 30, 2 ** 30, 2 ** 30], data: [1] },
+      /input 'x': shape \[.*\] has more elements than any request can carry/,
+    ],
   ])('rejects %j naming the problem', (input, message) => {
     rejects(() => request(input), message)
+  })
+
+  it('sizes the tensor by the data it was sent, never by the shape alone', () => {
+    // A zero anywhere makes an empty tensor, however large the other dimensions.
+    expect(request({ datatype: 'FP32', shape: [0, 2 ** 52], data: [] }).inputs[0]?.data).toEqual(
+      new Float32Array(0),
+    )
+    // Deep nesting counts each level's real length, not the product of the first ones.
+    const ragged = [Array(1000).fill(1), [1]]
+    rejects(
+      () => request({ datatype: 'FP32', shape: [2, 1000], data: ragged }),
+      /needs 2000 elements but 'data' has 1001/,
+    )
+  })
+
+  it('refuses repeated or surplus inputs and outputs, and an over-long id, before decoding', () => {
+    const limits = { inputs: 1, outputs: 2 }
+    const x = { name: 'x', datatype: 'FP32', shape: [1], data: [1] }
+    const parse = (body: object) => parseInferRequest(json(body), undefined, limits)
+    rejects(
+      () => parse({ inputs: [x], outputs: Array(400_000).fill({ name: 'y' }) }),
+      /'outputs' has 400000 entries; the model has 2 outputs/,
+    )
+    rejects(
+      () => parse({ inputs: [x], outputs: [{ name: 'y' }, { name: 'y' }] }),
+      /output 'y' is requested more than once/,
+    )
+    rejects(
+      () => parse({ inputs: [x, { ...x, name: 'z' }] }),
+      /'inputs' has 2 entries; the model has 1 inputs/,
+    )
+    // A duplicate is found by name, before its (here huge) data is looked at.
+    rejects(
+      () => parseInferRequest(json({ inputs: [x, { ...x, shape: [2 ** 40], data: 0 }] })),
+      /input 'x' is given more than once/,
+    )
+    expect(parse({ id: 'i'.repeat(256), inputs: [x] }).id).toHaveLength(256)
+    rejects(
+      () => parse({ id: 'i'.repeat(257), inputs: [x] }),
+      /'id' is 257 characters long; at most 256/,
+    )
   })
 
   it('rejects structural mistakes with a 400', () => {

@@ -5,15 +5,18 @@ export {
   datatypeOfOrt,
   elementCount,
   isDatatype,
+  safeElementCount,
   type TensorData,
   type TensorValues,
 } from './datatypes.ts'
 export {
   type InferRequest,
+  MAX_ID_LENGTH,
   parseInferJson,
   parseInferRequest,
   parseJson,
   type RequestedOutput,
+  type RequestLimits,
   valuesFromJson,
 } from './decode.ts'
 export {

@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildIdentityModel } from '../../../../../training/onnx/index.ts'
+import { bearer, credentialFor, generateToken } from '../../../../shared/credentials/index.ts'
 import { tempDir, writeModel } from '../../testing/index.ts'
 
 const root = fileURLToPath(new URL('../../../../../', import.meta.url))
@@ -76,6 +79,29 @@ describe('infera inference (a real process)', () => {
     const unfollowed = startCli(['--models', tempDir(), '--registry-sync-seconds', '1'])
     expect(await unfollowed.exited).toBe(2)
     expect(unfollowed.log()).toContain('need --registry URL')
+  })
+
+  it('binds loopback by default and opens model control only to a credential’s holder', async () => {
+    const repo = tempDir()
+    writeModel(repo, 'm', { onnx: buildIdentityModel({ datatype: 'FP32', shape: ['batch', 2] }) })
+    const token = generateToken()
+    const credentials = join(tempDir(), 'credentials.json')
+    writeFileSync(
+      credentials,
+      JSON.stringify([await credentialFor('operator', token, ['inference:model-control'])]),
+    )
+    const args = ['--models', repo, '--port', '0', '--model-control', 'explicit']
+    const server = startCli([...args, '--credentials', credentials])
+    const url = await server.url
+    expect(new URL(url).hostname).toBe('127.0.0.1')
+    const unload = (headers: Record<string, string>) =>
+      fetch(`${url}/v2/repository/models/m/unload`, { method: 'POST', headers })
+    expect((await unload({})).status).toBe(401)
+    expect((await unload(bearer(token))).status).toBe(200)
+
+    const wrong = startCli([...args.slice(0, 4), '--model-control', 'poll'])
+    expect(await wrong.exited).toBe(2)
+    expect(wrong.log()).toContain("--model-control must be one of none, explicit, got 'poll'")
   })
 
   it('does not start when the registry it should follow can’t be read, and says which', async () => {

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino'
+import type { Credential } from '../../../../shared/credentials/index.ts'
 import { listenUntilClosed, Readiness } from '../../../../shared/node-server/index.ts'
 import { createInferenceApp, DEFAULT_MAX_BODY_BYTES } from '../../app/index.ts'
 import {
@@ -10,7 +11,7 @@ import {
 } from '../../capture/index.ts'
 import { RegistryFollower } from '../../follow/index.ts'
 import { createInferenceMetrics, type InferenceMetrics } from '../../metrics/index.ts'
-import { ModelRepository } from '../../repository/index.ts'
+import { type ModelControl, ModelRepository } from '../../repository/index.ts'
 
 export interface InferenceServerOptions {
   modelsDir: string
@@ -21,6 +22,8 @@ export interface InferenceServerOptions {
   captureDir?: string
   /** The drift service's base URL: captured rows are posted to it too. */
   captureUrl?: string
+  /** Bearer token (scope drift:ingest) sent with the rows posted to `captureUrl`. */
+  captureToken?: string
   captureSampleRate?: number
   maxBodyBytes?: number
   /** The model registry's URL: its production and canary versions are written into modelsDir. */
@@ -34,6 +37,12 @@ export interface InferenceServerOptions {
   registrySyncMs?: number
   /** How long a version that lost its alias goes on serving (30000). */
   registryDrainMs?: number
+  /**
+   * `explicit` opens the repository API's load and unload to holders of `credentials` with scope
+   * inference:model-control; `none` (the default) refuses them.
+   */
+  modelControl?: ModelControl
+  credentials?: Credential[]
   logger?: Logger
 }
 
@@ -66,7 +75,14 @@ export async function startInferenceServer(
       : await followRegistry(options.registryUrl, options, { repository, metrics, logger })
   const sinks: CaptureSink[] = [
     ...(options.captureDir ? [new JsonlCaptureSink(options.captureDir)] : []),
-    ...(options.captureUrl ? [new HttpCaptureSink(options.captureUrl)] : []),
+    ...(options.captureUrl
+      ? [
+          new HttpCaptureSink(options.captureUrl, {
+            logger,
+            ...(options.captureToken ? { token: options.captureToken } : {}),
+          }),
+        ]
+      : []),
   ]
   const capture =
     sinks.length > 0 && (options.captureSampleRate ?? 0) > 0
@@ -85,7 +101,12 @@ export async function startInferenceServer(
     ...(capture ? { capture } : {}),
     isReady: readiness.isReady,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    modelControl: options.modelControl ?? 'none',
+    credentials: options.credentials ?? [],
   })
+  if (options.modelControl === 'explicit' && !options.credentials?.length) {
+    logger.warn('model control is explicit but no credentials are configured: nobody can use it')
+  }
   await repository.loadAll()
   if (options.pollIntervalSeconds) repository.startPolling(options.pollIntervalSeconds * 1000)
 
@@ -126,8 +147,7 @@ async function followRegistry(
     drainMs: options.registryDrainMs,
     logger,
     metrics,
-    // The change is loaded at once rather than at the repository's next poll.
-    onChange: () => repository.poll(),
+    repository,
   })
   try {
     await follower.sync()

@@ -60,6 +60,12 @@ export function instancesToInputs(model: ModelVersion, body: unknown): TensorDat
   if (!batched && instances.length !== 1) {
     throw badRequest(`model '${model.name}' has no batch dimension: send exactly one instance`)
   }
+  // Before any instance is read: the batcher would refuse the batch only after it was built.
+  if (batched && instances.length > model.maxBatchSize) {
+    throw badRequest(
+      `${instances.length} instances exceed the model's max_batch_size ${model.maxBatchSize}`,
+    )
+  }
   const columns = new Map(model.inputs.map((spec) => [spec.name, model.config.features[spec.name]]))
   const keys = new Set(model.inputs.flatMap((spec) => columns.get(spec.name) ?? [spec.name]))
   const rows = new Map<string, unknown[]>(model.inputs.map((spec) => [spec.name, []]))

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { badRequest } from '../../errors/index.ts'
 import type { ModelVersion } from '../../model/index.ts'
+import { statisticsRoutes } from '../../stats/index.ts'
 import {
   encodeInferResponse,
   parseInferJson,
@@ -14,7 +15,13 @@ import { classify } from './classification.ts'
 
 export const SERVER_NAME = 'infera'
 export const SERVER_VERSION = '0.1.0'
-const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository', 'schedule_policy']
+const EXTENSIONS = [
+  'binary_tensor_data',
+  'classification',
+  'model_repository',
+  'schedule_policy',
+  'statistics',
+]
 const HEADER_LENGTH = 'inference-header-content-length'
 
 /** The Open Inference Protocol (KServe V2 / Triton HTTP) with Triton's repository extension. */
@@ -30,6 +37,9 @@ export function openInferenceRoutes(ctx: InferenceContext) {
   app.get('/v2', (c) =>
     c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }),
   )
+
+  // Before /v2/models/:name, which would take 'stats' for a model name.
+  app.route('/', statisticsRoutes(repository))
 
   const metadata = (model: ModelVersion) => ({
     name: model.name,
@@ -70,11 +80,12 @@ export function openInferenceRoutes(ctx: InferenceContext) {
     serveInference(ctx, { protocol: 'v2', name, version }, async (model) => {
       const lengthHeader = request.headers.get(HEADER_LENGTH)
       const headerLength = lengthHeader === null ? undefined : parseHeaderLength(lengthHeader)
+      const limits = { inputs: model.inputs.length, outputs: model.outputs.length }
       // Plain JSON is read as text: arrayBuffer() costs a copy of the body in @hono/node-server.
       const parsed =
         headerLength === undefined
-          ? parseInferJson(await request.text())
-          : parseInferRequest(new Uint8Array(await request.arrayBuffer()), headerLength)
+          ? parseInferJson(await request.text(), limits)
+          : parseInferRequest(new Uint8Array(await request.arrayBuffer()), headerLength, limits)
       const requested: RequestedOutput[] =
         parsed.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: parsed.binaryOutput }))
       for (const output of requested) {
@@ -121,16 +132,6 @@ export function openInferenceRoutes(ctx: InferenceContext) {
   app.post('/v2/models/:name/versions/:version/infer', (c) =>
     infer(c.req.param('name'), c.req.param('version'), c.req.raw),
   )
-
-  app.post('/v2/repository/index', async (c) => c.json(repository.index()))
-  app.post('/v2/repository/models/:name/load', async (c) => {
-    await repository.load(c.req.param('name'))
-    return c.json({})
-  })
-  app.post('/v2/repository/models/:name/unload', async (c) => {
-    await repository.unload(c.req.param('name'))
-    return c.json({})
-  })
 
   return app
 }
