@@ -11,6 +11,7 @@ import {
   trainVersion,
   writeVersionFolder,
 } from '../services/registry/src/testing/index.ts'
+import { credentialFor, generateToken } from '../services/shared/credentials/index.ts'
 import { canaryOptions } from './commands/models.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
@@ -39,7 +40,7 @@ beforeAll(async () => {
 // The registry under a temporary INFERA_HOME, whatever the environment running the tests says.
 const env = (extra: Record<string, string> = {}) => {
   const { DATABASE_URL, INFERA_REGISTRY_URL, INFERA_ARTIFACTS_S3, ...rest } = process.env
-  return { ...rest, INFERA_HOME: home, USER: 'ci-bot', ...extra }
+  return { ...rest, INFERA_HOME: home, INFERA_ACTOR: 'ci-bot', ...extra }
 }
 
 /** `infera models …` as a real process; its exit code and output. */
@@ -62,14 +63,19 @@ function infera(args: string[], extra?: Record<string, string>) {
 
 /** Runs a command that must succeed with --json, and parses what it printed. */
 async function json(...args: string[]) {
-  const { code, stdout, stderr } = await infera([...args, '--json'])
+  return jsonAs({}, ...args)
+}
+
+async function jsonAs(extra: Record<string, string>, ...args: string[]) {
+  const { code, stdout, stderr } = await infera([...args, '--json'], extra)
   expect(code, stderr).toBe(0)
   return JSON.parse(stdout)
 }
 
 describe('infera models', () => {
   it('registers versions from training’s folders, with lineage and the actor', async () => {
-    const first = await json(
+    const first = await jsonAs(
+      { INFERA_ACTOR: 'alice' },
       'register',
       '--name',
       'penguins',
@@ -79,8 +85,6 @@ describe('infera models', () => {
       'abc123',
       '--data-location',
       's3://data/penguins.csv',
-      '--actor',
-      'alice',
       '--reason',
       'first model',
     )
@@ -342,17 +346,24 @@ describe('infera models', () => {
     let service: ChildProcess
     let url: string
     let canary: unknown
+    const token = generateToken()
     beforeAll(async () => {
+      const credentials = join(sources, 'credentials.json')
+      writeFileSync(
+        credentials,
+        JSON.stringify([await credentialFor('release-bot', token, ['registry:write'])]),
+      )
       service = spawn(
         process.execPath,
         [
-          ...['bin/infera.js', 'models', 'serve', '--port', '0', '--host', '127.0.0.1'],
+          // No --host: loopback unless opened.
+          ...['bin/infera.js', 'models', 'serve', '--port', '0'],
           ...['--canary-gateway', 'http://127.0.0.1:9/,http://127.0.0.1:10'],
           ...['--canary-seconds', '60', '--canary-min-requests', '20'],
         ],
         {
           cwd: root,
-          env: env(),
+          env: env({ INFERA_CREDENTIALS: credentials }),
         },
       )
       const ready = await new Promise<{ url: string; canary: unknown }>((resolve, reject) => {
@@ -370,6 +381,28 @@ describe('infera models', () => {
       canary = ready.canary
     })
     afterAll(() => service?.kill('SIGTERM'))
+
+    it('listens on loopback, and takes changes only with a registry:write token, audited as its holder', async () => {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      const remote = { INFERA_REGISTRY_URL: url }
+      const refused = await infera(['canary', 'penguins', '1', '--weight', '5'], remote)
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain(
+        'infera: this call needs a bearer token with scope registry:write\n' +
+          '(the registry service takes changes only with a token of scope registry:write: set INFERA_REGISTRY_TOKEN)',
+      )
+      const wrong = await infera(['rollback', 'penguins'], {
+        ...remote,
+        INFERA_REGISTRY_TOKEN: 'guessed',
+      })
+      expect(wrong.stderr).toContain('infera: the bearer token is not valid\n')
+      const registered = await jsonAs(
+        { ...remote, INFERA_REGISTRY_TOKEN: token, INFERA_ACTOR: 'canary-controller' },
+        ...['register', '--name', 'penguins', '--dir', dirs.good],
+      )
+      // The credential's name, not whatever the caller's environment claims.
+      expect(registered).toMatchObject({ version: 4, created_by: 'release-bot' })
+    })
 
     it('runs the canary controller on the gateways and policy its command line gives', () => {
       expect(canary).toMatchObject({ analysisSeconds: 60, minRequests: 20, maxErrorRatio: 0.001 })

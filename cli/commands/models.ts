@@ -20,6 +20,7 @@ import {
   type VersionDiff,
   type VersionView,
 } from '../../services/registry/src/index.ts'
+import { readCredentialsFile } from '../../services/shared/credentials/file.ts'
 import { DirectoryInUseError } from '../../services/shared/database/index.ts'
 import {
   closeOnSignal,
@@ -31,7 +32,7 @@ import {
   toPort,
   UsageError,
 } from '../args.ts'
-import { defaultModelsDir, embeddedRegistryOptions, registryUrlFile } from '../home.ts'
+import { defaultModelsDir, embeddedRegistryOptions, localToken, registryUrlFile } from '../home.ts'
 
 export async function run(argv: string[]) {
   const [action = '', ...rest] = argv
@@ -49,15 +50,23 @@ export async function run(argv: string[]) {
       error instanceof ArtifactError ||
       error instanceof DirectoryInUseError
     ) {
-      const hint =
-        error instanceof DirectoryInUseError
-          ? '\n(while a registry service runs, set INFERA_REGISTRY_URL to go through it)'
-          : ''
-      throw new InputError(`${error.message}${hint}`)
+      throw new InputError(`${error.message}${hintFor(error)}`)
     }
     throw error
   }
 }
+
+function hintFor(error: Error) {
+  if (error instanceof DirectoryInUseError)
+    return '\n(while a registry service runs, set INFERA_REGISTRY_URL to go through it)'
+  if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
+    return `\n(the registry service takes changes only with a token of scope registry:write: set ${TOKEN_ENV})`
+  }
+  return ''
+}
+
+/** The token `infera models` sends to a registry service for changes. */
+const TOKEN_ENV = 'INFERA_REGISTRY_TOKEN'
 
 async function build(argv: string[]) {
   const { values, positionals } = parseCommandArgs(argv, { out: { type: 'string' } })
@@ -76,7 +85,9 @@ async function build(argv: string[]) {
  */
 async function withRegistry<T>(work: (registry: ModelRegistry) => Promise<T>): Promise<T> {
   const url = process.env.INFERA_REGISTRY_URL
-  const registry = url ? new RegistryClient(url) : await openEmbeddedRegistry()
+  const registry = url
+    ? new RegistryClient(url, { token: process.env[TOKEN_ENV] || undefined })
+    : await openEmbeddedRegistry()
   try {
     return await work(registry)
   } finally {
@@ -90,7 +101,8 @@ async function openEmbeddedRegistry(): Promise<ModelRegistry> {
   } catch (error) {
     const running = await readFile(registryUrlFile(), 'utf8').catch(() => '')
     if (error instanceof DirectoryInUseError && running.trim()) {
-      return new RegistryClient(running.trim())
+      // The local platform's own service: its operator token, unless the variable names another.
+      return new RegistryClient(running.trim(), { token: localToken(TOKEN_ENV) })
     }
     throw error
   }
@@ -98,12 +110,14 @@ async function openEmbeddedRegistry(): Promise<ModelRegistry> {
 
 const CHANGE = {
   reason: { type: 'string' },
-  actor: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const
 
-const actorOf = (values: { actor?: string | undefined }) =>
-  values.actor ?? process.env.USER ?? userInfo().username
+/**
+ * Who a change is audited under in process: INFERA_ACTOR, else the OS user. Through a registry
+ * service the service decides: the name of the credential INFERA_REGISTRY_TOKEN belongs to.
+ */
+const actor = () => process.env.INFERA_ACTOR || userInfo().username
 
 function versionArg(value: string | undefined, what: string): number {
   if (!value || !/^[1-9][0-9]{0,9}$/.test(value)) {
@@ -151,7 +165,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
           code_version: values['code-version'] ?? null,
           training_job: values['training-job'] ?? null,
         },
-        actor: actorOf(values),
+        actor: actor(),
         reason: values.reason,
       }),
     )
@@ -191,6 +205,8 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
       if (holdout) console.log(`      metrics: ${JSON.stringify(holdout)}`)
     }
     console.log('\naudit:')
+    const older = model.audit_total - model.audit.length
+    if (older > 0) console.log(`  (${older} older entries not shown)`)
     for (const entry of model.audit) console.log(`  ${auditLine(entry)}`)
   },
 
@@ -225,7 +241,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
         margin,
         force: values.force,
         canary: canaryWeight === undefined ? undefined : { weight: canaryWeight },
-        actor: actorOf(values),
+        actor: actor(),
         reason: values.reason,
       }),
     ).catch((error) => {
@@ -241,7 +257,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
   async rollback(argv) {
     const { values, positionals } = parseCommandArgs(argv, CHANGE)
     expectPositionals(positionals, 1, 'NAME')
-    const change = { actor: actorOf(values), reason: values.reason }
+    const change = { actor: actor(), reason: values.reason }
     const result = await withRegistry((registry) =>
       registry.rollback(positionals[0] as string, change),
     )
@@ -254,7 +270,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
       weight: { type: 'string' },
       remove: { type: 'boolean', default: false },
     })
-    const change = { actor: actorOf(values), reason: values.reason }
+    const change = { actor: actor(), reason: values.reason }
     if (values.remove) {
       expectPositionals(positionals, 1, 'NAME')
       const name = positionals[0] as string
@@ -275,7 +291,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<void>> = {
     const { values, positionals } = parseCommandArgs(argv, CHANGE)
     expectPositionals(positionals, 2, 'NAME VERSION')
     const version = versionArg(positionals[1], 'VERSION')
-    const change = { actor: actorOf(values), reason: values.reason }
+    const change = { actor: actor(), reason: values.reason }
     const result = await withRegistry((registry) =>
       registry.archive(positionals[0] as string, version, change),
     )
@@ -320,18 +336,32 @@ async function serve(argv: string[]) {
   const { values, positionals } = parseCommandArgs(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
+    credentials: { type: 'string' },
     'canary-gateway': { type: 'string' },
     'canary-prometheus': { type: 'string' },
     'canary-seconds': { type: 'string' },
     'canary-min-requests': { type: 'string' },
   })
   expectPositionals(positionals, 0)
+  const credentialsFile = values.credentials ?? process.env.INFERA_CREDENTIALS
+  let credentials: ReturnType<typeof readCredentialsFile>
+  try {
+    credentials = readCredentialsFile(credentialsFile)
+  } catch (error) {
+    throw new InputError((error as Error).message)
+  }
   const server = await startRegistryServer({
     ...embeddedRegistryOptions(),
     port: toPort(values.port) ?? 8083,
-    host: values.host ?? '0.0.0.0',
+    host: values.host ?? process.env.HOST ?? '127.0.0.1',
     canary: canaryOptions(values),
+    credentials,
   })
+  if (credentials.length === 0) {
+    console.error(
+      'infera: no credentials (--credentials FILE or INFERA_CREDENTIALS): the registry is read-only over HTTP',
+    )
+  }
   closeOnSignal(server.close)
 }
 
@@ -369,7 +399,10 @@ export function canaryOptions(values: {
   try {
     metrics =
       prometheus === undefined
-        ? new GatewayMetricsSource(gateways)
+        ? // The gateways' /metrics take a scrape token (their config's metrics.sha256).
+          new GatewayMetricsSource(gateways, {
+            token: process.env.INFERA_GATEWAY_METRICS_TOKEN || undefined,
+          })
         : new PrometheusMetricsSource(prometheus)
   } catch (error) {
     const flag = prometheus === undefined ? '--canary-gateway' : '--canary-prometheus'

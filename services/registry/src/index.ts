@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino'
+import type { Credential } from '../../shared/credentials/index.ts'
 import { createRegistryApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
 import { CanaryController, type CanaryMetricsSource, type CanaryPolicy } from './canary/index.ts'
 import { createRegistryMetrics } from './metrics/index.ts'
@@ -10,6 +11,8 @@ export interface RegistrySetup extends Omit<RegistryOptions, 'onAudit'> {
   isReady?: () => boolean
   /** Runs a canary controller on the gateway's metrics: canaries are promoted or rolled back. */
   canary?: { metrics: CanaryMetricsSource; policy?: Partial<CanaryPolicy> }
+  /** Who may change the registry over HTTP (scope registry:write); none: nobody may. */
+  credentials?: readonly Credential[]
 }
 
 /**
@@ -37,6 +40,7 @@ export async function createRegistry(options: RegistrySetup) {
     promRegistry,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     isReady: options.isReady ?? (() => true),
+    credentials: options.credentials,
   })
   const close = async () => {
     await canary?.stop()
@@ -46,7 +50,13 @@ export async function createRegistry(options: RegistrySetup) {
 }
 
 export { startRegistryServer } from './adapter/node/index.ts'
-export { ACTOR_HEADER, createRegistryApp, SHA256_HEADER } from './app/index.ts'
+export {
+  ACTOR_HEADER,
+  createRegistryApp,
+  MAX_JSON_BODY_BYTES,
+  MAX_JSON_PART_BYTES,
+  SHA256_HEADER,
+} from './app/index.ts'
 export {
   ArtifactError,
   type ArtifactStore,
@@ -68,7 +78,7 @@ export {
   PrometheusMetricsSource,
   type VariantCounts,
 } from './canary/index.ts'
-export { RegistryClient } from './client/index.ts'
+export { RegistryClient, type RegistryClientOptions } from './client/index.ts'
 export { DEFAULT_MARGIN, GATE_METRICS, type GateReport } from './gate/index.ts'
 export { type MaterializedModel, materialize } from './materialize/index.ts'
 export * from './registry/index.ts'

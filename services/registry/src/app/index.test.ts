@@ -2,26 +2,32 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { bearer, credentialFor } from '../../../shared/credentials/index.ts'
 import { artifactKey, sha256 } from '../artifacts/index.ts'
 import { createRegistryMetrics } from '../metrics/index.ts'
+import type { ModelRegistry } from '../registry/index.ts'
 import { type TrainedVersion, usePenguinsRegistry } from '../testing/index.ts'
-import { ACTOR_HEADER, createRegistryApp, SHA256_HEADER } from './index.ts'
+import { createRegistryApp, SHA256_HEADER } from './index.ts'
 
 const fx = usePenguinsRegistry()
 let app: ReturnType<typeof createRegistryApp>
-beforeAll(() => {
+beforeAll(async () => {
   app = createRegistryApp({
     registry: fx.registry,
     logger: pino({ level: 'silent' }),
     promRegistry: createRegistryMetrics().promRegistry,
     maxBodyBytes: 1024 * 1024,
     isReady: () => true,
+    credentials: [
+      await credentialFor('ci-pipeline', 'writer-token', ['registry:write']),
+      await credentialFor('labeller', 'labels-token', ['drift:labels']),
+    ],
   })
 })
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
 type Json = any
-const actor = { [ACTOR_HEADER]: 'ci-pipeline' }
+const actor = bearer('writer-token')
 
 async function call(
   method: string,
@@ -220,13 +226,6 @@ describe('the registry API', () => {
     const cases: [string, string, unknown, Record<string, string>, string | RegExp][] = [
       [
         'POST',
-        '/v1/models/penguins/rollback',
-        {},
-        {},
-        'the x-infera-actor header must name who makes the change',
-      ],
-      [
-        'POST',
         '/v1/models/penguins/versions',
         { config: {} },
         actor,
@@ -252,7 +251,7 @@ describe('the registry API', () => {
         '/v1/models/penguins/versions/x/archive',
         {},
         actor,
-        "version must be a positive whole number, not 'x'",
+        "version must be a whole number from 1 to 1000000, not 'x'",
       ],
       ['PUT', '/v1/models/penguins/aliases/canary', { version: 1 }, actor, /weight: /],
       [
@@ -281,7 +280,7 @@ describe('the registry API', () => {
         '/v1/models/penguins/diff?from=1',
         undefined,
         actor,
-        "to must be a positive whole number, not ''",
+        "to must be a whole number from 1 to 1000000, not ''",
       ],
     ]
     for (const [method, path, body, headers, message] of cases) {
@@ -337,6 +336,32 @@ describe('the registry API', () => {
     expect(status).toBe(500)
     expect(body.error).toMatch(/has 7 bytes, not \d+ \(truncated\)/)
     expect(res.headers.get(SHA256_HEADER)).toBeNull()
+  })
+
+  it('keeps the database’s words out of its answers: 400 for a value it refused, else a bare 500', async () => {
+    const failing = (error: Error) =>
+      createRegistryApp({
+        registry: {
+          show: () => Promise.reject(error),
+        } as unknown as ModelRegistry,
+        logger: pino({ level: 'silent' }),
+        promRegistry: createRegistryMetrics().promRegistry,
+        maxBodyBytes: 1024,
+        isReady: () => true,
+      })
+    const refused = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: '22021',
+    })
+    const bad = await failing(refused).request('/v1/models/m')
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toEqual({
+      error: 'a value in the request is out of range or not valid',
+    })
+    const broken = await failing(new Error('relation "registry_versions" does not exist')).request(
+      '/v1/models/m',
+    )
+    expect(broken.status).toBe(500)
+    expect(await broken.json()).toEqual({ error: 'internal error (logged by the registry)' })
   })
 
   it('reports health, and serves its metrics', async () => {

@@ -15,6 +15,7 @@ import { RegistryClient } from '../client/index.ts'
 import { CanaryController, GatewayMetricsSource } from './index.ts'
 
 const KEY = 'rollout-test-key'
+const SCRAPE_TOKEN = 'rollout-scrape-token'
 const closers: (() => Promise<void>)[] = []
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close()
@@ -23,7 +24,8 @@ afterAll(async () => {
 let registry: TestRegistry
 let gateway: Awaited<ReturnType<typeof startGatewayServer>>
 beforeAll(async () => {
-  registry = await startTestRegistry()
+  // The controller's client holds the credential whose name the audit records.
+  registry = await startTestRegistry({ writer: 'canary-controller' })
   closers.push(registry.close)
   // Both versions load; version 2 answers every inference with a 500.
   const model = await serve(async (request) => {
@@ -44,6 +46,7 @@ beforeAll(async () => {
       {
         registry: { url: registry.url, targets: [model.url], poll_seconds: 3600 },
         auth: { api_keys: [{ tenant: 'ops', sha256: await hashApiKey(KEY), models: ['*'] }] },
+        metrics: { sha256: [await hashApiKey(SCRAPE_TOKEN)] },
       },
       'test config',
     ),
@@ -70,10 +73,10 @@ async function statuses(count: number) {
 
 describe('a failing canary, end to end', () => {
   it('is rolled back by the controller on the gateway metrics, and the gateway stops sending it traffic', async () => {
-    const client = new RegistryClient(registry.url)
+    const client = new RegistryClient(registry.url, { token: registry.token })
     const controller = new CanaryController({
       registry: client,
-      metrics: new GatewayMetricsSource(gateway.url),
+      metrics: new GatewayMetricsSource(gateway.url, { token: SCRAPE_TOKEN }),
       policy: { minRequests: 20, analysisSeconds: 600 },
       logger: pino({ level: 'silent' }),
     })

@@ -11,6 +11,7 @@ import { RegistryError } from '../registry/index.ts'
 import {
   holdoutCsv,
   registration,
+  registryWriter,
   type TrainedVersion,
   tempDir,
   trainVersion,
@@ -21,19 +22,24 @@ let server: Awaited<ReturnType<typeof startRegistryServer>>
 let client: RegistryClient
 let good: TrainedVersion
 let weak: TrainedVersion
+let token: string
 beforeAll(async () => {
+  const writer = await registryWriter('release-bot')
+  token = writer.token
   server = await startRegistryServer({
     port: 0,
     host: '127.0.0.1',
     dir: tempDir('infera-registry-artifacts-'),
     logger: pino({ level: 'silent' }),
+    credentials: writer.credentials,
   })
-  client = new RegistryClient(`${server.url}/`)
+  client = new RegistryClient(`${server.url}/`, { token })
   good = await trainVersion('penguins')
   weak = await trainVersion('penguins', 1)
 })
 afterAll(() => server.close())
 
+// Sent nowhere: over HTTP the token's credential is the actor.
 const alice = { actor: 'alice' }
 
 describe('the registry over HTTP', () => {
@@ -75,7 +81,9 @@ describe('the registry over HTTP', () => {
       client.promote('penguins', 2, { ...alice, to: 'production', onlyIfCanary: true }),
     ).rejects.toMatchObject({ status: 409, message: /no longer holds the canary/ })
     const archived = await client.archive('penguins', 2, { ...alice, reason: 'worse' })
-    expect(archived.audit).toMatchObject([{ action: 'archive', actor: 'alice', reason: 'worse' }])
+    expect(archived.audit).toMatchObject([
+      { action: 'archive', actor: 'release-bot', reason: 'worse' },
+    ])
     await expect(client.rollback('penguins', alice)).rejects.toMatchObject({ status: 409 })
     await expect(client.show('nobody')).rejects.toMatchObject({
       status: 404,
@@ -131,6 +139,34 @@ describe('the registry over HTTP', () => {
     expect(count('penguins-canary', 'set_alias')).toBe(1)
     expect(count('penguins-canary', 'register')).toBe(2)
     expect(text).toContain('process_cpu_seconds_total')
+  })
+
+  it('sends its token with every change, and reads without one', async () => {
+    const anonymous = new RegistryClient(server.url)
+    await expect(anonymous.rollback('penguins', alice)).rejects.toMatchObject({
+      status: 401,
+      message: 'this call needs a bearer token with scope registry:write',
+    })
+    await expect(
+      new RegistryClient(server.url, { token: 'guessed' }).archive('penguins', 1, alice),
+    ).rejects.toMatchObject({ status: 401, message: 'the bearer token is not valid' })
+    expect(await anonymous.list()).toEqual(await client.list())
+    expect(
+      (await client.show('penguins')).versions.every((v) => v.created_by === 'release-bot'),
+    ).toBe(true)
+  })
+
+  it('pages through the models and a model’s audit trail', async () => {
+    const first = await client.listPage({ limit: 1 })
+    expect(first.models.map((m) => m.name)).toEqual(['penguins'])
+    expect(first.next).toBe('penguins')
+    expect((await client.listPage({ after: 'penguins' })).models.map((m) => m.name)).toEqual([
+      'penguins-canary',
+    ])
+    const { audit, total, next } = await client.audit('penguins', { limit: 2 })
+    expect(total).toBe(6)
+    expect(audit.map((e) => e.action)).toEqual(['remove_alias', 'archive'])
+    expect((await client.audit('penguins', { before: next ?? 0 })).audit).toHaveLength(4)
   })
 
   it('lets the inference service’s repository follow a remote registry', async () => {

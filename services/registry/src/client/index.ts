@@ -1,38 +1,55 @@
-/** The registry over HTTP, with the same operations and answers as the registry in process. */
+/**
+ * The registry over HTTP, with the same operations and answers as the registry in process. Writes
+ * carry the client's token; the service audits them under the token's credential name, so the
+ * `actor` the operations take is not sent.
+ */
 
-// The headers alone: the client needs none of the service's code.
-import { ACTOR_HEADER, SHA256_HEADER } from '../app/headers.ts'
+// Headers, types and the input rules alone: the client needs none of the service's code.
+import { bearer } from '../../../shared/credentials/index.ts'
+import { SHA256_HEADER } from '../app/headers.ts'
 import { ArtifactError, verified } from '../artifacts/index.ts'
+import { MAX_PAGE } from '../registry/limits.ts'
 import {
   type AliasOptions,
   type AliasRemoval,
+  type AuditPage,
+  type AuditPageOptions,
   type Change,
+  type ModelPage,
   type ModelRegistry,
   type ModelView,
+  type PageOptions,
   type PromoteOptions,
   type RegisterInput,
   RegistryError,
   type TransitionResult,
   type VersionDetail,
   type VersionDiff,
-} from '../registry/index.ts'
+} from '../registry/types.ts'
 
-const STATUSES = new Set([400, 404, 409, 500])
+const STATUSES = new Set([400, 401, 403, 404, 409, 500])
+
+export interface RegistryClientOptions {
+  /** A bearer token with scope registry:write: needed for every change, not for reads. */
+  token?: string
+}
 
 export class RegistryClient implements ModelRegistry {
   readonly #base: string
+  readonly #auth: Record<string, string>
 
   /** `url`: where the registry service listens, e.g. http://127.0.0.1:8083. */
-  constructor(url: string) {
+  constructor(url: string, { token }: RegistryClientOptions = {}) {
     this.#base = url.replace(/\/+$/, '')
+    this.#auth = bearer(token)
   }
 
   async #request(
     method: string,
     path: string,
-    { actor, body }: { actor?: string; body?: unknown } = {},
+    { body }: { body?: unknown } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = actor ? { [ACTOR_HEADER]: actor } : {}
+    const headers: Record<string, string> = { ...this.#auth }
     if (body !== undefined && !(body instanceof FormData))
       headers['content-type'] = 'application/json'
     const response = await fetch(`${this.#base}${path}`, {
@@ -55,7 +72,7 @@ export class RegistryClient implements ModelRegistry {
     )
   }
 
-  async #json<T>(method: string, path: string, options?: { actor?: string; body?: unknown }) {
+  async #json<T>(method: string, path: string, options?: { body?: unknown }) {
     return (await (await this.#request(method, path, options)).json()) as T
   }
 
@@ -75,18 +92,29 @@ export class RegistryClient implements ModelRegistry {
     for (const [key, value] of Object.entries(fields)) {
       if (typeof value === 'string') form.set(key, value)
     }
-    return this.#json('POST', `${this.#model(input.name)}/versions`, {
-      actor: input.actor,
-      body: form,
-    })
+    return this.#json('POST', `${this.#model(input.name)}/versions`, { body: form })
   }
 
   async list(): Promise<ModelView[]> {
-    return (await this.#json<{ models: ModelView[] }>('GET', '/v1/models')).models
+    const models: ModelView[] = []
+    for (let after: string | null | undefined; after !== null; ) {
+      const page = await this.listPage({ after, limit: MAX_PAGE })
+      models.push(...page.models)
+      after = page.next
+    }
+    return models
+  }
+
+  listPage({ after, limit }: PageOptions = {}): Promise<ModelPage> {
+    return this.#json('GET', `/v1/models${query({ after, limit })}`)
   }
 
   show(name: string): Promise<ModelView> {
     return this.#json('GET', this.#model(name))
+  }
+
+  audit(name: string, { before, limit }: AuditPageOptions = {}): Promise<AuditPage> {
+    return this.#json('GET', `${this.#model(name)}/audit${query({ before, limit })}`)
   }
 
   version(name: string, version: number): Promise<VersionDetail> {
@@ -94,39 +122,33 @@ export class RegistryClient implements ModelRegistry {
   }
 
   promote(name: string, version: number, options: PromoteOptions): Promise<TransitionResult> {
-    const { actor, holdoutCsv, ...rest } = options
+    const { actor: _, holdoutCsv, ...rest } = options
     return this.#json('POST', `${this.#version(name, version)}/promote`, {
-      actor,
       body: { ...rest, holdout: holdoutCsv },
     })
   }
 
-  rollback(name: string, { actor, reason }: Change): Promise<TransitionResult> {
-    return this.#json('POST', `${this.#model(name)}/rollback`, { actor, body: { reason } })
+  rollback(name: string, { reason }: Change): Promise<TransitionResult> {
+    return this.#json('POST', `${this.#model(name)}/rollback`, { body: { reason } })
   }
 
-  archive(name: string, version: number, { actor, reason }: Change): Promise<TransitionResult> {
-    return this.#json('POST', `${this.#version(name, version)}/archive`, {
-      actor,
-      body: { reason },
-    })
+  archive(name: string, version: number, { reason }: Change): Promise<TransitionResult> {
+    return this.#json('POST', `${this.#version(name, version)}/archive`, { body: { reason } })
   }
 
   setAlias(
     name: string,
     alias: 'canary',
     version: number,
-    { actor, weight, reason }: AliasOptions,
+    { weight, reason }: AliasOptions,
   ): Promise<TransitionResult> {
     return this.#json('PUT', `${this.#model(name)}/aliases/${alias}`, {
-      actor,
       body: { version, weight, reason },
     })
   }
 
-  removeAlias(name: string, alias: 'canary', { actor, reason, version }: AliasRemoval) {
+  removeAlias(name: string, alias: 'canary', { reason, version }: AliasRemoval) {
     return this.#json<TransitionResult>('DELETE', `${this.#model(name)}/aliases/${alias}`, {
-      actor,
       body: { reason, version },
     })
   }
@@ -157,4 +179,13 @@ export class RegistryClient implements ModelRegistry {
   #version(name: string, version: number) {
     return `${this.#model(name)}/versions/${version}`
   }
+}
+
+function query(params: Record<string, string | number | undefined>) {
+  const defined = Object.entries(params).filter(
+    (entry): entry is [string, string | number] => entry[1] !== undefined,
+  )
+  return defined.length
+    ? `?${new URLSearchParams(defined.map(([k, v]): [string, string] => [k, String(v)]))}`
+    : ''
 }

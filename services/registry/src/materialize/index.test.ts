@@ -17,8 +17,12 @@ const versionDirs = (dir: string) =>
     .filter((name) => /^\d+$/.test(name))
     .sort()
 
-/** What the inference service makes of the repository: its ready versions of `name`. */
+/**
+ * What the inference service makes of the repository: its ready versions of `name`. Polled twice:
+ * polling loads a version only once its files are unchanged since the poll before.
+ */
 async function served(repo: ModelRepository, name: string) {
+  await repo.poll()
   await repo.poll()
   return repo.readyVersions(name).map((m) => m.version)
 }

@@ -18,7 +18,6 @@ import {
   withModel,
 } from '../gate/index.ts'
 import {
-  type AliasName,
   type AuditEntry,
   type FileRef,
   type NewAuditEntry,
@@ -32,11 +31,23 @@ import {
 } from '../store/index.ts'
 import { diffVersions } from './diff.ts'
 import {
+  echo,
+  MAX_LISTED_AUDIT,
+  MAX_LISTED_VERSIONS,
+  MAX_PAGE,
+  MAX_VERSION,
+  MODEL_NAME,
+} from './limits.ts'
+import {
   type AliasOptions,
   type AliasRemoval,
+  type AuditPage,
+  type AuditPageOptions,
   type Change,
+  type ModelPage,
   type ModelRegistry,
   type ModelView,
+  type PageOptions,
   type PromoteOptions,
   type RegisterInput,
   RegistryError,
@@ -48,26 +59,31 @@ import {
 
 export { diffVersions } from './diff.ts'
 export { readVersionFolder, type VersionFolder } from './folder.ts'
+export * from './limits.ts'
 export * from './types.ts'
-
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
-const MAX_VERSION = 2 ** 31 - 1
 
 const conflict = (message: string, details?: Record<string, unknown>) =>
   new RegistryError(409, message, details)
 const invalid = (message: string) => new RegistryError(400, message)
 
+// Checked before any query: the database never sees a name or number it can't hold.
 function checkName(name: string) {
-  if (!MODEL_NAME.test(name)) {
+  if (typeof name !== 'string' || !MODEL_NAME.test(name)) {
     throw invalid(
-      `model name '${name}' must be 1–128 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+      `model name ${echo(name)} must be 1–128 letters, digits, '_', '.' or '-', starting with a letter or digit`,
     )
   }
 }
 
-function checkVersion(version: number) {
+function checkVersion(version: number, what = 'version') {
   if (!Number.isInteger(version) || version < 1 || version > MAX_VERSION) {
-    throw invalid(`version must be a whole number from 1 to ${MAX_VERSION}, not ${version}`)
+    throw invalid(`${what} must be a whole number from 1 to ${MAX_VERSION}, not ${echo(version)}`)
+  }
+}
+
+function checkLimit(limit: number | undefined) {
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) {
+    throw invalid(`limit must be a whole number from 1 to ${MAX_PAGE}, not ${echo(limit)}`)
   }
 }
 
@@ -125,6 +141,11 @@ export class Registry implements ModelRegistry {
     const entry = await this.store.transaction(async (tx) => {
       await tx.lockModel(input.name, { create: true })
       const version = input.version ?? (await tx.nextVersion(input.name))
+      if (version > MAX_VERSION) {
+        throw conflict(
+          `${input.name} has used the last version number (${MAX_VERSION}): register it under a new name`,
+        )
+      }
       if (await tx.version(input.name, version)) {
         throw conflict(`${named(input.name, version)} already exists; versions are immutable`)
       }
@@ -160,26 +181,87 @@ export class Registry implements ModelRegistry {
   }
 
   async list(): Promise<ModelView[]> {
-    const [names, versions, aliases, entries] = await Promise.all([
-      this.store.modelNames(),
-      this.store.versions(),
-      this.store.aliases(),
-      this.store.audit(),
-    ])
-    return names.map((name) => modelView(name, versions, aliases, entries))
+    const models: ModelView[] = []
+    for (let after: string | null | undefined; after !== null; ) {
+      const page = await this.listPage({ after, limit: MAX_PAGE })
+      models.push(...page.models)
+      after = page.next
+    }
+    return models
+  }
+
+  async listPage({ after, limit = MAX_PAGE }: PageOptions = {}): Promise<ModelPage> {
+    checkLimit(limit)
+    if (after !== undefined) checkName(after)
+    // One more than asked for says whether there is a next page.
+    const names = await this.store.modelNames({ after, limit: limit + 1 })
+    const page = names.slice(0, limit)
+    const views = await Promise.all(page.map((name) => this.#view(name)))
+    return {
+      models: views.filter((view) => view !== undefined),
+      next: names.length > limit ? (page.at(-1) ?? null) : null,
+    }
   }
 
   async show(name: string): Promise<ModelView> {
-    const [versions, aliases, entries] = await Promise.all([
-      this.store.versions(name),
+    checkName(name)
+    const view = await this.#view(name)
+    if (!view) throw new RegistryError(404, `no model named '${name}'`)
+    return view
+  }
+
+  /** The model's newest versions and audit entries, with every version an alias names. */
+  async #view(name: string): Promise<ModelView | undefined> {
+    const [versions, aliases, entries, totals] = await Promise.all([
+      this.store.versions(name, { newest: MAX_LISTED_VERSIONS }),
       this.store.aliases(name),
-      this.store.audit(name),
+      this.store.audit(name, { limit: MAX_LISTED_AUDIT }),
+      this.store.totals(name),
     ])
-    if (versions.length === 0) throw new RegistryError(404, `no model named '${name}'`)
-    return modelView(name, versions, aliases, entries)
+    if (totals.versions === 0) return undefined
+    const listed = new Set(versions.map((v) => v.version))
+    const held = aliases
+      .flatMap((a) => [a.version, a.previous_version])
+      .filter((v): v is number => v !== null && !listed.has(v))
+    for (const v of new Set(held)) {
+      const stored = await this.store.version(name, v)
+      if (stored) versions.push(stored)
+    }
+    versions.sort((a, b) => a.version - b.version)
+    return {
+      name,
+      aliases: Object.fromEntries(
+        aliases.map(({ alias, version, weight, previous_version, updated_at }) => [
+          alias,
+          { version, weight, previous_version, updated_at },
+        ]),
+      ),
+      versions: versions.map((v) => viewOf(v, aliases)),
+      versions_total: totals.versions,
+      audit: entries,
+      audit_total: totals.audit,
+    }
+  }
+
+  async audit(name: string, { before, limit = MAX_PAGE }: AuditPageOptions = {}) {
+    checkName(name)
+    checkLimit(limit)
+    if (before !== undefined && !(Number.isInteger(before) && before >= 1 && before <= 2 ** 31 - 1))
+      throw invalid(`before must be an audit entry's id, not ${echo(before)}`)
+    const [entries, totals] = await Promise.all([
+      this.store.audit(name, { before, limit: limit + 1 }),
+      this.store.totals(name),
+    ])
+    if (totals.versions === 0) throw new RegistryError(404, `no model named '${name}'`)
+    // The newest `limit` of them: the one more fetched (the oldest) says there is an older page.
+    const page = entries.slice(entries.length > limit ? 1 : 0)
+    const next = entries.length > limit ? (page[0]?.id ?? null) : null
+    return { audit: page, total: totals.audit, next } satisfies AuditPage
   }
 
   async version(name: string, version: number): Promise<VersionDetail> {
+    checkName(name)
+    checkVersion(version)
     const [stored, aliases, reports] = await Promise.all([
       this.store.version(name, version),
       this.store.aliases(name),
@@ -190,6 +272,8 @@ export class Registry implements ModelRegistry {
   }
 
   async promote(name: string, version: number, options: PromoteOptions) {
+    checkName(name)
+    checkVersion(version)
     checkChange(options)
     if (options.canary !== undefined) {
       if (options.to !== 'production') {
@@ -394,6 +478,7 @@ export class Registry implements ModelRegistry {
   }
 
   async rollback(name: string, change: Change) {
+    checkName(name)
     checkChange(change)
     return this.#change(name, async (tx, aliases) => {
       const production = aliases.find((a) => a.alias === 'production')
@@ -430,6 +515,8 @@ export class Registry implements ModelRegistry {
   }
 
   async archive(name: string, version: number, change: Change) {
+    checkName(name)
+    checkVersion(version)
     checkChange(change)
     return this.#change(name, async (tx, aliases) => {
       const v = await required(tx, name, version)
@@ -456,6 +543,8 @@ export class Registry implements ModelRegistry {
   }
 
   async setAlias(name: string, alias: 'canary', version: number, options: AliasOptions) {
+    checkName(name)
+    checkVersion(version)
     checkChange(options)
     if (alias !== 'canary') throw invalid(`only the canary alias is set directly, not ${alias}`)
     if (!(options.weight >= 0 && options.weight <= 100)) {
@@ -495,6 +584,8 @@ export class Registry implements ModelRegistry {
   }
 
   async removeAlias(name: string, alias: 'canary', change: AliasRemoval) {
+    checkName(name)
+    if (change.version !== undefined) checkVersion(change.version)
     checkChange(change)
     return this.#change(name, async (tx, aliases) => {
       const current = aliases.find((a) => a.alias === alias)
@@ -529,17 +620,21 @@ export class Registry implements ModelRegistry {
   }
 
   async diff(name: string, from: number, to: number): Promise<VersionDiff> {
+    checkVersion(from, 'from')
+    checkVersion(to, 'to')
     const [a, b] = await Promise.all([this.version(name, from), this.version(name, to)])
     return diffVersions(a, b)
   }
 
   async file(name: string, version: number, file: string): Promise<Uint8Array> {
+    checkName(name)
+    checkVersion(version)
     const v = await required(this.store, name, version)
     const ref = Object.hasOwn(v.files, file) ? v.files[file] : undefined
     if (!ref) {
       throw new RegistryError(
         404,
-        `${named(name, version)} has no file '${file}'; it has ${Object.keys(v.files).join(', ')}`,
+        `${named(name, version)} has no file ${echo(file)}; it has ${Object.keys(v.files).join(', ')}`,
       )
     }
     return this.artifacts.get(ref)
@@ -609,26 +704,6 @@ async function promotable(
     throw conflict(`${named(name, version)} already holds production`)
   }
   return v
-}
-
-function modelView(
-  name: string,
-  versions: StoredVersion[],
-  aliases: StoredAlias[],
-  entries: AuditEntry[],
-): ModelView {
-  const own = aliases.filter((a) => a.model === name)
-  return {
-    name,
-    aliases: Object.fromEntries(
-      own.map(({ alias, version, weight, previous_version, updated_at }) => [
-        alias,
-        { version, weight, previous_version, updated_at },
-      ]),
-    ) as Partial<Record<AliasName, ModelView['aliases'][AliasName]>>,
-    versions: versions.filter((v) => v.model === name).map((v) => viewOf(v, own)),
-    audit: entries.filter((e) => e.model === name),
-  }
 }
 
 export interface RegistryOptions

@@ -12,7 +12,7 @@ import type {
 /** A refusal with the HTTP status it stands for and what the caller needs to know. */
 export class RegistryError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 500,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -104,9 +104,44 @@ export interface AliasView {
 export interface ModelView {
   name: string
   aliases: Partial<Record<AliasName, AliasView>>
+  /**
+   * The newest versions (up to MAX_LISTED_VERSIONS), and every version an alias names or would roll
+   * back to, by number.
+   */
   versions: VersionView[]
-  /** Every transition, oldest first. */
+  /** How many versions the model has, listed or not. */
+  versions_total: number
+  /** The newest transitions (up to MAX_LISTED_AUDIT), oldest first; `audit()` pages through all. */
   audit: AuditEntry[]
+  /** How many audit entries the model has. */
+  audit_total: number
+}
+
+/** A page of the models, by name; `next` is the `after` of the following page, if there is one. */
+export interface ModelPage {
+  models: ModelView[]
+  next: string | null
+}
+
+export interface PageOptions {
+  /** The name after which the page starts. */
+  after?: string
+  /** At most MAX_PAGE. */
+  limit?: number
+}
+
+/** A page of a model's audit trail, oldest first; `next` is the `before` of the page older than it. */
+export interface AuditPage {
+  audit: AuditEntry[]
+  total: number
+  next: number | null
+}
+
+export interface AuditPageOptions {
+  /** Entries with an id below this one. */
+  before?: number
+  /** At most MAX_PAGE. */
+  limit?: number
 }
 
 /** What a change did: the audit entries it wrote, and the gate's report for a production promotion. */
@@ -141,9 +176,13 @@ export interface VersionDiff {
 /** The registry's operations, in process (Registry) or over HTTP (RegistryClient). */
 export interface ModelRegistry {
   register(input: RegisterInput): Promise<VersionDetail>
-  /** Every model with its versions, aliases and audit trail. */
+  /** Every model with its aliases, newest versions and audit entries (the client pages through). */
   list(): Promise<ModelView[]>
+  /** One page of the models, by name. */
+  listPage(page?: PageOptions): Promise<ModelPage>
   show(name: string): Promise<ModelView>
+  /** A model's audit trail, a page at a time from the newest. */
+  audit(name: string, page?: AuditPageOptions): Promise<AuditPage>
   version(name: string, version: number): Promise<VersionDetail>
   /**
    * To staging; or to production through the gate, moving the alias and keeping the holder before

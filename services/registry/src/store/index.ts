@@ -97,12 +97,16 @@ export type NewVersion = Omit<StoredVersion, 'created_at'>
 
 /** Reads, each of one model or, without a name, of all. */
 export interface RegistryReads {
-  modelNames(): Promise<string[]>
-  versions(model?: string): Promise<StoredVersion[]>
+  /** By name, from the one after `after`, at most `limit`. */
+  modelNames(page?: { after?: string; limit?: number }): Promise<string[]>
+  /** By model and number; with `newest`, only that many of the highest numbers. */
+  versions(model?: string, options?: { newest?: number }): Promise<StoredVersion[]>
   version(model: string, version: number): Promise<StoredVersion | undefined>
   aliases(model?: string): Promise<StoredAlias[]>
-  /** Oldest first. */
-  audit(model?: string): Promise<AuditEntry[]>
+  /** Oldest first; with `limit`, the newest that many (below the id `before`, if given). */
+  audit(model?: string, page?: { before?: number; limit?: number }): Promise<AuditEntry[]>
+  /** How many versions and audit entries the model has. */
+  totals(model: string): Promise<{ versions: number; audit: number }>
   /** Oldest first. */
   gateReports(model: string, version: number): Promise<StoredGateReport[]>
 }
@@ -182,18 +186,24 @@ function statements(q: Queryable): RegistryTx {
   // `$1::text IS NULL` lets one statement read one model or all of them.
   const ofModel = (model: string | undefined): Param[] => [model ?? null]
   return {
-    async modelNames() {
-      const rows = await q.query<{ name: string }>('SELECT name FROM registry_models ORDER BY name')
+    async modelNames({ after, limit } = {}) {
+      // COLLATE "C": the order of the bytes, the same on every server, whatever its locale.
+      const rows = await q.query<{ name: string }>(
+        `SELECT name FROM registry_models WHERE $1::text IS NULL OR name COLLATE "C" > $1
+         ORDER BY name COLLATE "C" LIMIT $2::integer`,
+        [after ?? null, limit ?? null],
+      )
       return rows.map((r) => r.name)
     },
 
-    async versions(model) {
+    async versions(model, { newest } = {}) {
       const rows = await q.query<VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM registry_versions v
-         WHERE $1::text IS NULL OR v.model = $1 ORDER BY v.model, v.version`,
-        ofModel(model),
+         WHERE $1::text IS NULL OR v.model = $1 ORDER BY v.model, v.version DESC
+         LIMIT $2::integer`,
+        [model ?? null, newest ?? null],
       )
-      return rows.map(toVersion)
+      return rows.reverse().map(toVersion)
     },
 
     async version(model, version) {
@@ -213,13 +223,23 @@ function statements(q: Queryable): RegistryTx {
       return rows.map((r) => ({ ...r, updated_at: iso(r.updated_at) }))
     },
 
-    async audit(model) {
+    async audit(model, { before, limit } = {}) {
       const rows = await q.query<Omit<AuditEntry, 'at'> & { at: Date }>(
-        `SELECT ${AUDIT_COLUMNS} FROM registry_audit WHERE $1::text IS NULL OR model = $1
-         ORDER BY id`,
-        ofModel(model),
+        `SELECT ${AUDIT_COLUMNS} FROM registry_audit
+         WHERE ($1::text IS NULL OR model = $1) AND ($2::integer IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3::integer`,
+        [model ?? null, before ?? null, limit ?? null],
       )
-      return rows.map(toAudit)
+      return rows.reverse().map(toAudit)
+    },
+
+    async totals(model) {
+      const [row] = await q.query<{ versions: number; audit: number }>(
+        `SELECT (SELECT count(*) FROM registry_versions WHERE model = $1)::integer AS versions,
+           (SELECT count(*) FROM registry_audit WHERE model = $1)::integer AS audit`,
+        [model],
+      )
+      return row ?? { versions: 0, audit: 0 }
     },
 
     async gateReports(model, version) {
@@ -244,8 +264,10 @@ function statements(q: Queryable): RegistryTx {
     },
 
     async nextVersion(model) {
+      // Never past integer's range, whatever the highest number is: the caller refuses it.
       const [row] = await q.query<{ next: number }>(
-        'SELECT coalesce(max(version), 0) + 1 AS next FROM registry_versions WHERE model = $1',
+        `SELECT least(coalesce(max(version), 0), 2147483646) + 1 AS next FROM registry_versions
+         WHERE model = $1`,
         [model],
       )
       return row?.next ?? 1

@@ -8,6 +8,7 @@ import { toCsv } from '../../../../training/datasets/index.ts'
 import { trainDemoModel } from '../../../../training/demo/pipeline.ts'
 import { DEMO_SPECS } from '../../../../training/demo/specs.ts'
 import type { Row } from '../../../../training/train/index.ts'
+import { credentialFor, generateToken } from '../../../shared/credentials/index.ts'
 import { migrate } from '../../../shared/database/index.ts'
 import { freshPglite } from '../../../shared/database/testing.ts'
 import { LocalArtifactStore } from '../artifacts/index.ts'
@@ -35,6 +36,15 @@ export async function unreachableUrl(): Promise<string> {
   const { port } = server.address() as { port: number }
   await new Promise((resolve) => server.close(resolve))
   return `http://127.0.0.1:${port}`
+}
+
+/**
+ * A registry:write token and the credentials a registry service takes it with: `name` is the
+ * audit actor of what the token changes.
+ */
+export async function registryWriter(name = 'alice') {
+  const token = generateToken()
+  return { token, credentials: [await credentialFor(name, token, ['registry:write'])] }
 }
 
 export type DemoName = 'penguins' | 'mpg'
