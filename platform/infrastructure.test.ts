@@ -322,7 +322,8 @@ describe('Database', () => {
       password: password.props.result,
       dbname: 'infera',
     })
-    expect(stored.url).toMatch(/^postgres:\/\/infera:x+@.+:5432\/infera\?sslmode=require$/)
+    expect(stored.url).toMatch(/^postgres:\/\/infera:(\w+)@.+:5432\/infera\?sslmode=require$/)
+    expect(stored.url).toContain(`:${password.props.result}@`)
     const outputs = JSON.stringify(
       await resolve(
         pulumi.all({

@@ -7,6 +7,7 @@ import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../da
 import { createGatewayApp } from '../services/gateway/src/app/index.ts'
 import { parseGatewayConfig } from '../services/gateway/src/config/index.ts'
 import { PrometheusMetricsSource } from '../services/registry/src/canary/prometheus-metrics.ts'
+import { CredentialVerifier, parseCredentials } from '../services/shared/credentials/index.ts'
 import { isSecret, type MockedResource, resolve } from './testing/mocks.ts'
 import { type PlatformRun, platformRun, policyDocument } from './testing/stacks.ts'
 
@@ -495,6 +496,9 @@ describe('Services: gateway', () => {
     ])
     const config = gatewayConfig(prod)
     expect(config.auth.jwt?.jwks_url).toBe('https://auth.example.com/.well-known/jwks.json')
+    // A JWT without `exp` would never expire: refused.
+    expect(config.auth.jwt?.require_exp).toBe(true)
+    expect(gatewayConfig(dev).auth.jwt).toBeUndefined()
     expect(config.auth.open_paths).toEqual(['/v2/health/live', '/v2/health/ready'])
   })
 
@@ -542,15 +546,18 @@ describe('Services: gateway', () => {
     ])
   })
 
-  it('closes /metrics to the internet and lets Prometheus scrape it with a key of its own', () => {
+  it('closes /metrics to the internet and lets Prometheus scrape it with a key of its own', async () => {
     const config = gatewayConfig(prod)
     const key = prod.find.one('kubernetes:core/v1:Secret', '-gateway-metrics-key').props.stringData
       .token
-    expect(config.auth.api_keys).toContainEqual({
-      tenant: 'prometheus',
-      sha256: createHash('sha256').update(key).digest('hex'),
-      models: [],
-    })
+    expect(config.metrics).toEqual({ sha256: [createHash('sha256').update(key).digest('hex')] })
+    // The gateway built from that config: the scrape token reads /metrics, nothing else does.
+    const app = createGatewayApp(config, { log: () => {} })
+    const scrape = async (headers: Record<string, string>) =>
+      (await app.request('/metrics', { headers })).status
+    expect(await scrape({ authorization: `Bearer ${key}` })).toBe(200)
+    expect(await scrape({})).toBe(401)
+    expect(await scrape({ authorization: 'Bearer not-the-key' })).toBe(401)
     const monitor = prod.find.one('kubernetes:monitoring.coreos.com/v1:ServiceMonitor', '-gateway')
     expect(monitor.inputs.spec.endpoints[0].authorization).toEqual({
       type: 'Bearer',
@@ -558,3 +565,131 @@ describe('Services: gateway', () => {
     })
   })
 })
+
+describe('Services: credentials', () => {
+  const TOKEN_SECRET = 'kubernetes:core/v1:Secret'
+  const token = (run: PlatformRun, holder: string) =>
+    run.find.one(TOKEN_SECRET, `-token-${holder}`).props.stringData.token as string
+  /** The credentials file a service reads, as its Secret holds it, checked by the shared schema. */
+  const credentialsOf = (run: PlatformRun, service: string) =>
+    parseCredentials(
+      JSON.parse(
+        run.find.one(TOKEN_SECRET, `-${service}-credentials`).props.stringData['credentials.json'],
+      ),
+      `${service}-credentials`,
+    )
+  const MOUNT = { name: 'credentials', mountPath: '/etc/infera/credentials', readOnly: true }
+  const fromSecret = (name: string, secret: string) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secret, key: 'token' } },
+  })
+
+  it('listens on every address of the pod: the services default to loopback', () => {
+    for (const run of [dev, prod])
+      for (const d of run.find.all(DEPLOYMENT)) expect(flag(main(d).args, '--host')).toBe('0.0.0.0')
+  })
+
+  it('generates one token per holder, each in a Secret of its own and a Pulumi secret', () => {
+    const holders = ['drift-retrainer', 'inference', 'labeller', 'operator']
+    for (const holder of holders) {
+      const secret = prod.find.one(TOKEN_SECRET, `-token-${holder}`)
+      expect(secret.inputs.metadata).toMatchObject({ name: `token-${holder}`, namespace: 'infera' })
+      expect(isSecret(secret.inputs.stringData)).toBe(true)
+      expect(
+        prod.find.one('random:index/randomPassword:RandomPassword', `-token-${holder}`).inputs,
+      ).toMatchObject({ length: 48, special: false })
+    }
+    expect(new Set(holders.map((holder) => token(prod, holder))).size).toBe(holders.length)
+  })
+
+  it('lets only the retrainer and the operator write to the registry, as themselves', async () => {
+    const registry = prod.find.one(DEPLOYMENT, '-registry')
+    expect(flag(main(registry).args, '--credentials')).toBe(
+      '/etc/infera/credentials/credentials.json',
+    )
+    expect(main(registry).volumeMounts).toContainEqual(MOUNT)
+    expect(spec(registry).volumes).toContainEqual({
+      name: 'credentials',
+      secret: { secretName: 'registry-credentials' },
+    })
+    const secret = prod.find.one(TOKEN_SECRET, '-registry-credentials')
+    expect(isSecret(secret.inputs.stringData)).toBe(true)
+    const verifier = new CredentialVerifier(credentialsOf(prod, 'registry'))
+    expect(verifier.size).toBe(2)
+    for (const holder of ['drift-retrainer', 'operator']) {
+      expect(
+        await verifier.verify(`Bearer ${token(prod, holder)}`, 'registry:write'),
+      ).toMatchObject({ ok: true, principal: { name: holder } })
+    }
+    for (const holder of ['inference', 'labeller'])
+      expect(
+        await verifier.verify(`Bearer ${token(prod, holder)}`, 'registry:write'),
+      ).toMatchObject({ ok: false, status: 401 })
+  })
+
+  it("lets drift ingest only the model servers' captures and labels only from the labeller", async () => {
+    const drift = prod.find.one(DEPLOYMENT, '-drift')
+    expect(flag(main(drift).args, '--credentials')).toBe('/etc/infera/credentials/credentials.json')
+    expect(main(drift).volumeMounts).toContainEqual(MOUNT)
+    const verifier = new CredentialVerifier(credentialsOf(prod, 'drift'))
+    expect(
+      await verifier.verify(`Bearer ${token(prod, 'inference')}`, 'drift:ingest'),
+    ).toMatchObject({ ok: true, principal: { name: 'inference' } })
+    expect(
+      await verifier.verify(`Bearer ${token(prod, 'labeller')}`, 'drift:labels'),
+    ).toMatchObject({ ok: true, principal: { name: 'labeller' } })
+    expect(
+      await verifier.verify(`Bearer ${token(prod, 'inference')}`, 'drift:labels'),
+    ).toMatchObject({ ok: false, status: 403 })
+    expect(
+      await verifier.verify(`Bearer ${token(prod, 'operator')}`, 'drift:ingest'),
+    ).toMatchObject({ ok: false, status: 401 })
+  })
+
+  it('hands each client its token from a Secret: drift the registry, inference the drift service', () => {
+    for (const run of [dev, prod]) {
+      expect(main(run.find.one(DEPLOYMENT, '-drift')).env).toContainEqual(
+        fromSecret('INFERA_REGISTRY_TOKEN', 'token-drift-retrainer'),
+      )
+      for (const d of inferenceGroups(run)) {
+        expect(main(d).env).toEqual([fromSecret('INFERA_DRIFT_TOKEN', 'token-inference')])
+        // No model control: the registry alone says what serves.
+        expect(main(d).args).not.toContain('--model-control')
+        expect(main(d).args).not.toContain('--credentials')
+      }
+      expect(main(run.find.one(DEPLOYMENT, '-gateway')).env).toBeUndefined()
+    }
+  })
+
+  it('rolls the pods that hold or check a token when it changes, and keeps their specs visible', () => {
+    for (const name of ['-registry', '-drift', '-inference-tabular']) {
+      const d = prod.find.one(DEPLOYMENT, name)
+      expect(isSecret(d.inputs.spec)).toBe(false)
+      expect(d.props.spec.template.metadata.annotations['infera.dev/credentials-sha256']).toMatch(
+        /^[0-9a-f]{64}$/,
+      )
+    }
+  })
+
+  it('puts no generated token, key or password in plain text into any resource', () => {
+    for (const run of [dev, prod]) {
+      const generated = run.find
+        .all('random:index/randomPassword:RandomPassword')
+        .map((r) => r.props.result as string)
+      expect(generated.length).toBeGreaterThanOrEqual(7)
+      for (const r of run.resources) {
+        const plain = JSON.stringify(withoutSecrets(r.inputs))
+        for (const value of generated) expect(plain, `${r.type} ${r.name}`).not.toContain(value)
+      }
+    }
+  })
+})
+
+/** A resource's inputs with every Pulumi secret left out: what a preview or the state shows. */
+function withoutSecrets(value: unknown): unknown {
+  if (isSecret(value)) return undefined
+  if (Array.isArray(value)) return value.map(withoutSecrets)
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecrets(v)]))
+  return value
+}

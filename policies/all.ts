@@ -1,6 +1,7 @@
 import type { Policies } from '@pulumi/policy'
 import { containersNonRoot } from './containers-non-root.ts'
 import { containersResourceLimits } from './containers-resource-limits.ts'
+import { containersSecretEnv } from './containers-secret-env.ts'
 import { eksControlPlaneLogging } from './eks-control-plane-logging.ts'
 import { eksPrivateEndpoint } from './eks-private-endpoint.ts'
 import { gpuNodeGroupsTainted } from './gpu-node-groups-tainted.ts'
@@ -25,6 +26,7 @@ export const policies: Policies = [
   eksControlPlaneLogging,
   containersNonRoot,
   containersResourceLimits,
+  containersSecretEnv,
   imagesPinned,
   gpuNodeGroupsTainted,
   gpuPods,

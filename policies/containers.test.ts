@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { containersNonRoot } from './containers-non-root.ts'
 import { containersResourceLimits } from './containers-resource-limits.ts'
+import { containersSecretEnv } from './containers-secret-env.ts'
 import { imagesPinned, imageTag } from './images-pinned.ts'
 import type { Container, PodSpec } from './lib/kubernetes.ts'
 import { messages } from './testing.ts'
@@ -94,6 +95,41 @@ describe('containers-resource-limits', () => {
     })
     expect(await messages(containersResourceLimits, [cronJob(cpuOnly)])).toEqual([
       'container app has no memory limit',
+    ])
+  })
+})
+
+describe('containers-secret-env', () => {
+  const fromSecret = { secretKeyRef: { name: 'token-inference', key: 'token' } }
+
+  it('passes credentials from Secrets, and other variables with literal values', async () => {
+    const env = [
+      { name: 'INFERA_DRIFT_TOKEN', valueFrom: fromSecret },
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'database', key: 'url' } } },
+      { name: 'INFERA_CREDENTIALS', value: '/etc/infera/credentials/credentials.json' },
+      { name: 'AWS_REGION', value: 'us-east-1' },
+    ]
+    expect(await messages(containersSecretEnv, [deployment(withContainer({ env }))])).toEqual([])
+  })
+
+  it('fails a token, password or database URL given as a literal or from a ConfigMap', async () => {
+    const env = [
+      { name: 'INFERA_REGISTRY_TOKEN', value: 'abc' },
+      { name: 'PGPASSWORD', value: 'hunter2' },
+      { name: 'DATABASE_URL', value: 'postgres://u:p@db/infera' },
+      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } },
+    ]
+    const sidecar = { ...good, name: 'sync', env: [{ name: 'API_KEY', value: 'k' }] }
+    expect(
+      await messages(containersSecretEnv, [
+        deployment({ ...withContainer({ env }), initContainers: [sidecar] }),
+      ]),
+    ).toEqual([
+      'container sync env API_KEY must come from a Secret (valueFrom.secretKeyRef)',
+      'container app env INFERA_REGISTRY_TOKEN must come from a Secret (valueFrom.secretKeyRef)',
+      'container app env PGPASSWORD must come from a Secret (valueFrom.secretKeyRef)',
+      'container app env DATABASE_URL must come from a Secret (valueFrom.secretKeyRef)',
+      'container app env AWS_SECRET_ACCESS_KEY must come from a Secret (valueFrom.secretKeyRef)',
     ])
   })
 })

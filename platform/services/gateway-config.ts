@@ -6,9 +6,6 @@ import type { PlatformConfig } from '../config/index.ts'
 
 /** Paths the gateway serves without credentials: the load balancer's and the kubelet's probes. */
 export const OPEN_PATHS = ['/v2/health/live', '/v2/health/ready']
-/** The tenant Prometheus scrapes `/metrics` as: it may call no model. */
-export const METRICS_TENANT = 'prometheus'
-
 export interface GatewayConfigArgs {
   gateway: PlatformConfig['gateway']
   /** The model registry, and each model group's models with the group's inference Service. */
@@ -19,9 +16,10 @@ export interface GatewayConfigArgs {
 
 /**
  * The gateway's config file: each model's routes from the registry's production and canary
- * aliases, to its own group's Service; the stack's auth and rate limits; and `/metrics` closed to
- * the internet (the gateway sits behind a public NLB), open to Prometheus's key. Validated by the
- * gateway's own schema, so what is deployed is what it reads.
+ * aliases, to its own group's Service; the stack's auth and rate limits, JWTs only with an expiry;
+ * and `/metrics` closed to the internet (the gateway sits behind a public NLB), open to
+ * Prometheus's scrape token. Validated by the gateway's own schema, so what is deployed is what it
+ * reads.
  *
  * No routes of its own and no registry `targets` (for models in no group): no group loads such a
  * model, so the gateway answers 404 `no route for model` for it rather than send it to a server.
@@ -32,12 +30,11 @@ export function buildGatewayConfig(args: GatewayConfigArgs) {
     registry: args.registry,
     auth: {
       ...gateway.auth,
-      api_keys: [
-        ...(gateway.auth.api_keys ?? []),
-        { tenant: METRICS_TENANT, sha256: args.metricsKeySha256, models: [] },
-      ],
+      // A token without `exp` would never expire.
+      ...(gateway.auth.jwt ? { jwt: { ...gateway.auth.jwt, require_exp: true } } : {}),
       open_paths: OPEN_PATHS,
     },
+    metrics: { sha256: [args.metricsKeySha256] },
     ...(gateway.rateLimits ? { rate_limits: gateway.rateLimits } : {}),
     health_checks: { path: '/v2/health/ready' },
   } satisfies GatewayConfigFile

@@ -3,13 +3,18 @@ import type * as aws from '@pulumi/aws'
 import * as k8s from '@pulumi/kubernetes'
 import * as pulumi from '@pulumi/pulumi'
 import * as random from '@pulumi/random'
+import { ACCEPTS, type Holder } from '../../cli/local/credentials.ts'
 import { GPU_NODE_LABEL, GPU_TAINT, SYSTEM_NODE_LABEL } from '../cluster/index.ts'
 import type { ModelGroup, PlatformConfig } from '../config/index.ts'
 import type { OidcProvider, Statement } from '../iam.ts'
 import { type ImageName, TRAINING_PREFIX } from '../retraining/index.ts'
+import { ServiceTokens, type WorkloadCredentials } from './credentials.ts'
 import { buildGatewayConfig, type GatewayConfigArgs } from './gateway-config.ts'
 import { CAPTURE_UPLOAD_VOLUME, captureUploadSidecar, resources, scratch } from './pod.ts'
 import { Workload, type WorkloadArgs } from './workload.ts'
+
+type EnvVar = k8s.types.input.core.v1.EnvVar
+type VolumeMount = k8s.types.input.core.v1.VolumeMount
 
 export const NAMESPACE = 'infera'
 /** Where the model registry keeps its artifacts in the artifacts bucket (content-addressed). */
@@ -20,6 +25,8 @@ const GATEWAY_PORT = 8080
 const DRIFT_PORT = 8081
 const REGISTRY_PORT = 8083
 const DRIFT_URL = `http://drift.${NAMESPACE}.svc.cluster.local:${DRIFT_PORT}`
+/** The services listen on loopback unless told otherwise; in a pod, the Service must reach them. */
+const LISTEN = ['--host', '0.0.0.0']
 /** Seconds between capture uploads: how far behind the pods retraining's data may be. */
 const CAPTURE_UPLOAD_INTERVAL = 30
 
@@ -50,6 +57,8 @@ interface Context {
   image: (repo: ImageName, tag: string) => pulumi.Output<string>
   /** `DATABASE_URL` from the Secret the registry and drift share. */
   databaseUrl: k8s.types.input.core.v1.EnvVar
+  /** The services' tokens and credentials files. */
+  tokens: ServiceTokens
 }
 
 /**
@@ -90,6 +99,7 @@ export class Services extends pulumi.ComponentResource {
       name,
       args,
       opts: inNamespace,
+      tokens: new ServiceTokens(name, NAMESPACE, { ...inNamespace, parent: this }),
       image: (repo, tag) => pulumi.interpolate`${args.repositories[repo].repositoryUrl}:${tag}`,
       databaseUrl: {
         name: 'DATABASE_URL',
@@ -147,6 +157,8 @@ function modelRegistry(ctx: Context): Workload {
     },
     volumes: [scratch('tmp', '256Mi')],
     nodeSelector: SYSTEM_NODE_LABEL,
+    // Every write (register, promote, canary, rollback) needs a token; its holder is the actor.
+    credentials: { accepts: ACCEPTS.registry },
     iam: {
       oidc: args.oidc,
       statements: [
@@ -217,6 +229,8 @@ function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Wo
       CAPTURE_UPLOAD_VOLUME,
     ],
     nodeSelector: gpu ? { ...GPU_NODE_LABEL } : { ...SYSTEM_NODE_LABEL },
+    // Captures are drift's ingest; no model control API: the registry says what serves.
+    credentials: { sends: ['inference'] },
     ...(gpu
       ? { tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }] }
       : {}),
@@ -278,6 +292,8 @@ function drift(ctx: Context, registry: Workload): Workload {
     },
     volumes: [scratch('data', '1Gi'), scratch('tmp', '256Mi')],
     nodeSelector: SYSTEM_NODE_LABEL,
+    // Ingest from the model servers, labels from the labeller; candidates to the registry.
+    credentials: { accepts: ACCEPTS.drift, sends: ['driftRetrainer'] },
     iam: {
       oidc: args.oidc,
       statements: [
@@ -382,21 +398,43 @@ function gateway(ctx: Context, registry: GatewayConfigArgs['registry']): pulumi.
   return pulumi.interpolate`${tls ? 'https' : 'http'}://${host}`
 }
 
-/** A Workload in the namespace, scraped by Prometheus once its CRDs exist. */
+/**
+ * A Workload in the namespace, listening on every address of its pod, scraped by Prometheus once
+ * its CRDs exist, with the credentials it checks and the tokens it sends.
+ */
 function workload(
   ctx: Context,
   name: string,
-  args: Omit<WorkloadArgs, 'name' | 'namespace' | 'monitoring'> & {
+  args: Omit<WorkloadArgs, 'name' | 'namespace' | 'monitoring' | 'container'> & {
+    container: WorkloadArgs['container'] & {
+      args: pulumi.Input<string>[]
+      env?: EnvVar[]
+      volumeMounts: VolumeMount[]
+    }
     /** The Secret key Prometheus authenticates to `/metrics` with, if it must. */
     metricsToken?: WorkloadArgs['monitoring']['bearerToken']
+    /** The holders whose tokens it accepts, and the env vars of the tokens it sends. */
+    credentials?: { accepts?: readonly Holder[]; sends?: readonly Holder[] }
   },
 ): Workload {
-  const { metricsToken, dependsOn = [], ...rest } = args
+  const { metricsToken, credentials, dependsOn = [], container, ...rest } = args
   const { monitoring } = ctx.args
+  const held: Partial<WorkloadCredentials> = credentials
+    ? ctx.tokens.forWorkload(name, credentials)
+    : {}
+  const env = [...(container.env ?? []), ...(held.env ?? [])]
   return new Workload(
     `${ctx.name}-${name}`,
     {
       ...rest,
+      container: {
+        ...container,
+        args: [...container.args, ...LISTEN, ...(held.args ?? [])],
+        ...(env.length ? { env } : {}),
+        volumeMounts: [...container.volumeMounts, ...(held.volumeMounts ?? [])],
+      },
+      volumes: [...rest.volumes, ...(held.volumes ?? [])],
+      podAnnotations: { ...rest.podAnnotations, ...held.podAnnotations },
       name,
       namespace: NAMESPACE,
       monitoring: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as pulumi from '@pulumi/pulumi'
@@ -69,7 +70,14 @@ function mockState(type: string, name: string, inputs: Props, region: string) {
     case 'aws:rds/instance:Instance':
       return { address: `${name}.abcdefghij.${region}.rds.amazonaws.com`, arn }
     case 'random:index/randomPassword:RandomPassword':
-      return { result: 'x'.repeat(inputs.length) }
+      // Distinct per resource, so a test can tell where each one ends up.
+      return {
+        result: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .padEnd(inputs.length, 'x')
+          .slice(0, inputs.length),
+      }
     case 'kubernetes:core/v1:Service':
       return inputs.spec?.type === 'LoadBalancer'
         ? {

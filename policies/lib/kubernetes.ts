@@ -14,6 +14,13 @@ export interface Container {
   image?: string
   securityContext?: SecurityContext & { privileged?: boolean; allowPrivilegeEscalation?: boolean }
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> }
+  env?: EnvVar[]
+}
+
+export interface EnvVar {
+  name?: string
+  value?: string
+  valueFrom?: { secretKeyRef?: { name?: string; key?: string }; [source: string]: unknown }
 }
 
 interface SecurityContext {
