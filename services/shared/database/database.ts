@@ -77,6 +77,8 @@ export async function openPglite(
   }
 }
 
+const CLOSE_TIMEOUT_SECONDS = 5
+
 /** A pool of connections to the PostgreSQL server at `url`. */
 export function openPostgres(url: string): Database {
   // Notices such as "relation already exists, skipping" would otherwise go to the console.
@@ -92,6 +94,7 @@ export function openPostgres(url: string): Database {
     ...on(sql),
     transaction: async <T>(work: (tx: Queryable) => Promise<T>) =>
       (await sql.begin((tx) => work(on(tx)))) as T,
-    close: () => sql.end(),
+    // Bounded: after an outage, a plain end() can wait forever on a connection that never answers.
+    close: () => sql.end({ timeout: CLOSE_TIMEOUT_SECONDS }),
   }
 }

@@ -8,7 +8,7 @@
 import { bearer } from '../../../shared/credentials/index.ts'
 import { SHA256_HEADER } from '../app/headers.ts'
 import { ArtifactError, verified } from '../artifacts/index.ts'
-import { MAX_PAGE } from '../registry/limits.ts'
+import { everyModel } from '../registry/pages.ts'
 import {
   type AliasOptions,
   type AliasRemoval,
@@ -95,14 +95,8 @@ export class RegistryClient implements ModelRegistry {
     return this.#json('POST', `${this.#model(input.name)}/versions`, { body: form })
   }
 
-  async list(): Promise<ModelView[]> {
-    const models: ModelView[] = []
-    for (let after: string | null | undefined; after !== null; ) {
-      const page = await this.listPage({ after, limit: MAX_PAGE })
-      models.push(...page.models)
-      after = page.next
-    }
-    return models
+  list(): Promise<ModelView[]> {
+    return everyModel((page) => this.listPage(page))
   }
 
   listPage({ after, limit }: PageOptions = {}): Promise<ModelPage> {

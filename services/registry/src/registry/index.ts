@@ -38,6 +38,7 @@ import {
   MAX_VERSION,
   MODEL_NAME,
 } from './limits.ts'
+import { everyModel } from './pages.ts'
 import {
   type AliasOptions,
   type AliasRemoval,
@@ -180,14 +181,8 @@ export class Registry implements ModelRegistry {
     return this.version(input.name, entry.version as number)
   }
 
-  async list(): Promise<ModelView[]> {
-    const models: ModelView[] = []
-    for (let after: string | null | undefined; after !== null; ) {
-      const page = await this.listPage({ after, limit: MAX_PAGE })
-      models.push(...page.models)
-      after = page.next
-    }
-    return models
+  list(): Promise<ModelView[]> {
+    return everyModel((page) => this.listPage(page))
   }
 
   async listPage({ after, limit = MAX_PAGE }: PageOptions = {}): Promise<ModelPage> {
