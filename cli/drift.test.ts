@@ -13,6 +13,7 @@ import {
 } from '../services/drift/src/testing/index.ts'
 import { tempDir } from '../services/inference/src/testing/index.ts'
 import { startRegistryServer } from '../services/registry/src/index.ts'
+import { bearer, credentialFor, generateToken } from '../services/shared/credentials/index.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const dir = tempDir('infera-drift-cli-')
@@ -163,7 +164,17 @@ describe('infera drift compare --format html', () => {
 describe('infera drift serve --registry', () => {
   let registry: Awaited<ReturnType<typeof startRegistryServer>>
   let penguins: Array<Record<string, unknown>>
+  // The service's own holders, from a credentials file; retraining's registry:write token.
+  const tokens = { capture: generateToken(), labeller: generateToken(), retrain: generateToken() }
+  const credentialsFile = join(dir, 'drift-credentials.json')
   beforeAll(async () => {
+    writeFileSync(
+      credentialsFile,
+      JSON.stringify([
+        await credentialFor('capture', tokens.capture, ['drift:ingest']),
+        await credentialFor('labeller', tokens.labeller, ['drift:labels']),
+      ]),
+    )
     const modelsDir = await demoRepository()
     penguins = referenceRows(modelsDir, 'penguins')
     registry = await startRegistryServer({
@@ -171,6 +182,7 @@ describe('infera drift serve --registry', () => {
       host: '127.0.0.1',
       dir: tempDir('infera-drift-cli-registry-'),
       logger: pino({ level: 'silent' }),
+      credentials: [await credentialFor('drift-retrain', tokens.retrain, ['registry:write'])],
     })
     await registerDemoVersion(registry.registry, modelsDir)
   })
@@ -204,7 +216,11 @@ describe('infera drift serve --registry', () => {
         ...['--window-size', '100', '--trainer', 'local', '--retrain-after', '2'],
         ...['--canary-weight', '20'],
       ],
-      { cwd: root, env },
+      // The credentials file as the platform names it; the registry token retraining writes with.
+      {
+        cwd: root,
+        env: { ...env, INFERA_CREDENTIALS: credentialsFile, INFERA_REGISTRY_TOKEN: tokens.retrain },
+      },
     )
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -216,10 +232,13 @@ describe('infera drift serve --registry', () => {
         })
         service.once('exit', (code) => reject(new Error(`drift serve exited with ${code}: ${log}`)))
       })
-      const post = (path: string, body: unknown) =>
+      const post = (path: string, body: unknown, token?: string) =>
         fetch(`${url}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            ...bearer(token ?? (path.endsWith('/labels') ? tokens.labeller : tokens.capture)),
+          },
           body: JSON.stringify(body),
         })
       // Penguins measured in centimetres and kilograms now: drift the labels can teach.
@@ -239,10 +258,14 @@ describe('infera drift serve --registry', () => {
           prediction: p.species,
         }))
       const first = captures(0)
+      // Only the credentials file's holders may feed it.
+      expect((await post('/v1/drift/penguins/records', first, 'not-a-token')).status).toBe(401)
+      expect((await post('/v1/drift/penguins/records', first, tokens.labeller)).status).toBe(403)
       expect((await post('/v1/drift/penguins/records', first)).status).toBe(202)
       const labels = first.map((c) => ({ request_id: c.request_id, label: c.prediction }))
       expect(await (await post('/v1/drift/penguins/labels', labels)).json()).toMatchObject({
-        matched: 100,
+        accepted: 100,
+        unknown: 0,
       })
       expect((await post('/v1/drift/penguins/records', captures(100))).status).toBe(202)
 

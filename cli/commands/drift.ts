@@ -13,6 +13,7 @@ import {
 } from '../../services/drift/src/retrain/index.ts'
 import { TableError } from '../../services/drift/src/table/index.ts'
 import { RegistryClient } from '../../services/registry/src/index.ts'
+import { readCredentialsFile } from '../../services/shared/credentials/file.ts'
 import {
   closeOnSignal,
   InputError,
@@ -83,6 +84,7 @@ async function serve(argv: string[]) {
   const { values } = parseCommandArgs(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
+    credentials: { type: 'string' },
     models: { type: 'string' },
     registry: { type: 'string' },
     'canary-weight': { type: 'string' },
@@ -125,16 +127,22 @@ async function serve(argv: string[]) {
   // SageMaker trainer registers its jobs' models.
   const models: LocalTrainerVersions = values.registry
     ? {
-        registry: new RegistryClient(values.registry),
+        // Registering and promoting retrained versions needs registry:write.
+        registry: new RegistryClient(values.registry, {
+          token: process.env.INFERA_REGISTRY_TOKEN,
+        }),
         ...(canaryWeight === undefined ? {} : { promotion: { canaryWeight } }),
       }
     : { modelsDir: values.models ?? defaultModelsDir() }
   const labelledDir = values['labelled-dir'] ?? defaultCaptureDir()
   const retrainAfter = toNumber(values['retrain-after'], '--retrain-after', { min: 1 })
   const cooldown = toNumber(values['retrain-cooldown'], '--retrain-cooldown')
+  const credentials = readCredentialsFile(values.credentials ?? process.env.INFERA_CREDENTIALS)
   const server = await startDriftServer({
     port: toPort(values.port) ?? 8081,
-    host: values.host ?? '0.0.0.0',
+    // Loopback unless asked: ingest and labels decide what retraining learns.
+    host: values.host ?? process.env.HOST ?? '127.0.0.1',
+    credentials,
     ...('registry' in models ? { registry: models.registry } : { modelsDir: models.modelsDir }),
     labelledDir,
     sketchKs: values['sketch-ks'] as boolean,

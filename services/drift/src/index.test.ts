@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readJson } from '../../inference/src/testing/index.ts'
 import { RegistryClient, startRegistryServer } from '../../registry/src/index.ts'
 import { tempDir } from '../../registry/src/testing/index.ts'
+import { credentialFor, generateToken } from '../../shared/credentials/index.ts'
 import { LocalTrainer } from './index.ts'
 import {
   createTestDriftApp,
@@ -33,6 +34,8 @@ const kilograms = (rows: Penguin[]) =>
 let modelsDir: string
 let penguins: Penguin[]
 let registryServer: Awaited<ReturnType<typeof startRegistryServer>>
+/** Retraining's registry:write token: its name is the audit actor. */
+const retrainToken = generateToken()
 
 beforeAll(async () => {
   modelsDir = await demoRepository()
@@ -42,6 +45,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     dir: tempDir(),
     logger: pino({ level: 'silent' }),
+    credentials: [await credentialFor('drift-retrain', retrainToken, ['registry:write'])],
   })
   const { registry } = registryServer
   await registerDemoVersion(registry, modelsDir)
@@ -81,7 +85,7 @@ describe('the drift service on the model registry', () => {
   })
 
   it('registers the version retraining makes as a candidate, into the canary when it passes the gate', async () => {
-    const registry = new RegistryClient(registryServer.url)
+    const registry = new RegistryClient(registryServer.url, { token: retrainToken })
     const labelledDir = tempDir()
     const drift = await createTestDriftApp(undefined, {
       registry,
@@ -142,7 +146,7 @@ describe('the drift service on the model registry', () => {
     await later.close()
     const drift = await createTestDriftApp(undefined, { registryUrl: later.url })
     const batch = captures(penguins.slice(0, 10), '1', 5)
-    expect((await drift.post('/v1/drift/penguins/records', batch)).status).toBe(500)
+    expect((await drift.post('/v1/drift/penguins/records', batch)).status).toBe(503)
 
     const registry = await startRegistryServer({
       port: later.port,

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino'
 import { type ModelRegistry, RegistryClient } from '../../registry/src/index.ts'
+import type { Credential } from '../../shared/credentials/index.ts'
 import { createDriftApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
 import type { DriftOptions } from './detect/index.ts'
 import { createDriftMetrics } from './metrics/index.ts'
@@ -36,6 +37,11 @@ export interface DriftSetup {
   trainer?: Trainer
   retrain?: RetrainPolicyOptions
   maxBodyBytes?: number
+  /**
+   * The holders who may ingest records, references and evaluations (`drift:ingest`) and post
+   * labels (`drift:labels`); without any, those calls are refused (403).
+   */
+  credentials?: Credential[]
   logger?: Logger
   /** Process metrics (CPU, memory, event loop) beside the drift metrics; on by default. */
   processMetrics?: boolean
@@ -77,6 +83,7 @@ export async function createDrift(options: DriftSetup) {
     logger,
     uploaded,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    credentials: options.credentials ?? [],
     isReady: options.isReady ?? (() => true),
   })
   return { app, service, store, metrics, logger }

@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readJson, tempDir } from '../../../inference/src/testing/index.ts'
+import { bearer } from '../../../shared/credentials/index.ts'
 import { LocalTrainer } from '../retrain/index.ts'
 import {
   createTestDriftApp,
   demoRepository,
   PENGUIN_FEATURES,
   referenceRows,
+  TEST_TOKENS,
 } from '../testing/index.ts'
 
 let modelsDir: string
@@ -41,7 +43,7 @@ describe('drift service', () => {
     const like = penguins.slice(0, 100).map((row, i) => capture(row, i, 'a'))
     expect(await records('records', like)).toEqual({
       status: 202,
-      body: { accepted: 100, rejected: [] },
+      body: { accepted: 100, rejected: [], rejected_count: 0 },
     })
     await t.service.idle()
     const first = await readJson(await t.app.request('/v1/drift/penguins/latest'))
@@ -117,9 +119,6 @@ describe('drift service', () => {
     await records('records', rows)
     await t.service.idle()
     const { body } = await readJson(await t.app.request('/v1/drift/penguins/latest'))
-    process.stdout.write(
-      `DBG ${body.window.id} ${JSON.stringify(body.quality.features.bill_depth_mm)}\n`,
-    )
     expect(body.quality.features.bill_depth_mm).toMatchObject({ missing: 10, missing_rate: 0.1 })
     expect(body.quality.features.flipper_length_mm).toMatchObject({ wrong_type: 5 })
     expect(body.quality.features.body_mass_g).toMatchObject({
@@ -167,7 +166,16 @@ describe('drift service', () => {
       .slice(0, 40)
       .map((r, i) => ({ request_id: r.request_id, label: i < 30 ? r.prediction : 'Chinstrap' }))
     const joined = await records('labels', [...labels, { request_id: 'never-seen', label: 'x' }])
-    expect(joined).toEqual({ status: 200, body: { matched: 40, unmatched: 1, rejected: [] } })
+    expect(joined).toEqual({
+      status: 200,
+      body: {
+        accepted: 40,
+        unknown: 1,
+        unknown_request_ids: ['never-seen'],
+        rejected: [],
+        rejected_count: 0,
+      },
+    })
     const evaluation = await readJson(await own.post('/v1/drift/penguins/evaluate', {}))
     expect(evaluation.status).toBe(200)
     expect(evaluation.body.window.rows).toBe(100)
@@ -320,5 +328,121 @@ describe('sketch-based KS for streams', () => {
       Object.values(body.drift.features).filter((f) => (f as { drifted: boolean }).drifted).length,
     )
     await own.service.close()
+  })
+})
+
+describe('trust boundary', () => {
+  const get = (app: typeof t, path: string) => app.app.request(path)
+
+  it('takes records, references and evaluations only with drift:ingest, labels only with drift:labels', async () => {
+    const own = await createTestDriftApp(modelsDir)
+    const rows = penguins.slice(0, 10).map((row, i) => capture(row, i, 'a'))
+    const none = { authorization: '' }
+    for (const path of ['records', 'labels', 'reference', 'evaluate']) {
+      const refused = await own.post(`/v1/drift/penguins/${path}`, rows, none)
+      expect(refused.status, path).toBe(401)
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/)
+      const forged = await own.post(`/v1/drift/penguins/${path}`, rows, bearer('guessed'))
+      expect(forged.status, path).toBe(401)
+    }
+    // Each holder only what its scope allows.
+    const labelsAsIngest = await own.post(
+      '/v1/drift/penguins/labels',
+      [],
+      bearer(TEST_TOKENS.ingest),
+    )
+    expect(labelsAsIngest.status).toBe(403)
+    const recordsAsLabeller = await own.post(
+      '/v1/drift/penguins/records',
+      rows,
+      bearer(TEST_TOKENS.labels),
+    )
+    expect(recordsAsLabeller.status).toBe(403)
+    expect((await own.post('/v1/drift/penguins/records', rows)).status).toBe(202)
+    // Reads stay open.
+    expect((await get(own, '/v1/drift/models')).status).toBe(200)
+    expect((await get(own, '/metrics')).status).toBe(200)
+    expect((await get(own, '/v1/drift/penguins/retrain-jobs')).status).toBe(200)
+    await own.service.close()
+
+    // A service without credentials takes no writes at all.
+    const closed = await createTestDriftApp(modelsDir, { credentials: [] })
+    expect((await closed.post('/v1/drift/penguins/records', rows)).status).toBe(403)
+    await closed.service.close()
+  })
+
+  it('joins labels only to captured predictions, once, and counts the rest as unknown', async () => {
+    const own = await createTestDriftApp(modelsDir, { window: { kind: 'count', size: 1000 } })
+    const rows = penguins.slice(0, 30).map((row, i) => capture(row, i, 'l'))
+    await own.post('/v1/drift/penguins/records', rows)
+    // An outsider's own ids, 5,000 of them: none joins, and the answer stays small.
+    const forged = Array.from({ length: 5000 }, (_, i) => ({ request_id: `evil-${i}`, label: 'x' }))
+    const mine = rows.slice(0, 10).map((r) => ({ request_id: r.request_id, label: r.prediction }))
+    const answer = await readJson(await own.post('/v1/drift/penguins/labels', [...mine, ...forged]))
+    expect(answer.status).toBe(200)
+    expect(answer.body).toMatchObject({ accepted: 10, unknown: 5000, rejected_count: 0 })
+    expect(answer.body.unknown_request_ids).toHaveLength(20)
+    expect(answer.body.unknown_request_ids[0]).toBe('evil-0')
+    // A second label for the same prediction goes nowhere.
+    const again = await readJson(await own.post('/v1/drift/penguins/labels', mine))
+    expect(again.body).toMatchObject({ accepted: 0, unknown: 10 })
+    const bad = await readJson(
+      await own.post('/v1/drift/penguins/labels', [
+        { request_id: 'x'.repeat(300), label: 'y' },
+        {},
+      ]),
+    )
+    expect(bad).toMatchObject({ status: 422, body: { accepted: 0, rejected_count: 2 } })
+    const metrics = await (await get(own, '/metrics')).text()
+    expect(metrics).toContain('infera_drift_labels_total{model="penguins",result="matched"} 10')
+    await own.service.close()
+  })
+
+  it('refuses a record from outside 2000..now+1 day by index, and the model keeps being evaluated', async () => {
+    const own = await createTestDriftApp(modelsDir)
+    const rows = penguins.slice(0, 100).map((row, i) => capture(row, i, 'a'))
+    const wild = [{ ...rows[0], ts: 1e20 }, ...rows.slice(1)]
+    const refused = await readJson(await own.post('/v1/drift/penguins/records', wild))
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { rejected: [{ index: 0, error: expect.stringMatching(/^'ts' must be from 2000/) }] },
+    })
+    expect((await own.post('/v1/drift/penguins/records', rows)).status).toBe(202)
+    await own.service.idle()
+    expect((await readJson(await get(own, '/v1/drift/penguins/latest'))).body.window.rows).toBe(100)
+    expect((await own.post('/v1/drift/penguins/evaluate', {})).status).toBe(409)
+    await own.service.close()
+  })
+
+  it('answers a flood of bad records briefly, and refuses batches past the limits', async () => {
+    // 2 MB of bad NDJSON once made an 88.9 MB answer.
+    const line = `{"features": ${'x'.repeat(1000)}}`
+    const flood = Array.from({ length: 2000 }, () => line).join('\n')
+    const strict = await t.post('/v1/drift/penguins/records', flood, {
+      'content-type': 'application/x-ndjson',
+    })
+    expect(strict.status).toBe(400)
+    const text = await strict.text()
+    expect(text.length).toBeLessThan(10_000)
+    expect(JSON.parse(text)).toMatchObject({
+      error: 'at least 20 record(s) are invalid; none were ingested',
+      rejected_count: 20,
+    })
+    const partial = await t.post('/v1/drift/penguins/records?partial=true', flood)
+    expect(partial.status).toBe(422)
+    expect(await partial.json()).toMatchObject({ accepted: 0, rejected_count: 2000 })
+
+    const tooMany = await t.post('/v1/drift/penguins/records', '{"x":1}\n'.repeat(50_001))
+    expect(tooMany.status).toBe(413)
+    const bigLabels = await t.post('/v1/drift/penguins/labels', 'x'.repeat(5 * 1024 * 1024))
+    expect(bigLabels.status).toBe(413)
+  })
+
+  it('gives unknown and malformed model names no series in /metrics', async () => {
+    for (let i = 0; i < 50; i++) {
+      expect((await t.post(`/v1/drift/ghost-${i}/records`, ['oops'])).status).toBe(404)
+    }
+    expect((await t.post(`/v1/drift/${'m'.repeat(200)}/records`, [{ x: 1 }])).status).toBe(400)
+    expect(await (await get(t, '/metrics')).text()).not.toContain('ghost-')
   })
 })

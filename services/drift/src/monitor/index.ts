@@ -68,7 +68,7 @@ export class ModelMonitor {
           ts: row.ts,
           version: this.version,
           prediction: row.columns[PREDICTION],
-          row: row.columns,
+          row: this.#monitored(row.columns),
         })
       }
     }
@@ -76,6 +76,16 @@ export class ModelMonitor {
       rows.map((r) => r.columns),
       rows.map((r) => r.ts),
     )
+  }
+
+  /**
+   * The reference's columns of a row: all retraining reads, and all a pending prediction keeps
+   * (a capture may carry any number of other columns).
+   */
+  #monitored(columns: Record<string, unknown>): Record<string, unknown> {
+    const kept: Record<string, unknown> = {}
+    for (const name of this.#columns) if (name in columns) kept[name] = columns[name]
+    return kept
   }
 
   /** Closes the time windows whose end has passed, for a stream that has gone quiet. */

@@ -7,8 +7,19 @@ export { RepositoryReferences } from './repository.ts'
 /** References given over the API, held in memory (newest version wins for a bare model name). */
 export class MemoryReferences implements ReferenceSource {
   readonly #references = new Map<string, Map<string, Reference>>()
+  #size = 0
+
+  /** Versions held, across models. */
+  get size() {
+    return this.#size
+  }
+
+  has(model: string, version: string) {
+    return this.#references.get(model)?.has(version) ?? false
+  }
 
   set(reference: Reference) {
+    if (!this.has(reference.model, reference.version)) this.#size++
     const versions = this.#references.get(reference.model) ?? new Map<string, Reference>()
     versions.set(reference.version, reference)
     this.#references.set(reference.model, versions)

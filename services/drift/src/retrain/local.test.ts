@@ -136,6 +136,8 @@ describe('LocalTrainer', () => {
     const metrics = JSON.parse(await readFile(join(penguinsDir(), '2', 'metrics.json'), 'utf8'))
     expect(metrics).toMatchObject({ target: 'species', rows: { train: 346, holdout: 20 } })
 
+    // Polling loads a new version once its files are the same on two polls in a row.
+    await repository.poll()
     await repository.poll()
     expect(repository.index().filter((v) => v.name === 'penguins')).toMatchObject([
       { version: '2', state: 'READY' },

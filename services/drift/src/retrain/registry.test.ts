@@ -143,7 +143,7 @@ describe('LocalTrainer on the model registry', () => {
 
   it('keeps a candidate the gate refuses as a candidate, and says why', async () => {
     // Version 4 is the demo model registered with mislabelled training rows: retraining on them
-    // makes a model worse than production on the captured rows, which are labelled right.
+    // makes a model worse than production on production's own training data.
     await registerDemoVariant(registry, modelsDir, (rows) =>
       rows.map((row) => ({
         ...row,
@@ -168,13 +168,55 @@ describe('LocalTrainer on the model registry', () => {
         from_version: '4',
         stage: 'candidate',
         gate: 'refused',
-        gate_summary: expect.stringMatching(/^version 5 .*production version 1/),
+        reference_gate_summary: expect.stringMatching(/^version 5 .*production version 1/),
         promoted: false,
-        not_promoted: expect.stringMatching(/^the gate refused: /),
+        not_promoted: expect.stringMatching(/^the gate on production's training data refused: /),
       },
     })
     const model = await registry.show('penguins')
     expect(model.aliases).toMatchObject({ production: { version: 1 }, canary: { version: 3 } })
     expect(model.versions.find((v) => v.version === 5)?.stage).toBe('candidate')
+  })
+
+  it('refuses a candidate retrained on poisoned labels that a holdout of the same captures passes', async () => {
+    // Someone labelled the served penguins as the next species: the captured holdout is poisoned
+    // alike, so production scores badly on it and the retrained model well. Production's
+    // training data in the registry, which no labeller can write, tells them apart.
+    const poisonDir = join(dir, 'poisoned')
+    const grams = captured.map((p) => ({ ...p, body_mass_g: p.body_mass_g * 1000 }))
+    // Sent four times over: enough labelled rows to outweigh the training data.
+    const served = [...grams, ...grams, ...grams, ...grams]
+    const poisoned = served.map((p) => ({
+      ...p,
+      species: labels[(labels.indexOf(p.species) + 1) % labels.length] as string,
+    }))
+    await writePenguinCaptures(
+      poisonDir,
+      '1',
+      poisoned,
+      served.map((p) => p.species),
+      poisoned.length,
+    )
+    const trainer = new LocalTrainer({
+      registry,
+      captureDir: poisonDir,
+      promotion: { canaryWeight: 10 },
+    })
+    const job = await trainer.start(request('penguins'))
+    expect(job).toMatchObject({
+      status: 'completed',
+      details: {
+        version: '6',
+        gate: 'refused',
+        promoted: false,
+        not_promoted: expect.stringMatching(/^the gate on production's training data refused: /),
+      },
+    })
+    // What the captured holdout alone would have said: the poisoned model is "better".
+    const details = job.details as { holdout_metrics: { accuracy: number } }
+    const servingOnHoldout = (job.details as { serving_holdout_metrics: { accuracy: number } })
+      .serving_holdout_metrics
+    expect(details.holdout_metrics.accuracy).toBeGreaterThan(servingOnHoldout.accuracy)
+    expect((await registry.show('penguins')).aliases.canary?.version).toBe(3)
   })
 })

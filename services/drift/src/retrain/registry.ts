@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { DEFAULT_MARGIN, evaluateGate, GateInputError } from '../../../registry/src/gate/index.ts'
 import {
   type GateReport,
   type Lineage,
@@ -36,6 +37,8 @@ export type CandidateDetails = {
   gate: CandidateGate
   /** The gate's own words, when it judged. */
   gate_summary?: string
+  /** The check on production's own training data, before the gate on the captured rows. */
+  reference_gate_summary?: string
   /** Whether the candidate went into the canary. */
   promoted: boolean
   canary_weight?: number
@@ -61,8 +64,11 @@ export interface Candidate {
 /**
  * Versions in the model registry: the retrained version's config.json and reference.csv are read
  * from it, and the new version is registered as a candidate with its lineage. With `promotion`,
- * the candidate is then put through the evaluation gate on the held-out captured rows and, if it
- * passes, into the canary; a refusal leaves it a candidate.
+ * the candidate must then pass two gates to go into the canary: one on production's own training
+ * data (its reference.csv in the registry, which only a registry:write holder can write), then the
+ * registry's on the held-out captured rows. Captured rows and their labels come from outside: a
+ * holdout drawn only from them would pass a model trained on the same poisoned labels. A refusal
+ * by either leaves it a candidate.
  */
 export class RegistryVersions implements ModelVersions {
   constructor(
@@ -122,16 +128,17 @@ export class RegistryVersions implements ModelVersions {
     return {
       version: String(version),
       stage: 'candidate',
-      ...(await this.#promote(request.model, version, candidate.holdoutCsv, change)),
+      ...(await this.#promote(version, candidate, change)),
     }
   }
 
   async #promote(
-    model: string,
     version: number,
-    holdoutCsv: string | undefined,
+    candidate: Candidate,
     change: { actor: string; reason: string },
   ): Promise<Omit<CandidateDetails, 'version' | 'stage'>> {
+    const model = candidate.request.model
+    const { holdoutCsv } = candidate
     if (!this.promotion) {
       return { gate: 'skipped', promoted: false, not_promoted: 'no promotion configured' }
     }
@@ -143,6 +150,9 @@ export class RegistryVersions implements ModelVersions {
       }
     }
     const { canaryWeight, margin } = this.promotion
+    const trusted = await this.#referenceGate(version, candidate, margin ?? DEFAULT_MARGIN)
+    if (!trusted.passed) return trusted.refusal
+    const reference_gate_summary = trusted.summary
     try {
       const { gate } = await this.registry.promote(model, version, {
         to: 'production',
@@ -154,6 +164,7 @@ export class RegistryVersions implements ModelVersions {
       return {
         gate: 'passed',
         ...(gate && { gate_summary: gate.summary }),
+        reference_gate_summary,
         promoted: true,
         canary_weight: canaryWeight,
       }
@@ -163,9 +174,77 @@ export class RegistryVersions implements ModelVersions {
       return {
         gate: report ? 'refused' : 'skipped',
         ...(report && { gate_summary: report.summary }),
+        reference_gate_summary,
         promoted: false,
         not_promoted: errorMessage(error),
       }
+    }
+  }
+
+  /**
+   * The candidate and production scored on production's reference.csv, with the promotion's
+   * margin. Without a production version there is nothing to compare (the registry's gate says
+   * so); without its reference.csv, or with one the gate can't score, there is no promotion.
+   */
+  async #referenceGate(
+    version: number,
+    candidate: Candidate,
+    margin: number,
+  ): Promise<
+    | { passed: true; summary?: string }
+    | { passed: false; refusal: Omit<CandidateDetails, 'version' | 'stage'> }
+  > {
+    const model = candidate.request.model
+    const production = (await this.registry.show(model)).aliases.production?.version
+    if (production === undefined) return { passed: true }
+    const skipped = (why: string) => ({
+      passed: false as const,
+      refusal: { gate: 'skipped' as const, promoted: false, not_promoted: why },
+    })
+    let referenceCsv: string
+    try {
+      referenceCsv = new TextDecoder().decode(
+        await this.registry.file(model, production, 'reference.csv'),
+      )
+    } catch (error) {
+      if (!isMissing(error)) throw error
+      return skipped(
+        `production version ${production} has no reference.csv: the gate needs the registry's ` +
+          'own data beside the captured rows',
+      )
+    }
+    const [detail, onnx] = await Promise.all([
+      this.registry.version(model, production),
+      this.registry.file(model, production, 'model.onnx'),
+    ])
+    let report: GateReport
+    try {
+      report = await evaluateGate({
+        model,
+        candidate: {
+          version,
+          config: candidate.config,
+          metrics: candidate.metrics,
+          onnx: candidate.files['model.onnx'],
+        },
+        production: { version: production, config: detail.config, metrics: detail.metrics, onnx },
+        holdoutCsv: referenceCsv,
+        margin,
+        actor: RETRAIN_ACTOR,
+      })
+    } catch (error) {
+      if (!(error instanceof GateInputError)) throw error
+      return skipped(`production's reference.csv can't be scored: ${error.message}`)
+    }
+    if (report.passed) return { passed: true, summary: report.summary }
+    return {
+      passed: false,
+      refusal: {
+        gate: 'refused',
+        reference_gate_summary: report.summary,
+        promoted: false,
+        not_promoted: `the gate on production's training data refused: ${report.summary}`,
+      },
     }
   }
 }

@@ -1,12 +1,21 @@
 import { appendFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { DriftInputError, type DriftOptions } from '../detect/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
-import { type IngestRow, normalizeRecords, parseBatch, type Rejection } from '../ingest/index.ts'
+import {
+  INGEST_LIMITS,
+  type IngestRow,
+  normalizeRecords,
+  parseBatch,
+  type Rejection,
+  Rejections,
+  truncateUtf8,
+} from '../ingest/index.ts'
 import { type DriftMetrics, recordEvaluation } from '../metrics/index.ts'
 import { ModelMonitor } from '../monitor/index.ts'
-import type { ReferenceSource } from '../references/index.ts'
+import type { Reference, ReferenceSource } from '../references/index.ts'
 import {
   candidateGate,
   type RetrainDecision,
@@ -37,19 +46,51 @@ export interface DriftServiceOptions {
 
 export interface IngestResult {
   accepted: number
+  /** The first INGEST_LIMITS.listedErrors refused records, by index. */
   rejected: Rejection[]
+  rejected_count: number
+}
+
+export interface LabelResult {
+  /** Labels joined to a prediction the platform captured. */
+  accepted: number
+  /** Labels whose request id no captured prediction (still waiting for one) has. */
+  unknown: number
+  /** The first INGEST_LIMITS.listedErrors of those ids. */
+  unknown_request_ids: string[]
+  rejected: Rejection[]
+  rejected_count: number
 }
 
 /** A request the service refuses as a whole; `status` is the HTTP status it maps to. */
 export class DriftRequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 422,
+    readonly status: 400 | 404 | 409 | 413 | 422 | 429 | 503,
     message: string,
     readonly details?: object,
   ) {
     super(message)
   }
 }
+
+export const SERVICE_LIMITS = {
+  /** Model versions monitored at once: each holds its windows and label join. */
+  monitors: 1000,
+  /**
+   * Windows of one model waiting to be evaluated and stored: past this (the store down, say), new
+   * records are refused with 503 so that senders retry, rather than accepted into a backlog.
+   */
+  pendingEvaluations: 16,
+} as const
+
+const unavailable = (what: string, error: unknown) =>
+  new DriftRequestError(503, `${what}: ${String((error as Error)?.message).slice(0, 200)}`)
+
+/** Records handled between two turns of the event loop, in a large batch. */
+const YIELD_EVERY = 5000
+
+/** A failed store write's first wait before the next try, and the longest (it doubles). */
+const STORE_RETRY_MS = [250, 5000] as const
 
 /**
  * The drift service: a monitor per model version, fed by ingested batches. Completed windows are
@@ -60,6 +101,9 @@ export class DriftService {
   readonly #monitors = new Map<string, Promise<ModelMonitor | undefined>>()
   readonly #latestVersion = new Map<string, string>()
   readonly #queues = new Map<string, Promise<unknown>>()
+  /** Evaluations queued and not yet stored, per model. */
+  readonly #pending = new Map<string, number>()
+  #closing = false
   /** Training jobs the trigger started and still follows. */
   readonly #jobs = new Set<Promise<unknown>>()
   readonly #recordedJobs = new Set<string>()
@@ -104,19 +148,30 @@ export class DriftService {
    * reason; with `partial`, the good records of the batch are kept, otherwise none are.
    */
   async ingest(model: string, body: string, { partial = false } = {}): Promise<IngestResult> {
-    const { records, rejected: unreadable } = parseBatch(body)
-    if (!Array.isArray(records))
-      throw new DriftRequestError(400, 'the body must be a JSON array or NDJSON')
-    const { rows, rejected: invalid } = normalizeRecords(model, records, Date.now())
-    const rejected = [...unreadable, ...invalid].sort((a, b) => a.index - b.index)
+    // Only models with a reference get series in /metrics: an unknown name is refused first.
+    await this.#requireModel(model)
+    this.#checkBacklog(model)
+    const rejected = new Rejections()
+    // A strict batch with a bad record keeps nothing: checking stops once the answer is full.
+    const stopAfter = partial ? Number.POSITIVE_INFINITY : INGEST_LIMITS.listedErrors
+    const { records } = parseBatch(body, rejected, { stopAfter })
+    const rows: IngestRow[] = []
+    const now = Date.now()
+    for (let from = 0; from < records.length && rejected.count < stopAfter; from += YIELD_EVERY) {
+      // A large batch lets other requests in between its slices.
+      if (from > 0) await yieldToEventLoop()
+      const slice = { stopAfter, from, to: from + YIELD_EVERY }
+      rows.push(...normalizeRecords(model, records, now, rejected, slice).rows)
+    }
     const { metrics } = this.options
-    if (rejected.length > 0)
-      metrics.recordsRejected.inc({ model, reason: 'invalid' }, rejected.length)
-    if (rejected.length > 0 && !partial) {
+    if (rejected.count > 0)
+      metrics.recordsRejected.inc({ model, reason: 'invalid' }, rejected.count)
+    if (rejected.count > 0 && !partial) {
+      const counted = rejected.count >= stopAfter ? `at least ${rejected.count}` : rejected.count
       throw new DriftRequestError(
         400,
-        `${rejected.length} record(s) are invalid; none were ingested`,
-        { rejected },
+        `${counted} record(s) are invalid; none were ingested`,
+        rejected.toJSON(),
       )
     }
     const byVersion = new Map<string | undefined, IngestRow[]>()
@@ -125,6 +180,8 @@ export class DriftService {
       rowsOfVersion.push(row)
       byVersion.set(row.version, rowsOfVersion)
     }
+    // Every version's monitor first: a batch refused for one version keeps none of its rows.
+    const monitors: Array<[ModelMonitor, IngestRow[]]> = []
     for (const [version, versionRows] of byVersion) {
       const monitor = await this.#monitor(model, version)
       if (!monitor) {
@@ -133,39 +190,64 @@ export class DriftService {
           `no reference for model '${model}'${version ? ` version ${version}` : ''}`,
         )
       }
-      const completed = monitor.ingest(versionRows)
+      monitors.push([monitor, versionRows])
+    }
+    for (const [monitor, versionRows] of monitors) {
+      for (let start = 0; start < versionRows.length; start += YIELD_EVERY) {
+        // A large batch lets other requests in between its slices.
+        if (start > 0) await yieldToEventLoop()
+        const completed = monitor.ingest(versionRows.slice(start, start + YIELD_EVERY))
+        for (const snapshot of completed)
+          this.#enqueue(model, () => this.#evaluate(monitor, snapshot, 'window'))
+      }
       metrics.rowsIngested.inc({ model }, versionRows.length)
       metrics.windowFill.set({ model }, monitor.windows.fill())
-      for (const snapshot of completed)
-        this.#enqueue(model, () => this.#evaluate(monitor, snapshot, 'window'))
     }
-    return { accepted: rows.length, rejected }
+    return { accepted: rows.length, ...rejected.toJSON() }
   }
 
-  /** Ground truth for earlier predictions, `[{request_id, label}]`, joined by request id. */
-  async label(model: string, body: string) {
-    const { records } = parseBatch(body)
+  /**
+   * Ground truth for earlier predictions, `[{request_id, label}]`, joined by request id. Only a
+   * prediction the platform captured (ingested with the ingest credential) can be labelled, and
+   * only once: a label for any other id is counted as unknown and goes nowhere.
+   */
+  async label(model: string, body: string): Promise<LabelResult> {
+    await this.#requireModel(model)
+    const rejected = new Rejections()
+    const { records } = parseBatch(body, rejected)
     // A label may answer any served version's prediction: production's and a canary's alike.
     const monitors = (await this.#loadedMonitors()).filter((m) => m.model === model)
-    if (monitors.length === 0) {
-      const monitor = await this.#monitor(model, undefined)
-      if (!monitor) throw new DriftRequestError(404, `no reference for model '${model}'`)
-      monitors.push(monitor)
-    }
-    let matched = 0
-    const rejected: Rejection[] = []
+    let accepted = 0
+    const unknown: string[] = []
+    let unknownCount = 0
     const labelled = new Map<string, object[]>()
-    records.forEach((record, index) => {
+    for (let index = 0; index < records.length; index++) {
+      if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop()
+      const record = records[index]
+      if (record === undefined) continue
       const { request_id: id, label } = (record ?? {}) as Record<string, unknown>
-      if (typeof id !== 'string' || label === undefined) {
-        rejected.push({ index, error: 'a label record is {"request_id": string, "label": value}' })
-        return
+      if (
+        typeof id !== 'string' ||
+        truncateUtf8(id, INGEST_LIMITS.idBytes) !== id ||
+        !(typeof label === 'string' || typeof label === 'number' || typeof label === 'boolean')
+      ) {
+        rejected.add(
+          index,
+          `a label record is {"request_id": string of at most ${INGEST_LIMITS.idBytes} bytes, ` +
+            '"label": string, number or boolean}',
+        )
+        continue
       }
+      const value =
+        typeof label === 'string' ? truncateUtf8(label, INGEST_LIMITS.valueBytes) : label
       let pair: ReturnType<ModelMonitor['label']>
-      for (const monitor of monitors) pair ??= monitor.label(id, label)
-      this.options.metrics.labels.inc({ model, result: pair ? 'matched' : 'unmatched' })
-      if (!pair) return
-      matched++
+      for (const monitor of monitors) pair ??= monitor.label(id, value)
+      if (!pair) {
+        unknownCount++
+        if (unknown.length < INGEST_LIMITS.listedErrors) unknown.push(id)
+        continue
+      }
+      accepted++
       const rows = labelled.get(pair.version) ?? []
       labelled.set(pair.version, rows)
       rows.push({
@@ -175,11 +257,19 @@ export class DriftService {
         version: pair.version,
         features: pair.row,
         prediction: pair.prediction,
-        label,
+        label: value,
       })
-    })
+    }
+    const { labels } = this.options.metrics
+    if (accepted > 0) labels.inc({ model, result: 'matched' }, accepted)
+    if (unknownCount > 0) labels.inc({ model, result: 'unmatched' }, unknownCount)
     for (const [version, rows] of labelled) await this.#appendLabelled(model, version, rows)
-    return { matched, unmatched: records.length - matched - rejected.length, rejected }
+    return {
+      accepted,
+      unknown: unknownCount,
+      unknown_request_ids: unknown,
+      ...rejected.toJSON(),
+    }
   }
 
   /** Evaluates the current window of a model now. */
@@ -211,45 +301,92 @@ export class DriftService {
 
   /** Stops following remote training jobs (they run on), finishes local work, closes the store. */
   async close() {
+    this.#closing = true
     clearInterval(this.#ticker)
     await this.#trigger?.close()
     await this.idle()
     await this.options.store.close()
   }
 
-  #monitor(model: string, version: string | undefined): Promise<ModelMonitor | undefined> {
-    const wanted = version ?? this.#latestVersion.get(model)
-    const key = `${model}\u0000${wanted ?? ''}`
-    let monitor = this.#monitors.get(key)
-    if (!monitor) {
-      monitor = this.options.references
-        .load(model, wanted)
-        .then(async (reference) => {
-          if (!reference) {
-            this.#monitors.delete(key)
-            return undefined
-          }
-          const latest = this.#latestVersion.get(model)
-          if (!latest || Number(reference.version) >= Number(latest)) {
-            this.#latestVersion.set(model, reference.version)
-          }
-          // A restart neither forgets a drift streak nor re-triggers on windows already counted.
-          if (!latest)
-            this.#policy.restore(await this.options.store.history(model, { limit: 1000 }))
-          return new ModelMonitor(reference, {
-            window: this.options.window,
-            ...(this.options.drift ? { drift: this.options.drift } : {}),
-            sketchKs: this.options.sketchKs ?? false,
-          })
-        })
-        .catch((error) => {
-          // A reference that failed to load (the registry unreachable) is asked for next time.
-          this.#monitors.delete(key)
-          throw error
-        })
-      this.#monitors.set(key, monitor)
+  /** 404 for a model without a reference (nothing about it is kept or counted). */
+  async #requireModel(model: string) {
+    if (!(await this.#monitor(model, undefined)))
+      throw new DriftRequestError(404, `no reference for model '${model}'`)
+  }
+
+  /** 503 while the model's evaluations wait on the store: new records would only pile up. */
+  #checkBacklog(model: string) {
+    const pending = this.#pending.get(model) ?? 0
+    if (pending >= SERVICE_LIMITS.pendingEvaluations) {
+      throw new DriftRequestError(
+        503,
+        `${pending} windows of model '${model}' are waiting to be evaluated and stored ` +
+          '(is the history store down?): nothing was ingested, send the batch again later',
+      )
     }
+  }
+
+  async #monitor(model: string, version: string | undefined): Promise<ModelMonitor | undefined> {
+    let wanted = version ?? this.#latestVersion.get(model)
+    let found: Reference | undefined
+    if (wanted === undefined) {
+      // Which version that is only its reference says: the monitor is kept under its number,
+      // where captures naming the version find the same one.
+      found = await this.#reference(model, undefined)
+      if (!found) return undefined
+      wanted = found.version
+    }
+    const key = `${model}\u0000${wanted}`
+    let monitor = this.#monitors.get(key)
+    if (monitor) return monitor
+    if (this.#monitors.size >= SERVICE_LIMITS.monitors) {
+      throw new DriftRequestError(
+        429,
+        `the service already monitors ${this.#monitors.size} model versions, its limit`,
+      )
+    }
+    monitor = (found ? Promise.resolve(found) : this.#reference(model, wanted))
+      .then(async (reference) => {
+        if (!reference) {
+          this.#monitors.delete(key)
+          return undefined
+        }
+        const latest = this.#latestVersion.get(model)
+        if (!latest || Number(reference.version) >= Number(latest)) {
+          this.#latestVersion.set(model, reference.version)
+        }
+        // A restart neither forgets a drift streak nor re-triggers on windows already counted.
+        if (!latest) this.#policy.restore(await this.#history(model))
+        return new ModelMonitor(reference, {
+          window: this.options.window,
+          ...(this.options.drift ? { drift: this.options.drift } : {}),
+          sketchKs: this.options.sketchKs ?? false,
+        })
+      })
+      .catch((error: unknown) => {
+        // Asked for again next time: the registry or the store may answer by then.
+        this.#monitors.delete(key)
+        throw error
+      })
+    this.#monitors.set(key, monitor)
     return monitor
+  }
+
+  /** A reference; 503 while its source (the registry) doesn't answer, so senders retry. */
+  async #reference(model: string, version: string | undefined) {
+    try {
+      return await this.options.references.load(model, version)
+    } catch (error) {
+      throw unavailable(`the reference of model '${model}' can't be loaded now`, error)
+    }
+  }
+
+  async #history(model: string) {
+    try {
+      return await this.options.store.history(model, { limit: 1000 })
+    } catch (error) {
+      throw unavailable(`the history of model '${model}' can't be read now`, error)
+    }
   }
 
   /** The monitors whose reference has loaded. */
@@ -259,7 +396,15 @@ export class DriftService {
   }
 
   #enqueue<T>(model: string, work: () => Promise<T>): Promise<T> {
-    const next = (this.#queues.get(model) ?? Promise.resolve()).then(work)
+    this.#pending.set(model, (this.#pending.get(model) ?? 0) + 1)
+    // A turn of the event loop before each: a batch that completes many windows doesn't hold
+    // every other request while they are evaluated back to back.
+    const next = (this.#queues.get(model) ?? Promise.resolve())
+      .then(() => yieldToEventLoop())
+      .then(work)
+      .finally(() => {
+        this.#pending.set(model, (this.#pending.get(model) ?? 1) - 1)
+      })
     // A failed evaluation is logged and the queue goes on; callers awaiting it still see the error.
     this.#queues.set(
       model,
@@ -268,12 +413,35 @@ export class DriftService {
     return next
   }
 
+  /**
+   * Stores an evaluation, trying again while the store doesn't answer (a PostgreSQL restart):
+   * the window's rows were accepted, so its evaluation is kept until stored. Only a service
+   * closing gives up, after one last try. Returns the model's drifted-window streak.
+   */
+  async #store(evaluation: DriftEvaluation): Promise<number> {
+    const { store, logger } = this.options
+    for (let wait: number = STORE_RETRY_MS[0]; ; wait = Math.min(wait * 2, STORE_RETRY_MS[1])) {
+      try {
+        // An upsert by window: a save whose answer was lost is repeated harmlessly.
+        await store.saveEvaluation(evaluation)
+        return await store.consecutiveDrifted(evaluation.model)
+      } catch (error) {
+        if (this.#closing) throw error
+        logger.warn(
+          { err: error, model: evaluation.model, window: evaluation.window.id, retry_ms: wait },
+          'history store unavailable; the evaluation is kept and stored again',
+        )
+        await sleep(wait)
+      }
+    }
+  }
+
   async #evaluate(
     monitor: ModelMonitor,
     snapshot: WindowSnapshot,
     trigger: 'window' | 'schedule' | 'demand',
   ): Promise<DriftEvaluation | undefined> {
-    const { metrics, store, logger } = this.options
+    const { metrics, logger } = this.options
     const model = monitor.model
     const timer = metrics.evaluationDuration.startTimer({ model })
     let evaluation: DriftEvaluation
@@ -288,9 +456,9 @@ export class DriftService {
       timer()
     }
     metrics.evaluations.inc({ model, trigger })
-    await store.saveEvaluation(evaluation)
+    const streak = await this.#store(evaluation)
     recordEvaluation(metrics, evaluation)
-    metrics.consecutiveDrifted.set({ model }, await store.consecutiveDrifted(model))
+    metrics.consecutiveDrifted.set({ model }, streak)
     logger.info(
       {
         model,

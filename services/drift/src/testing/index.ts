@@ -5,6 +5,7 @@ import { parseCsv, toCsv } from '../../../../training/datasets/index.ts'
 import { buildDemoModels } from '../../../../training/demo/index.ts'
 import { tempDir } from '../../../inference/src/testing/index.ts'
 import { type ModelRegistry, readVersionFolder } from '../../../registry/src/index.ts'
+import { bearer, credentialFor } from '../../../shared/credentials/index.ts'
 import { createDrift, type DriftSetup } from '../index.ts'
 
 /** The demo models' repository, built once per test file. */
@@ -80,9 +81,13 @@ export async function registerDemoVariant(
 export const inKilograms = (rows: Record<string, string>[]) =>
   rows.map((row) => ({ ...row, body_mass_g: Number(row.body_mass_g) / 1000 }))
 
+/** The tokens of the test app's two holders: the capture (ingest) and a labeller. */
+export const TEST_TOKENS = { ingest: 'test-capture-token', labels: 'test-labeller-token' }
+
 /**
  * The drift app over a real service, store (PGlite in memory) and model repository (or, without
- * one, the references the options name), without a port.
+ * one, the references the options name), without a port. `post` sends the labeller's token to
+ * `/labels` and the capture's elsewhere, unless `headers` has an `authorization` of its own.
  */
 export async function createTestDriftApp(
   modelsDir: string | undefined,
@@ -93,13 +98,21 @@ export async function createTestDriftApp(
     window: { kind: 'count', size: 100 },
     processMetrics: false,
     logger: pino({ level: process.env.DEBUG_DRIFT ? 'debug' : 'silent' }),
+    credentials: [
+      await credentialFor('capture', TEST_TOKENS.ingest, ['drift:ingest']),
+      await credentialFor('labeller', TEST_TOKENS.labels, ['drift:labels']),
+    ],
     ...options,
   })
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
     drift.app.request(path, {
       method: 'POST',
       body: typeof body === 'string' ? body : JSON.stringify(body),
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        ...bearer(path.endsWith('/labels') ? TEST_TOKENS.labels : TEST_TOKENS.ingest),
+        ...headers,
+      },
     })
   return { ...drift, post }
 }

@@ -59,6 +59,8 @@ export interface WindowFootprint {
 }
 
 export const DEFAULT_WINDOW_SAMPLE = 5000
+/** The largest time a Date holds, in ms from the epoch either way. */
+const MAX_TIME = 8.64e15
 /** Memory grows with the pane count (a summary and reservoir each): size / slide stays below this. */
 export const MAX_PANES = 1000
 
@@ -124,19 +126,21 @@ export class DriftWindows {
 
   /**
    * Adds rows (flat column → value records), stamped with `ts` (ms since the epoch, one per row)
-   * or else with now(). Returns the windows this completed, oldest first. Count windows complete
-   * every `slide` rows once `size` rows have arrived. Time windows, aligned to multiples of
-   * `slide` since the epoch, complete when a pane boundary passes: when a row's timestamp falls in
-   * a later pane or, with no `ts` given, when now() does (so add([]) on a timer closes windows in
-   * a quiet stream); windows without rows are skipped. A row whose pane has closed is dropped and
-   * counted in lateRows.
+   * or else with now() (also for a time that is no date). Returns the windows this completed,
+   * oldest first. Count windows complete every `slide` rows once `size` rows have arrived. Time
+   * windows, aligned to multiples of `slide` since the epoch, complete when a pane boundary
+   * passes: when a row's timestamp falls in a later pane or, with no `ts` given, when now() does
+   * (so add([]) on a timer closes windows in a quiet stream); windows without rows are skipped. A
+   * row whose pane has closed is dropped and counted in lateRows.
    */
   add(rows: ReadonlyArray<unknown>, ts?: ArrayLike<number>): WindowSnapshot[] {
     const completed: WindowSnapshot[] = []
     const stamp = ts === undefined ? this.now() : Number.NaN
     for (let r = 0; r < rows.length; r++) {
       let time = ts === undefined ? stamp : (ts[r] as number)
-      if (!Number.isFinite(time)) time = this.now()
+      // Outside the range of dates a window's bounds couldn't be written, and no evaluation of
+      // the model could ever be made again: such a row counts as arriving now.
+      if (!(Math.abs(time) <= MAX_TIME)) time = this.now()
       this.rowsSeen++
       if (this.kind === 'count') this.addCounted(rows[r], time, completed)
       else this.addTimed(rows[r], time, completed)

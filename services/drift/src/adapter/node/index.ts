@@ -23,6 +23,7 @@ export async function startDriftServer(options: DriftServerOptions) {
       window: options.window,
       store: options.databaseUrl ? 'postgresql' : 'pglite',
       references: options.registry || options.registryUrl ? 'registry' : 'repository',
+      credentials: options.credentials?.length ?? 0,
     },
     'drift service ready',
   )
