@@ -48,8 +48,9 @@ describe('infera demo drift (npm run demo:drift)', () => {
     expect(trail).toEqual([
       ['infera start', 'register', 1],
       ['infera start', 'promote', 1],
-      ['drift-retrain', 'register', 2],
-      ['drift-retrain', 'set_alias', 2],
+      // The drift service's credential, not an actor it names.
+      ['drift-retrainer', 'register', 2],
+      ['drift-retrainer', 'set_alias', 2],
       ['canary-controller', 'remove_alias', 2],
       ['canary-controller', 'promote', 2],
     ])

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readJson } from '../services/inference/src/testing/index.ts'
 import type { ModelView } from '../services/registry/src/index.ts'
+import { RegistryClient, readVersionFolder } from '../services/registry/src/index.ts'
+import { bearer } from '../services/shared/credentials/index.ts'
 import { type Platform, startPlatform } from '../testing/platform.ts'
 
 const run = promisify(execFile)
@@ -85,7 +88,11 @@ describe('infera start (npm start)', () => {
     }
     expect(monitored.find((m) => m.model === 'penguins')).toMatchObject({ rows_seen: 1 })
 
+    await expectClosedToOutsiders()
+
     expect(await platform.stop('SIGINT')).toBe(0)
+    // The tokens lasted as long as the platform.
+    expect(existsSync(join(platform.home, 'credentials.json'))).toBe(false)
     // Served from the registry's production version, materialized under INFERA_HOME.
     expect(readdirSync(join(platform.home, 'serving', 'penguins'))).toEqual(['1', 'config.json'])
     const captured = join(platform.home, 'capture', 'penguins', '1')
@@ -96,3 +103,72 @@ describe('infera start (npm start)', () => {
     expect(row).toMatchObject({ request_id: 'e2e-1', features: penguin, prediction: 'Gentoo' })
   })
 })
+
+/**
+ * What issue 12 found open: the services listening on every interface, and the registry's and
+ * drift's changes taken from anyone. Only the platform's own tokens change what is served.
+ */
+async function expectClosedToOutsiders() {
+  // Loopback by default: another interface's address gets no answer.
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4' && !a.internal)?.address
+  if (outside) {
+    for (const service of [platform.gateway, platform.registry, platform.drift]) {
+      const { port } = new URL(service)
+      await expect(fetch(`http://${outside}:${port}/health/live`)).rejects.toThrow()
+    }
+  }
+
+  // The client tokens, owner-only, under INFERA_HOME.
+  const file = join(platform.home, 'credentials.json')
+  expect(statSync(file).mode & 0o777).toBe(0o600)
+  expect(Object.keys(platform.tokens).sort()).toEqual([
+    'INFERA_GATEWAY_METRICS_TOKEN',
+    'INFERA_LABELS_TOKEN',
+    'INFERA_REGISTRY_TOKEN',
+  ])
+  // The gateway's metrics name tenants and upstreams: its scrape token reads them, a tenant's
+  // API key does not.
+  const metrics = (headers: Record<string, string>) =>
+    fetch(`${platform.gateway}/metrics`, { headers }).then((r) => r.status)
+  expect(await metrics(bearer(platform.tokens.INFERA_GATEWAY_METRICS_TOKEN))).toBe(200)
+  expect(await metrics(bearer(platform.apiKey))).toBe(401)
+  expect(await metrics({})).toBe(401)
+
+  // No token, no change: the registry refuses before reading the files.
+  const version = await readVersionFolder(join(platform.home, 'build', 'mpg', '1'))
+  const change = { name: 'mpg', ...version, actor: 'canary-controller', reason: 'e2e' }
+  await expect(new RegistryClient(platform.registry).register(change)).rejects.toMatchObject({
+    status: 401,
+  })
+  await expect(
+    new RegistryClient(platform.registry, { token: platform.tokens.INFERA_LABELS_TOKEN }).register(
+      change,
+    ),
+  ).rejects.toMatchObject({ status: 401 })
+  // The operator's token registers, audited as the operator whatever the caller claims.
+  const operator = new RegistryClient(platform.registry, {
+    token: platform.tokens.INFERA_REGISTRY_TOKEN,
+  })
+  expect(await operator.register(change)).toMatchObject({ version: 2 })
+  expect((await operator.show('mpg')).audit.at(-1)).toMatchObject({
+    action: 'register',
+    version: 2,
+    actor: 'operator',
+  })
+
+  // Drift learns from the model servers' captures and the labeller's labels only.
+  const records = `${platform.drift}/v1/drift/penguins/records`
+  const labels = `${platform.drift}/v1/drift/penguins/labels`
+  const post = (url: string, token?: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: JSON.stringify([{ request_id: 'e2e-1', label: 'Gentoo' }]),
+    })
+  expect((await post(records)).status).toBe(401)
+  expect((await post(labels)).status).toBe(401)
+  expect((await post(labels, platform.tokens.INFERA_REGISTRY_TOKEN)).status).toBe(401)
+  expect((await post(labels, platform.tokens.INFERA_LABELS_TOKEN)).status).toBeLessThan(300)
+}

@@ -1,7 +1,7 @@
 // `infera start` (what `npm start` runs) as a real child process on free ports of 127.0.0.1, with
 // its state in a fresh INFERA_HOME: for end-to-end tests and the load-test gate.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,8 @@ export interface Platform {
   drift: string
   registry: string
   apiKey: string
+  /** The tokens it hands local clients, by env var: INFERA_REGISTRY_TOKEN, INFERA_LABELS_TOKEN. */
+  tokens: Record<string, string>
   home: string
   child: ChildProcess
   /** Everything the platform printed so far. */
@@ -45,7 +47,8 @@ export async function startPlatform({
       DRIFT_PORT: '0',
       INFERENCE_PORT: '0',
       REGISTRY_PORT: '0',
-      HOST: '127.0.0.1',
+      // Its default, loopback, whatever the environment says.
+      HOST: '',
       INFERA_DEV_API_KEY: apiKey,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,12 +74,14 @@ export async function startPlatform({
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const url = (pattern: RegExp) => pattern.exec(output)?.[1] as string
+  const tokens = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8'))
   return {
     gateway: url(BANNER.gateway),
     inference: url(BANNER.inference),
     drift: url(BANNER.drift),
     registry: url(BANNER.registry),
     apiKey,
+    tokens,
     home,
     child,
     output: () => output,

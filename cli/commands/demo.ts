@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
 import { expectPositionals, parseCommandArgs, toNumber, UsageError } from '../args.ts'
+import { localToken, localTokensFile } from '../home.ts'
+import { GATEWAY_METRICS_ENV, HOLDERS } from '../local/credentials.ts'
 import { runDriftDemo } from '../local/drift-demo.ts'
 import { LOCAL_DEFAULTS, startLocalPlatform } from '../local/platform.ts'
 
@@ -15,12 +17,16 @@ const DEMO_SETTINGS = {
   syncSeconds: 1,
 }
 
+const LABELS_TOKEN_ENV = HOLDERS.labeller.env
+
 export async function run(argv: string[]) {
   const { values, positionals } = parseCommandArgs(argv, {
     gateway: { type: 'string' },
     drift: { type: 'string' },
     registry: { type: 'string' },
     'api-key': { type: 'string' },
+    'labels-token': { type: 'string' },
+    'metrics-token': { type: 'string' },
     'canary-seconds': { type: 'string' },
     json: { type: 'boolean', default: false },
   })
@@ -33,6 +39,12 @@ export async function run(argv: string[]) {
     throw new UsageError('--gateway, --drift, --registry and --api-key go together')
   }
   if (values.gateway) {
+    // The labeller's token: given, else INFERA_LABELS_TOKEN, else the running local platform's.
+    const labelsToken = values['labels-token'] ?? localToken(LABELS_TOKEN_ENV)
+    if (!labelsToken)
+      throw new UsageError(
+        `posting labels needs a token with scope drift:labels: --labels-token, ${LABELS_TOKEN_ENV}, or a local platform's ${localTokensFile()}`,
+      )
     return print(
       await runDriftDemo(
         {
@@ -40,6 +52,8 @@ export async function run(argv: string[]) {
           drift: values.drift as string,
           registry: values.registry as string,
           apiKey: values['api-key'] as string,
+          labelsToken,
+          gatewayMetricsToken: values['metrics-token'] ?? localToken(GATEWAY_METRICS_ENV),
         },
         { log },
       ),
@@ -74,6 +88,8 @@ export async function run(argv: string[]) {
         drift: platform.drift.url,
         registry: platform.registry.url,
         apiKey: platform.apiKey,
+        labelsToken: platform.tokens.labeller,
+        gatewayMetricsToken: platform.tokens.gatewayMetrics,
       },
       { log },
     )

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { rm, writeFile } from 'node:fs/promises'
 import { closeOnSignal, parseCommandArgs, toNumber, toPort } from '../args.ts'
-import { registryUrlFile } from '../home.ts'
+import { localTokensFile, registryUrlFile } from '../home.ts'
 import { LOCAL_DEFAULTS, startLocalPlatform } from '../local/platform.ts'
 
 export async function run(argv: string[]) {
-  parseCommandArgs(argv, {})
+  const { values } = parseCommandArgs(argv, { host: { type: 'string' } })
   const env = process.env
   const { ports } = LOCAL_DEFAULTS
   const canarySeconds = toNumber(env.INFERA_CANARY_SECONDS, 'INFERA_CANARY_SECONDS', { min: 1 })
   const platform = await startLocalPlatform({
     ...LOCAL_DEFAULTS,
-    host: env.HOST ?? LOCAL_DEFAULTS.host,
+    // Loopback unless asked: --host, else HOST (0.0.0.0 opens the platform to the network).
+    host: values.host ?? (env.HOST || LOCAL_DEFAULTS.host),
     ports: {
       gateway: toPort(env.PORT, 'PORT') ?? ports.gateway,
       drift: toPort(env.DRIFT_PORT, 'DRIFT_PORT') ?? ports.drift,
@@ -36,6 +37,7 @@ Infera is running.
   drift report (after ${platform.windowRows} predictions):          ${drift.url}/v1/drift/penguins/report
   drift metrics:                                  ${drift.url}/metrics
   model registry:                                 ${registry.url}/v1/models
+  client tokens (registry, labels, metrics):      ${localTokensFile()}
   registry metrics (canary analysis):             ${registry.url}/metrics
   models served from:                             ${platform.servingDir}
   captured predictions:                           ${platform.captureDir}

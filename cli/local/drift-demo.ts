@@ -9,6 +9,7 @@ import {
   type ModelView,
   RegistryClient,
 } from '../../services/registry/src/index.ts'
+import { bearer } from '../../services/shared/credentials/index.ts'
 import { loadSeattleWeather, type WeatherDay } from '../../training/datasets/index.ts'
 import { createRandom } from '../../training/train/index.ts'
 
@@ -22,6 +23,10 @@ export interface DemoEndpoints {
   drift: string
   registry: string
   apiKey: string
+  /** A token with scope drift:labels: the demo posts the ground truth as the labeller. */
+  labelsToken: string
+  /** The gateway's scrape token: without it, the gateway's counts are left out of the metrics. */
+  gatewayMetricsToken?: string
 }
 
 export interface DriftDemoOptions {
@@ -136,9 +141,14 @@ export async function runDriftDemo(
     await until(async () => (await rowsSeen()) >= before + labels.length, 30_000)
     const response = await fetch(`${endpoints.drift}/v1/drift/${MODEL}/labels`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(endpoints.labelsToken) },
       body: JSON.stringify(labels),
     })
+    // Without labels there is nothing to retrain on: a refusal ends the demo, saying why.
+    if (!response.ok)
+      throw new Error(
+        `the drift service refused the labels: ${response.status} ${await response.text()}`,
+      )
     await response.arrayBuffer()
   }
 
@@ -265,9 +275,10 @@ export async function runDriftDemo(
   )
 }
 
-/** A /metrics page, and the sum of a metric's series whose labels match. */
-async function scrape(url: string) {
-  const families = parsePrometheusTextFormat(await (await fetch(`${url}/metrics`)).text())
+/** A /metrics page, and the sum of a metric's series whose labels match (NaN if unreadable). */
+async function scrape(url: string, token?: string) {
+  const response = await fetch(`${url}/metrics`, { headers: bearer(token) })
+  const families = response.ok ? parsePrometheusTextFormat(await response.text()) : []
   return (name: string, labels: Record<string, string> = {}) => {
     const series = (families.find((f) => f.name === name)?.metrics ?? []).filter((m) =>
       Object.entries(labels).every(([key, value]) => m.labels?.[key] === value),
@@ -295,7 +306,7 @@ async function lifecycleMetrics(endpoints: DemoEndpoints) {
   const [registry, drift, gateway] = await Promise.all([
     scrape(endpoints.registry),
     scrape(endpoints.drift),
-    scrape(endpoints.gateway),
+    scrape(endpoints.gateway, endpoints.gatewayMetricsToken),
   ])
   const model = { model: MODEL }
   return {

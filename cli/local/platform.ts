@@ -1,6 +1,7 @@
 // The local platform: registry, drift service, inference and gateway in one process, each on its
 // own port and talking to the others over HTTP as they would in a cluster, with embedded state
 // under INFERA_HOME. `infera start` runs it; the drift demo and the end-to-end test start it too.
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import pino from 'pino'
 import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
@@ -17,10 +18,20 @@ import {
   RegistryClient,
   startRegistryServer,
 } from '../../services/registry/src/index.ts'
-import { defaultCaptureDir, embeddedRegistryOptions, inferaHome } from '../home.ts'
+import { generateToken } from '../../services/shared/credentials/index.ts'
+import { defaultCaptureDir, embeddedRegistryOptions, inferaHome, localTokensFile } from '../home.ts'
+import {
+  ACCEPTS,
+  credentialsFor,
+  GATEWAY_METRICS_ENV,
+  generateTokens,
+  HOLDERS,
+  writeClientTokens,
+} from './credentials.ts'
 import { seedDemoModels } from './seed.ts'
 
 export interface LocalPlatformOptions {
+  /** Where the gateway, registry and drift listen: loopback unless opened (HOST, --host). */
   host: string
   ports: { gateway: number; inference: number; drift: number; registry: number }
   apiKey: string
@@ -42,7 +53,7 @@ export interface LocalPlatformOptions {
 }
 
 export const LOCAL_DEFAULTS: LocalPlatformOptions = {
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   ports: { gateway: 8080, inference: 8082, drift: 8081, registry: 8083 },
   apiKey: 'infera-dev',
   windowRows: 500,
@@ -71,22 +82,38 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
   const close = async () => {
     for (const stop of closers.splice(0).reverse()) await stop()
   }
+  // The platform's own tokens: nothing outside it changes what is served without one.
+  const tokens = generateTokens()
+  // What the canary controller (and whoever else may) reads the gateway's /metrics with.
+  const metricsToken = generateToken()
+  const tokensFile = localTokensFile()
   try {
+    await writeClientTokens(tokensFile, {
+      [HOLDERS.operator.env]: tokens.operator,
+      [HOLDERS.labeller.env]: tokens.labeller,
+      [GATEWAY_METRICS_ENV]: metricsToken,
+    })
+    closers.push(() => rm(tokensFile, { force: true }))
+
     const registry = await startRegistryServer({
       ...embeddedRegistryOptions(),
       ...logging('registry'),
       port: options.ports.registry,
       host: options.host,
+      credentials: await credentialsFor(ACCEPTS.registry, tokens),
     })
     closers.push(registry.close)
+    // In process, under the actor 'infera start'.
     const seeded = await seedDemoModels(registry.registry, join(home, 'build'), options.log)
 
-    // The drift service reaches the registry over HTTP, as it does in a cluster.
-    const registryClient = new RegistryClient(registry.url)
+    // The drift service reaches the registry over HTTP, as it does in a cluster; its candidates
+    // are audited as drift-retrainer.
+    const registryClient = new RegistryClient(registry.url, { token: tokens.driftRetrainer })
     const drift = await startDriftServer({
       ...logging('drift'),
       port: options.ports.drift,
       host: options.host,
+      credentials: await credentialsFor(ACCEPTS.drift, tokens),
       registry: registryClient,
       labelledDir: captureDir,
       ...(process.env.DATABASE_URL
@@ -112,6 +139,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
       host: '127.0.0.1',
       captureDir,
       captureUrl: drift.url,
+      captureToken: tokens.inference,
       captureSampleRate: 1,
     })
     closers.push(inference.close)
@@ -132,6 +160,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
           auth: {
             api_keys: [{ tenant: 'dev', sha256: await hashApiKey(options.apiKey), models: ['*'] }],
           },
+          metrics: { sha256: [await hashApiKey(metricsToken)] },
           rate_limits: { default: { rate: 10_000, burst: 20_000 } },
         },
         'the local gateway config',
@@ -143,7 +172,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
 
     const canary = new CanaryController({
       registry: registry.registry,
-      metrics: new GatewayMetricsSource(gateway.url),
+      metrics: new GatewayMetricsSource(gateway.url, { token: metricsToken }),
       policy: options.canary,
       promRegistry: registry.promRegistry,
       ...logging('canary'),
@@ -153,6 +182,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
 
     return {
       apiKey: options.apiKey,
+      /** The labeller's and the operator's tokens, for clients in this process (the demo). */
+      tokens: {
+        labeller: tokens.labeller,
+        operator: tokens.operator,
+        gatewayMetrics: metricsToken,
+      },
       windowRows: options.windowRows,
       servingDir,
       captureDir,

@@ -48,11 +48,14 @@ afterAll(async () => {
   await platform?.stop()
 })
 
+const scrapeToken = () => platform.tokens.INFERA_GATEWAY_METRICS_TOKEN as string
+const scrapeHeaders = () => ({ authorization: `Bearer ${scrapeToken()}` })
+
 describe('the metrics dashboards and rules read', () => {
   it('are all exported by the services, declared external, or recorded by a rule', async () => {
     const pages = await Promise.all(
       [platform.gateway, platform.inference, platform.drift, platform.registry].map(async (url) =>
-        (await fetch(`${url}/metrics`)).text(),
+        (await fetch(`${url}/metrics`, { headers: scrapeHeaders() })).text(),
       ),
     )
     const exported = new Set(pages.flatMap(exportedNames))
@@ -90,6 +93,8 @@ describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools)
     const job = (name: string, url: string) => ({
       job_name: name,
       static_configs: [{ targets: [new URL(url).host] }],
+      // The gateway's /metrics is closed without its scrape token; the others ignore it.
+      authorization: { credentials: scrapeToken() },
     })
     writeFileSync(
       join(dir, 'prometheus.yml'),
