@@ -6,7 +6,7 @@ describe('model config', () => {
     expect(parseModelConfig({})).toMatchObject({
       max_batch_size: 64,
       dynamic_batching: { max_queue_delay_microseconds: 0, max_queue_size: 1024 },
-      execution_providers: ['cpu'],
+      execution_providers: [{ name: 'cpu', optional: false }],
       version_policy: { latest: { num_versions: 1 } },
     })
   })
@@ -15,6 +15,31 @@ describe('model config', () => {
     expect(() =>
       parseModelConfig({ max_batch_size: -1, execution_providers: ['tpu'], extra: true }),
     ).toThrow(/max_batch_size: .*; execution_providers\.0: .*; \(root\): Unrecognized key: "extra"/)
+  })
+
+  it('reads providers as names or {name, optional}, required unless marked optional', () => {
+    const { execution_providers } = parseModelConfig({
+      execution_providers: [{ name: 'cuda', optional: true }, 'cpu'],
+    })
+    expect(execution_providers).toEqual([
+      { name: 'cuda', optional: true },
+      { name: 'cpu', optional: false },
+    ])
+    expect(parseModelConfig({ execution_providers: ['cuda'] }).execution_providers).toEqual([
+      { name: 'cuda', optional: false },
+    ])
+  })
+
+  it('refuses unknown provider names and keys, and a provider listed twice', () => {
+    expect(() => parseModelConfig({ execution_providers: ['tpu'] })).toThrow(
+      /execution_providers\.0: expected one of cuda, .*"optional": true/,
+    )
+    expect(() =>
+      parseModelConfig({ execution_providers: [{ name: 'cuda', fallback: 'cpu' }] }),
+    ).toThrow(/execution_providers\.0: /)
+    expect(() => parseModelConfig({ execution_providers: ['cuda', 'cpu', 'cuda'] })).toThrow(
+      /execution_providers: names a provider more than once/,
+    )
   })
 
   it('selects versions by policy', () => {

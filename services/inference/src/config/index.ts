@@ -2,6 +2,18 @@ import { z } from 'zod'
 
 const positiveInt = z.number().int().positive()
 
+/** The providers onnxruntime-node's API names; which of them a given build has is checked at load. */
+export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const
+const providerName = z.enum(EXECUTION_PROVIDERS)
+const providerEntry = z
+  .union(
+    [providerName, z.strictObject({ name: providerName, optional: z.boolean().default(false) })],
+    {
+      error: `expected one of ${EXECUTION_PROVIDERS.join(', ')}, or {"name": <one of them>, "optional": true}`,
+    },
+  )
+  .transform((entry) => (typeof entry === 'string' ? { name: entry, optional: false } : entry))
+
 const versionPolicy = z.union([
   z.strictObject({ latest: z.strictObject({ num_versions: positiveInt }) }),
   z.strictObject({ all: z.strictObject({}) }),
@@ -27,10 +39,18 @@ export const modelConfigSchema = z.strictObject({
   intra_op_threads: z.number().int().min(0).max(256).optional(),
   /** Let idle intra-op threads spin: lower latency per run when the model has the machine to itself. */
   intra_op_spinning: z.boolean().default(false),
+  /**
+   * onnxruntime's execution providers, in priority order. Each must be active or the version is
+   * UNAVAILABLE with the reason; `{name, optional: true}` lets the version load without it.
+   */
   execution_providers: z
-    .array(z.enum(['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu']))
+    .array(providerEntry)
     .min(1)
-    .default(['cpu']),
+    .max(EXECUTION_PROVIDERS.length)
+    .default([{ name: 'cpu', optional: false }])
+    .refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
+      message: 'names a provider more than once',
+    }),
   version_policy: versionPolicy.default({ latest: { num_versions: 1 } }),
   /** Column names of each input tensor, in order: dict-style KServe V1 instances use them. */
   features: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
@@ -44,6 +64,7 @@ export type ModelConfig = z.infer<typeof modelConfigSchema>
 /** A config.json as written: defaults not yet applied. */
 export type ModelConfigFile = z.input<typeof modelConfigSchema>
 export type VersionPolicy = ModelConfig['version_policy']
+export type ExecutionProvider = ModelConfig['execution_providers'][number]
 
 export const defaultModelConfig = (): ModelConfig => modelConfigSchema.parse({})
 

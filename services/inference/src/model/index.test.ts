@@ -1,6 +1,11 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GraphBuilder } from '../../../../training/onnx/index.ts'
+import { parseModelConfig } from '../config/index.ts'
 import { createTestApp, readJson } from '../testing/index.ts'
+import { ModelVersion } from './index.ts'
 
 /** output[i] = table[index[i]]: an index past the table makes onnxruntime fail at run time. */
 function lookupModel() {
@@ -34,6 +39,15 @@ beforeAll(async () => {
       onnx: lookupModel(),
       config: { dynamic_batching: { max_queue_delay_microseconds: 200_000, max_queue_size: 3 } },
     },
+    // This machine's onnxruntime-node has no CUDA libraries (.npmrc skips them), as a GPU image
+    // without CUDA 12 and cuDNN 9 lacks them: onnxruntime throws and the old loader fell back to CPU.
+    cuda: { onnx: lookupModel(), config: { execution_providers: ['cuda', 'cpu'] } },
+    cudaOptional: {
+      onnx: lookupModel(),
+      config: { execution_providers: [{ name: 'cuda', optional: true }, 'cpu'] },
+    },
+    // Linux builds have no DirectML: onnxruntime-common drops it from the list with a console line.
+    dml: { onnx: lookupModel(), config: { execution_providers: ['dml', 'cpu'] } },
   })
 })
 afterAll(() => t.repository.close())
@@ -84,5 +98,73 @@ describe('ModelVersion batch execution', () => {
     expect((await readJson(refused)).body.error).toMatch(/queue is full \(3 requests waiting\)/)
     const text = await (await t.app.request('/metrics')).text()
     expect(text).toContain('infera_inference_rejected_total{model="queued",reason="unavailable"} 3')
+  })
+})
+
+describe('ModelVersion execution providers', () => {
+  const status = (name: string) => t.repository.index().find((s) => s.name === name)
+
+  it('makes a version that asks for CUDA it cannot have UNAVAILABLE, naming cuda', async () => {
+    expect(status('cuda')).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringMatching(/^execution provider 'cuda' is not available: .+optional/),
+    })
+    expect((await lookup('cuda', 1)).status).toBe(503)
+  })
+
+  it('refuses a provider this onnxruntime-node build lacks, which onnxruntime would drop', () => {
+    expect(status('dml')).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringMatching(
+        /'dml' is not available: this onnxruntime-node build has only cpu/,
+      ),
+    })
+  })
+
+  it('serves on CPU when CUDA is marked optional, with a warning naming it', async () => {
+    expect(status('cudaOptional')).toMatchObject({ state: 'READY' })
+    expect((await lookup('cudaOptional', 2)).body.outputs[0].data).toEqual([30])
+    const warnings: Array<Record<string, unknown>> = []
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => warnings.push(JSON.parse(line)) },
+    )
+    const model = await ModelVersion.load({
+      name: 'cudaOptional',
+      version: '1',
+      path: join(t.dir, 'cudaOptional', '1', 'model.onnx'),
+      config: parseModelConfig({ execution_providers: [{ name: 'cuda', optional: true }, 'cpu'] }),
+      logger,
+    })
+    await model.release()
+    expect(model.executionProviders).toEqual(['cpu'])
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: 'optional execution provider dropped',
+        provider: 'cuda',
+        reason: expect.stringMatching(/^execution provider 'cuda' is not available: /),
+      }),
+    ])
+  })
+
+  it('loads on CPU whatever the config asks when told to (the registry gate)', async () => {
+    const model = await ModelVersion.load({
+      name: 'cuda',
+      version: '1',
+      path: join(t.dir, 'cuda', '1', 'model.onnx'),
+      config: parseModelConfig({ execution_providers: ['cuda'] }),
+      onCpu: true,
+    })
+    await model.release()
+    expect(model.executionProviders).toEqual(['cpu'])
+  })
+
+  it('reports a model that fails on CPU too by its own error, not the provider', async () => {
+    const path = join(t.dir, 'broken.onnx')
+    writeFileSync(path, 'not onnx')
+    const config = parseModelConfig({ execution_providers: ['cuda', 'cpu'] })
+    await expect(ModelVersion.load({ name: 'broken', version: '1', path, config })).rejects.toThrow(
+      /^(?!execution provider).*protobuf/i,
+    )
   })
 })

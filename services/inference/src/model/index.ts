@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node'
+import type { Logger } from 'pino'
 import { DynamicBatcher } from '../batcher/index.ts'
-import type { ModelConfig } from '../config/index.ts'
+import type { ExecutionProvider, ModelConfig } from '../config/index.ts'
 import { badRequest, InferenceError } from '../errors/index.ts'
 import { ModelStatistics } from '../stats/index.ts'
 import {
@@ -50,6 +51,10 @@ export interface LoadOptions {
   config: ModelConfig
   onBatch?: (stats: BatchStats) => void
   onQueueDepth?: (depth: number) => void
+  /** Warned when an optional execution provider is not available and the version loads without it. */
+  logger?: Logger
+  /** Runs on CPU whatever config.json asks: the registry's gate scores a model's answers, not its speed. */
+  onCpu?: boolean
 }
 
 /** One loaded, warmed-up version of a model, with its batch queue. */
@@ -68,6 +73,7 @@ export class ModelVersion {
     readonly name: string,
     readonly version: string,
     readonly config: ModelConfig,
+    /** The providers the session runs on: those configured, less optional ones not available. */
     readonly executionProviders: string[],
     readonly session: ort.InferenceSession,
     private readonly onBatch?: (stats: BatchStats) => void,
@@ -89,7 +95,11 @@ export class ModelVersion {
   }
 
   static async load(options: LoadOptions): Promise<ModelVersion> {
-    const { session, providers } = await createSession(options.path, options.config)
+    const { session, providers } = await createSession(
+      options.path,
+      options.onCpu ? { ...options.config, execution_providers: [CPU] } : options.config,
+      options.logger,
+    )
     try {
       const model = new ModelVersion(
         options.name,
@@ -310,28 +320,75 @@ function checkConfigAgainstGraph(config: ModelConfig, inputs: TensorSpec[], outp
   }
 }
 
-async function createSession(path: string, config: ModelConfig) {
-  const providers = [...config.execution_providers]
-  // Fall back along the configured list: a GPU image's config still serves on a CPU-only node.
-  for (;;) {
-    try {
-      const session = await ort.InferenceSession.create(path, {
-        executionProviders: providers,
-        graphOptimizationLevel: 'all',
-        // Failures reach the client and the service log; onnxruntime's own stderr lines would repeat them.
-        logSeverityLevel: 4,
-        // Spinning threads keep a core busy between runs, starving the HTTP work of the event loop.
-        extra: { session: { intra_op: { allow_spinning: config.intra_op_spinning ? '1' : '0' } } },
-        ...(config.intra_op_threads === undefined
-          ? {}
-          : { intraOpNumThreads: config.intra_op_threads }),
-      })
-      return { session, providers }
-    } catch (error) {
-      if (providers.length <= 1) throw error
-      providers.shift()
-    }
+const CPU: ExecutionProvider = { name: 'cpu', optional: false }
+
+/**
+ * Opens the session on the configured providers and says which are active. A provider that is
+ * not active makes the load fail naming it, or, when the config marks it optional, is dropped with
+ * a warning: never a silent CPU fallback on a GPU node (onnxruntime-common itself drops a provider
+ * its build lacks with only a console line).
+ */
+async function createSession(
+  path: string,
+  config: ModelConfig,
+  logger: Logger | undefined,
+): Promise<{ session: ort.InferenceSession; providers: string[] }> {
+  const built = new Set(ort.listSupportedBackends().map((backend) => backend.name))
+  const providers: ExecutionProvider[] = []
+  for (const provider of config.execution_providers) {
+    if (built.has(provider.name)) providers.push(provider)
+    else
+      unavailable(provider, `this onnxruntime-node build has only ${[...built].join(', ')}`, logger)
   }
+  return openSession(path, config, providers, logger)
+}
+
+async function openSession(
+  path: string,
+  config: ModelConfig,
+  providers: ExecutionProvider[],
+  logger: Logger | undefined,
+): Promise<{ session: ort.InferenceSession; providers: string[] }> {
+  const names = (providers.length ? providers : [CPU]).map((p) => p.name)
+  try {
+    const session = await ort.InferenceSession.create(path, {
+      executionProviders: names,
+      graphOptimizationLevel: 'all',
+      // Failures reach the client and the service log; onnxruntime's own stderr lines would repeat them.
+      logSeverityLevel: 4,
+      // Spinning threads keep a core busy between runs, starving the HTTP work of the event loop.
+      extra: { session: { intra_op: { allow_spinning: config.intra_op_spinning ? '1' : '0' } } },
+      ...(config.intra_op_threads === undefined
+        ? {}
+        : { intraOpNumThreads: config.intra_op_threads }),
+    })
+    return { session, providers: names }
+  } catch (error) {
+    const accelerator = providers.find((p) => p.name !== 'cpu')
+    if (!accelerator) throw error
+    // Without the accelerator, a model that loads shows the accelerator was what failed (its
+    // libraries, CUDA or cuDNN, or the device); one that still fails has its own error.
+    const rest = await openSession(
+      path,
+      config,
+      providers.filter((p) => p !== accelerator),
+      logger,
+    )
+    if (!accelerator.optional) await rest.session.release()
+    unavailable(accelerator, (error as Error).message, logger)
+    return rest
+  }
+}
+
+/** A provider that cannot be active: the load fails, or an optional one is dropped with a warning. */
+function unavailable(provider: ExecutionProvider, why: string, logger: Logger | undefined) {
+  const reason = `execution provider '${provider.name}' is not available: ${why.trim()}`
+  if (!provider.optional) {
+    throw new Error(
+      `${reason} (list it as {"name": "${provider.name}", "optional": true} in config.json to serve without it)`,
+    )
+  }
+  logger?.warn({ provider: provider.name, reason }, 'optional execution provider dropped')
 }
 
 function checkFinite(tensor: TensorData) {

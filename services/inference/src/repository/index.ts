@@ -340,6 +340,7 @@ export class ModelRepository {
         version: labels.version,
         path: join(this.options.dir, entry.name, labels.version, 'model.onnx'),
         config,
+        logger: logger.child(labels),
         onBatch: ({ rows, queueSeconds, computeSeconds }) => {
           batchSize.observe(rows)
           computeDuration.observe(computeSeconds)

@@ -44,6 +44,8 @@ export async function withModel<T>(
         version: String(what.version),
         path,
         config,
+        // The gate scores on this host's CPU whatever providers the model serves with.
+        onCpu: true,
       })
     } catch (error) {
       throw new ModelCheckError(
