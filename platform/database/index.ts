@@ -3,6 +3,8 @@ import * as pulumi from '@pulumi/pulumi'
 import * as random from '@pulumi/random'
 import type { PlatformConfig } from '../config/index.ts'
 
+export { APP_ROLES, type AppRole, DatabaseRoles, type DatabaseRolesArgs } from './roles.ts'
+
 const PORT = 5432
 const DATABASE = 'infera'
 const USERNAME = 'infera'
@@ -24,9 +26,14 @@ export interface DatabaseArgs {
 export class Database extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>
   readonly port = PORT
+  /** The database's name, for URLs of other roles (`DatabaseRoles`). */
+  readonly database = DATABASE
   /** Secrets Manager secret holding `{username, password, host, port, dbname, url}`. */
   readonly secretArn: pulumi.Output<string>
-  /** `postgres://…?sslmode=require`, a Pulumi secret: for the registry's and drift's Kubernetes Secret. */
+  /**
+   * The master user's `postgres://…?sslmode=require`, a Pulumi secret: for `DatabaseRoles`'s Job,
+   * which gives the registry and drift roles of their own.
+   */
   readonly connectionUrl: pulumi.Output<string>
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -37,7 +44,7 @@ export class Database extends pulumi.ComponentResource {
 
     const securityGroup = new aws.ec2.SecurityGroup(
       name,
-      { vpcId: args.vpcId, description: `PostgreSQL for ${name}: the cluster's nodes only` },
+      { vpcId: args.vpcId, description: `PostgreSQL for ${name}: from the cluster nodes only` },
       parent,
     )
     new aws.vpc.SecurityGroupIngressRule(
