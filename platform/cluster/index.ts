@@ -20,6 +20,8 @@ export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSche
 export const GPU_NODE_LABEL = { 'nvidia.com/gpu.present': 'true' } as const
 /** The label of the system node group, where everything that isn't GPU work runs. */
 export const SYSTEM_NODE_LABEL = { 'infera.dev/pool': 'system' } as const
+/** The label the cluster autoscaler reads a node's GPU from (it waits for GPUs on such nodes). */
+export const ACCELERATOR_LABEL = 'k8s.amazonaws.com/accelerator'
 
 const KUBE_SYSTEM = 'kube-system'
 const AUTOSCALER_SERVICE_ACCOUNT = 'cluster-autoscaler'
@@ -36,10 +38,12 @@ export interface ClusterArgs {
 }
 
 /**
- * EKS: the control plane (API access entries, control-plane logs, OIDC for IRSA), a system node
- * group, a GPU node group tainted for GPU pods only, the NVIDIA device plugin, the cluster
- * autoscaler (which brings GPU nodes up from zero), the EBS CSI driver with an encrypted gp3
- * default StorageClass, and metrics-server for the HPAs.
+ * EKS: the control plane (API access entries and 443 ingress for CI and operators, control-plane
+ * logs with a retention, OIDC for IRSA), its add-ons (VPC CNI with network policies, kube-proxy,
+ * CoreDNS), a system node group, one GPU node group per GPU type tainted for GPU pods only, the
+ * NVIDIA device plugin, the cluster autoscaler (which brings GPU nodes up from zero and removes
+ * idle ones), the EBS CSI driver with an encrypted gp3 default StorageClass, and metrics-server
+ * for the HPAs.
  */
 export class Cluster extends pulumi.ComponentResource {
   readonly clusterName: string
@@ -74,10 +78,19 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: nodeRole },
     )
 
+    // EKS creates this group on first use, with no retention; made first, it keeps the retention.
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      { name: `/aws/eks/${args.name}/cluster`, retentionInDays: config.logRetentionDays },
+      parent,
+    )
+
     const cluster = new eks.Cluster(
       name,
       {
-        name: args.name,
+        // Through the log group's output: the cluster (a remote component, whose children
+        // dependsOn wouldn't reach) is created only once its log group exists.
+        name: controlPlaneLogs.name.apply(() => args.name),
         version: config.version,
         vpcId: args.vpcId,
         publicSubnetIds: args.publicSubnetIds,
@@ -101,10 +114,14 @@ export class Cluster extends pulumi.ComponentResource {
         ),
         endpointPrivateAccess: true,
         endpointPublicAccess: config.endpointPublicAccess,
-        ...(config.endpointPublicAccess && config.publicAccessCidrs.length
-          ? { publicAccessCidrs: config.publicAccessCidrs }
-          : {}),
+        ...(config.endpointPublicAccess ? { publicAccessCidrs: config.publicAccessCidrs } : {}),
         enabledClusterLogTypes: config.logTypes,
+        // EXTENDED support (the default) costs six times as much per hour once a version ages.
+        upgradePolicy: { supportType: 'STANDARD' },
+        // The add-ons below are declared explicitly, as aws.eks.Addon resources.
+        useDefaultVpcCni: true,
+        corednsAddonOptions: { enabled: false },
+        kubeProxyAddonOptions: { enabled: false },
         createOidcProvider: true,
         // Managed node groups only: they carry EKS's cluster security group, which is then the
         // one group the database lets in.
@@ -118,7 +135,57 @@ export class Cluster extends pulumi.ComponentResource {
     this.oidc = { arn: cluster.oidcProviderArn, issuer: cluster.oidcIssuer }
     this.nodeSecurityGroupId = cluster.clusterSecurityGroupId
 
-    const nodeGroup = (suffix: string, group: NodeGroupConfig, gpu: boolean) =>
+    // The private endpoint answers only what the cluster security group lets in.
+    const apiIngress = (
+      suffix: string,
+      source: { cidrIpv4: string } | { referencedSecurityGroupId: string },
+    ) =>
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-api-${suffix}`,
+        {
+          securityGroupId: this.nodeSecurityGroupId,
+          description: 'Kubernetes API from CI and operators',
+          ipProtocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          ...source,
+        },
+        parent,
+      )
+    for (const cidr of config.privateAccessCidrs)
+      apiIngress(cidr.replace(/[./]/g, '-'), { cidrIpv4: cidr })
+    for (const group of config.privateAccessSecurityGroups)
+      apiIngress(group, { referencedSecurityGroupId: group })
+
+    const addon = (
+      addonName: string,
+      extra: Partial<aws.eks.AddonArgs>,
+      dependsOn: pulumi.Resource[] = [cluster],
+    ) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName: args.name,
+          addonName,
+          // EKS installs these unmanaged at creation; the add-on takes them over.
+          resolveConflictsOnCreate: 'OVERWRITE',
+          resolveConflictsOnUpdate: 'OVERWRITE',
+          ...extra,
+        },
+        { parent: this, dependsOn },
+      )
+    const vpcCni = addon('vpc-cni', {
+      // The network policy agent: without it NetworkPolicies are accepted and never enforced.
+      configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+    })
+    const kubeProxy = addon('kube-proxy', {})
+
+    const nodeGroup = (
+      suffix: string,
+      group: NodeGroupConfig,
+      labels: Record<string, string>,
+      gpu: boolean,
+    ) =>
       new eks.ManagedNodeGroup(
         `${name}-${suffix}`,
         {
@@ -137,20 +204,29 @@ export class Cluster extends pulumi.ComponentResource {
           },
           // The cluster autoscaler owns the desired size once the group exists.
           ignoreScalingChanges: true,
-          labels: gpu ? { ...GPU_NODE_LABEL, 'infera.dev/pool': 'gpu' } : { ...SYSTEM_NODE_LABEL },
+          labels,
           taints: gpu
             ? [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' }]
             : [],
         },
-        parent,
+        { parent: this, dependsOn: [vpcCni, kubeProxy] },
       )
-    const systemNodes = nodeGroup('system', config.systemNodes, false)
-    const gpuNodes = nodeGroup('gpu', config.gpuNodes, true)
+    const systemNodes = nodeGroup('system', config.systemNodes, { ...SYSTEM_NODE_LABEL }, false)
+    const gpuNodes = config.gpuNodes.map((group) =>
+      nodeGroup(
+        `gpu-${group.instanceType.replace('.', '-')}`,
+        { ...group, instanceTypes: [group.instanceType] },
+        { ...GPU_NODE_LABEL, 'infera.dev/pool': 'gpu', [ACCELERATOR_LABEL]: group.accelerator },
+        true,
+      ),
+    )
+    // CoreDNS needs nodes to run on: before them the add-on stays DEGRADED and its create times out.
+    const coreDns = addon('coredns', {}, [systemNodes])
 
     this.provider = new k8s.Provider(
       name,
       { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: [systemNodes] },
+      { parent: this, dependsOn: [systemNodes, coreDns] },
     )
     const onCluster = { parent: this, provider: this.provider }
 
@@ -164,16 +240,9 @@ export class Cluster extends pulumi.ComponentResource {
       },
       parent,
     )
-    const ebsCsi = new aws.eks.Addon(
-      `${name}-ebs-csi`,
-      {
-        clusterName: args.name,
-        addonName: 'aws-ebs-csi-driver',
-        serviceAccountRoleArn: ebsRole.arn,
-        resolveConflictsOnUpdate: 'OVERWRITE',
-      },
-      { parent: this, dependsOn: [systemNodes] },
-    )
+    const ebsCsi = addon('aws-ebs-csi-driver', { serviceAccountRoleArn: ebsRole.arn }, [
+      systemNodes,
+    ])
     this.storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {
@@ -276,6 +345,8 @@ export class Cluster extends pulumi.ComponentResource {
             // Pack pending pods onto the fewest (GPU) nodes.
             expander: 'least-waste',
             'skip-nodes-with-system-pods': false,
+            // Every Infera pod has an emptyDir (scratch, captures): by default that pins its node.
+            'skip-nodes-with-local-storage': false,
             'scale-down-unneeded-time': '10m',
           },
           nodeSelector: SYSTEM_NODE_LABEL,
@@ -287,7 +358,7 @@ export class Cluster extends pulumi.ComponentResource {
       },
       onCluster,
     )
-    this.gpuReady = [gpuNodes, devicePlugin, autoscaler]
+    this.gpuReady = [...gpuNodes, devicePlugin, autoscaler]
 
     this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig })
   }

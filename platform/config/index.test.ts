@@ -2,7 +2,8 @@ import * as pulumi from '@pulumi/pulumi'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CANARY_POLICY } from '../../services/registry/src/canary/analysis.ts'
 import { resolve, stackConfig } from '../testing/mocks.ts'
-import { ConfigError, parseConfig } from './index.ts'
+import { parseConfig } from './index.ts'
+import { configProblems } from './testing.ts'
 
 const STACKS = ['dev', 'staging', 'prod']
 
@@ -20,18 +21,7 @@ const patched = (stack: string, key: string, fields: Record<string, unknown>) =>
   ...fields,
 })
 
-const problems = (raw: Record<string, string | undefined>) => {
-  try {
-    parseConfig(raw, 'test')
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return (error as Error).message
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim())
-  }
-  throw new Error('the config was accepted')
-}
+const problems = configProblems
 
 describe('stack config', () => {
   it.each(STACKS)('Pulumi.%s.yaml is valid', (stack) => {
@@ -46,8 +36,9 @@ describe('stack config', () => {
     const prod = parseConfig(stackConfig('prod'), 'prod')
     expect([dev.network.availabilityZones, dev.network.natGateways]).toEqual([2, 'single'])
     expect([prod.network.availabilityZones, prod.network.natGateways]).toEqual([3, 'one-per-az'])
-    expect(dev.cluster.gpuNodes).toMatchObject({ minSize: 0, desiredSize: 0 })
-    expect(prod.cluster.gpuNodes.minSize).toBeGreaterThan(0)
+    for (const group of dev.cluster.gpuNodes)
+      expect(group).toMatchObject({ minSize: 0, desiredSize: 0 })
+    expect(prod.cluster.gpuNodes[0]?.minSize).toBeGreaterThan(0)
     expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false })
     expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true })
     expect(prod.database.backupRetentionDays).toBeGreaterThanOrEqual(7)
@@ -91,9 +82,9 @@ describe('stack config', () => {
 
   it('refuses node groups whose sizes are out of order', () => {
     const cluster = JSON.parse(stackConfig('dev')['infera:cluster'] as string)
-    cluster.gpuNodes.desiredSize = 5
+    cluster.gpuNodes[0].desiredSize = 5
     expect(problems(withKeys('dev', { 'infera:cluster': cluster }))).toEqual([
-      'infera:cluster.gpuNodes: needs minSize <= desiredSize <= maxSize',
+      'infera:cluster.gpuNodes.0: needs minSize <= desiredSize <= maxSize',
     ])
   })
 
@@ -168,6 +159,29 @@ describe('stack config', () => {
     expect(problems(withKeys('dev', gateway(jwt)))).toEqual([
       'infera:gateway.auth: a JWT secret must not sit in plain config: use a public_key or jwks_url',
     ])
+  })
+
+  it('refuses a public gateway without a TLS certificate outside dev', () => {
+    const gateway = (stack: string, fields: Record<string, unknown>) => ({
+      'infera:gateway': patched(stack, 'infera:gateway', fields),
+    })
+    const needed =
+      "infera:gateway.certificateArn: needed for a public gateway outside dev (an ACM certificate for its NLB's TLS listener on 443)"
+    for (const stack of ['staging', 'prod'])
+      expect(problems(withKeys(stack, gateway(stack, { certificateArn: undefined })))).toEqual([
+        needed,
+      ])
+    // Internal, or dev: plain HTTP stays allowed.
+    expect(() =>
+      parseConfig(
+        withKeys('prod', gateway('prod', { certificateArn: undefined, internal: true })),
+        'prod',
+      ),
+    ).not.toThrow()
+    expect(parseConfig(stackConfig('dev'), 'dev').gateway.certificateArn).toBeUndefined()
+    expect(
+      problems(withKeys('prod', gateway('prod', { certificateArn: 'arn:aws:iam::1:x' }))),
+    ).toEqual(['infera:gateway.certificateArn: must be an ACM certificate ARN'])
   })
 
   it('reads receiver secrets as Pulumi secrets, and checks them', async () => {

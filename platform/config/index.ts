@@ -1,8 +1,10 @@
+import { BlockList } from 'node:net'
 import * as pulumi from '@pulumi/pulumi'
 import { z } from 'zod'
 import { authConfigSchema } from '../../services/gateway/src/auth/index.ts'
 import { rateLimitConfigSchema } from '../../services/gateway/src/ratelimit/index.ts'
 import { DEFAULT_CANARY_POLICY } from '../../services/registry/src/canary/analysis.ts'
+import { planSubnets } from '../network/subnets.ts'
 
 /** The project's config namespace: every key below is `infera:<key>` in the stack files. */
 export const NAMESPACE = 'infera'
@@ -29,19 +31,53 @@ const replicas = z
   .strictObject({ min: positiveInt, max: positiveInt })
   .refine((r) => r.min <= r.max, 'min must not exceed max')
 
+const NODE_GROUP_SIZES = 'needs minSize <= desiredSize <= maxSize'
+const nodeGroupSizes = {
+  minSize: count,
+  desiredSize: count,
+  maxSize: positiveInt,
+  diskSize: positiveInt,
+  capacityType: z.enum(['ON_DEMAND', 'SPOT']),
+}
+const sizesInOrder = (g: { minSize: number; desiredSize: number; maxSize: number }) =>
+  g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize
+const instanceType = z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/)
+
 const nodeGroup = z
+  .strictObject({ instanceTypes: z.array(instanceType).min(1), ...nodeGroupSizes })
+  .refine(sizesInOrder, NODE_GROUP_SIZES)
+
+/**
+ * One GPU instance type per managed group: the cluster autoscaler sizes a group from one instance
+ * type, so g5 and g6 mixed in one group would be scaled on the wrong GPU's shape.
+ */
+const gpuNodeGroup = z
   .strictObject({
-    instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/)).min(1),
-    minSize: count,
-    desiredSize: count,
-    maxSize: positiveInt,
-    diskSize: positiveInt,
-    capacityType: z.enum(['ON_DEMAND', 'SPOT']),
+    instanceType,
+    /** The GPU, as `k8s.amazonaws.com/accelerator` (the autoscaler's GPU label) names it. */
+    accelerator: z.string().regex(/^nvidia-[a-z0-9-]+$/, 'must name an NVIDIA GPU, e.g. nvidia-l4'),
+    ...nodeGroupSizes,
   })
-  .refine(
-    (g) => g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize,
-    'needs minSize <= desiredSize <= maxSize',
-  )
+  .refine(sizesInOrder, NODE_GROUP_SIZES)
+
+/** The retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+]
+const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')
+const iamPrincipal = z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/)
+
+/** Whether every address of `inner` lies in one of `outer` (IPv4 CIDRs). */
+function covered(inner: string, outer: string[]): boolean {
+  const [address, prefix] = inner.split('/') as [string, string]
+  return outer.some((cidr) => {
+    const [network, bits] = cidr.split('/') as [string, string]
+    const list = new BlockList()
+    list.addSubnet(network, Number(bits))
+    return Number(prefix) >= Number(bits) && list.check(address)
+  })
+}
 
 const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'] as const
 
@@ -78,21 +114,83 @@ const modelGroup = z
 /** Every non-secret key, each validated on its own so an error names `infera:<key>`. */
 export const configSchema = {
   environment: z.enum(['dev', 'staging', 'prod']),
-  network: z.strictObject({
-    cidrBlock: z.cidrv4(),
-    availabilityZones: z.number().int().min(2).max(3),
-    natGateways: z.enum(['single', 'one-per-az']),
-  }),
-  cluster: z.strictObject({
-    version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as 1.34'),
-    endpointPublicAccess: z.boolean(),
-    publicAccessCidrs: z.array(z.cidrv4()).default([]),
-    logTypes: z.array(z.enum(LOG_TYPES)).min(1),
-    /** IAM principals given cluster-admin through EKS access entries. */
-    admins: z.array(z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/)).default([]),
-    systemNodes: nodeGroup,
-    gpuNodes: nodeGroup,
-  }),
+  network: z
+    .strictObject({
+      cidrBlock: z.cidrv4(),
+      availabilityZones: z.number().int().min(2).max(3),
+      natGateways: z.enum(['single', 'one-per-az']),
+      /** Each AZ's subnet sizes: public for load balancers and NAT, private for pods (VPC CNI). */
+      subnets: z
+        .strictObject({
+          publicMask: z.number().int().min(16).max(28).default(20),
+          privateMask: z.number().int().min(16).max(28).default(18),
+        })
+        .prefault({}),
+    })
+    .superRefine((network, ctx) => {
+      // AWS refuses subnets outside the VPC or overlapping: refused here, before anything is made.
+      try {
+        planSubnets(network.cidrBlock, network.availabilityZones, network.subnets)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['subnets'], message: (error as Error).message })
+      }
+    }),
+  cluster: z
+    .strictObject({
+      version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as 1.34'),
+      endpointPublicAccess: z.boolean(),
+      /** Who may call the public endpoint; required with it (EKS would open it to 0.0.0.0/0). */
+      publicAccessCidrs: z.array(z.cidrv4()).default([]),
+      /** Sources let in to the private endpoint: 443 ingress rules on the cluster security group. */
+      privateAccessCidrs: z.array(z.cidrv4()).default([]),
+      privateAccessSecurityGroups: z.array(securityGroupId).default([]),
+      /** Where `pulumi up` runs from, and as whom: refused unless that can reach the API. */
+      ci: z
+        .strictObject({
+          roleArn: iamPrincipal,
+          cidrs: z.array(z.cidrv4()).default([]),
+          securityGroupIds: z.array(securityGroupId).default([]),
+        })
+        .refine(
+          (ci) => ci.cidrs.length + ci.securityGroupIds.length > 0,
+          'needs the cidrs or securityGroupIds the CI runner calls the API from',
+        ),
+      logTypes: z.array(z.enum(LOG_TYPES)).min(1),
+      /** How long CloudWatch keeps control-plane logs (by default it keeps them forever). */
+      logRetentionDays: z.number().refine((days) => LOG_RETENTION_DAYS.includes(days), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+      /**
+       * IAM principals given cluster-admin through EKS access entries: the CI role and the
+       * operators. Without any, only whoever created the cluster could administer it.
+       */
+      admins: z.array(iamPrincipal).min(1, 'needs the CI role and the operators'),
+      systemNodes: nodeGroup,
+      gpuNodes: z.array(gpuNodeGroup).min(1),
+    })
+    .superRefine((cluster, ctx) => {
+      const problem = (path: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: [path], message })
+      if (cluster.endpointPublicAccess && !cluster.publicAccessCidrs.length)
+        problem('publicAccessCidrs', 'a public endpoint needs the CIDRs allowed to call it')
+      if (!cluster.endpointPublicAccess && cluster.publicAccessCidrs.length)
+        problem('publicAccessCidrs', 'only a public endpoint takes publicAccessCidrs')
+      if (!cluster.admins.includes(cluster.ci.roleArn))
+        problem('admins', `must include the CI role ${cluster.ci.roleArn}`)
+      const reachable = [
+        ...(cluster.endpointPublicAccess ? cluster.publicAccessCidrs : []),
+        ...cluster.privateAccessCidrs,
+      ]
+      for (const cidr of cluster.ci.cidrs)
+        if (!covered(cidr, reachable))
+          problem('ci', `CI at ${cidr} can't reach the API: no public or private access covers it`)
+      for (const group of cluster.ci.securityGroupIds)
+        if (!cluster.privateAccessSecurityGroups.includes(group))
+          problem('ci', `CI in ${group} can't reach the API: add it to privateAccessSecurityGroups`)
+      const types = cluster.gpuNodes.map((g) => g.instanceType)
+      if (new Set(types).size !== types.length)
+        problem('gpuNodes', 'one group per GPU instance type')
+    }),
   database: z.strictObject({
     engineVersion: z.string().regex(/^\d+(\.\d+)?$/),
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/),
@@ -163,7 +261,10 @@ export const configSchema = {
     /** An ACM certificate: the NLB terminates TLS on 443 with it. */
     certificateArn: z
       .string()
-      .regex(/^arn:aws[\w-]*:acm:/)
+      .regex(
+        /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/,
+        'must be an ACM certificate ARN',
+      )
       .optional(),
     // The platform decides the open paths: the gateway faces the internet.
     auth: authConfigSchema
@@ -262,6 +363,19 @@ export function parseConfig(
   const alerting = values[`${NAMESPACE}:observability`] as Plain['observability'] | undefined
   if (raw[`${NAMESPACE}:slackWebhookUrl`] !== undefined && !alerting?.slackChannel)
     problems.push(`${NAMESPACE}:observability.slackChannel: needed with infera:slackWebhookUrl`)
+  // Outside dev, an internet-facing gateway serves only TLS: without a certificate it would be HTTP.
+  const gateway = values[`${NAMESPACE}:gateway`] as Plain['gateway'] | undefined
+  const environment = values[`${NAMESPACE}:environment`]
+  if (
+    environment &&
+    environment !== 'dev' &&
+    gateway &&
+    !gateway.internal &&
+    !gateway.certificateArn
+  )
+    problems.push(
+      `${NAMESPACE}:gateway.certificateArn: needed for a public gateway outside dev (an ACM certificate for its NLB's TLS listener on 443)`,
+    )
   if (problems.length)
     throw new ConfigError(`stack ${stack} has invalid config:\n  ${problems.join('\n  ')}`)
   const plain = Object.fromEntries(
