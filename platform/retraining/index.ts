@@ -1,10 +1,9 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { awsServiceRole, rolePolicy } from '../iam.ts'
+import { IMAGES, type ImageName, repositoryName } from '../bootstrap/index.ts'
+import { rolePolicy } from '../iam.ts'
 
-/** The images the platform runs, one ECR repository each. */
-export const IMAGES = ['inference', 'gateway', 'drift', 'registry', 'trainer'] as const
-export type ImageName = (typeof IMAGES)[number]
+export { IMAGES, type ImageName } from '../bootstrap/index.ts'
 
 /** Where SageMaker training jobs write their output, under the artifacts bucket. */
 export const TRAINING_PREFIX = 'training'
@@ -12,14 +11,13 @@ export const TRAINING_PREFIX = 'training'
 export interface RetrainingArgs {
   artifactsBucket: aws.s3.Bucket
   capturesBucket: aws.s3.Bucket
-  /** Lets `pulumi destroy` delete repositories that still hold images: throwaway stacks only. */
-  forceDelete: boolean
 }
 
 /**
- * What retraining on SageMaker needs: ECR repositories for the platform's images (the trainer
- * among them) and the execution role SageMaker assumes, which may read captures and the
- * registry's artifacts and write training output — the platform's buckets and nothing else.
+ * What retraining on SageMaker needs: the platform's ECR repositories (the trainer among them),
+ * which the bootstrap stack creates and CI fills before `up`, and the execution role SageMaker
+ * assumes, which may read captures and the registry's artifacts and write training output — the
+ * platform's buckets and nothing else.
  */
 export class Retraining extends pulumi.ComponentResource {
   readonly repositories: Record<ImageName, aws.ecr.Repository>
@@ -29,11 +27,15 @@ export class Retraining extends pulumi.ComponentResource {
     super('infera:platform:Retraining', name, {}, opts)
     const parent = { parent: this }
 
+    // Read, not created: the images must be in them before this stack's pods are scheduled.
     this.repositories = Object.fromEntries(
-      IMAGES.map((image) => [image, repository(name, image, args.forceDelete, parent)]),
+      IMAGES.map((image) => {
+        const id = repositoryName(image)
+        return [image, aws.ecr.Repository.get(`${name}-${image}`, id, { name: id }, parent)]
+      }),
     ) as Record<ImageName, aws.ecr.Repository>
 
-    const role = awsServiceRole(`${name}-sagemaker`, 'sagemaker.amazonaws.com', parent)
+    const role = sagemakerRole(`${name}-sagemaker`, this.repositories.trainer.arn, parent)
     const { artifactsBucket: artifacts, capturesBucket: captures } = args
     rolePolicy(
       `${name}-sagemaker`,
@@ -90,53 +92,35 @@ export class Retraining extends pulumi.ComponentResource {
   }
 }
 
-/** `<stack's name>/<image>`: a fixed name, so that builds know where to push. */
-function repository(
-  prefix: string,
-  image: ImageName,
-  forceDelete: boolean,
+/**
+ * The role SageMaker assumes for this account's training jobs only (confused-deputy protection):
+ * the account is the one in the trainer repository's ARN, read without an invoke.
+ */
+function sagemakerRole(
+  name: string,
+  trainerRepositoryArn: pulumi.Output<string>,
   opts: pulumi.CustomResourceOptions,
 ) {
-  const name = `${prefix}-${image}`
-  const repo = new aws.ecr.Repository(
+  return new aws.iam.Role(
     name,
     {
-      name: `${prefix}/${image}`,
-      // A tag names one build for good: deployments pin tags, so they must not move.
-      imageTagMutability: 'IMMUTABLE',
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfigurations: [{ encryptionType: 'AES256' }],
-      forceDelete,
-    },
-    opts,
-  )
-  new aws.ecr.LifecyclePolicy(
-    name,
-    {
-      repository: repo.name,
-      policy: JSON.stringify({
-        rules: [
+      assumeRolePolicy: pulumi.jsonStringify({
+        Version: '2012-10-17',
+        Statement: [
           {
-            rulePriority: 1,
-            description: 'untagged layers of failed pushes',
-            selection: {
-              tagStatus: 'untagged',
-              countType: 'sinceImagePushed',
-              countUnit: 'days',
-              countNumber: 7,
+            Effect: 'Allow',
+            Principal: { Service: 'sagemaker.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': trainerRepositoryArn.apply(accountOf) },
             },
-            action: { type: 'expire' },
-          },
-          {
-            rulePriority: 2,
-            description: 'keep the last 100 tagged images',
-            selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 100 },
-            action: { type: 'expire' },
           },
         ],
       }),
     },
-    { parent: repo },
+    opts,
   )
-  return repo
 }
+
+/** `arn:partition:service:region:account:resource` → account. */
+const accountOf = (arn: string) => arn.split(':')[4] ?? ''
