@@ -1,7 +1,11 @@
 import * as k8s from '@pulumi/kubernetes'
 import type * as pulumi from '@pulumi/pulumi'
 
-/** A Helm chart at one version: upgrades are a reviewed change to this table. */
+/**
+ * A Helm chart at one version: upgrades are a reviewed change to this table. The versions were
+ * the newest published releases found in December 2026 (docs/platform.md lists how they were
+ * checked); `helm search repo <chart> --versions` shows newer ones.
+ */
 export interface ChartRef {
   chart: string
   version: string
@@ -11,17 +15,17 @@ export interface ChartRef {
 export const CHARTS = {
   nvidiaDevicePlugin: {
     chart: 'nvidia-device-plugin',
-    version: '0.19.3',
+    version: '0.20.0',
     repo: 'https://nvidia.github.io/k8s-device-plugin',
   },
   clusterAutoscaler: {
     chart: 'cluster-autoscaler',
-    version: '9.53.0',
+    version: '9.59.0',
     repo: 'https://kubernetes.github.io/autoscaler',
   },
   metricsServer: {
     chart: 'metrics-server',
-    version: '3.12.2',
+    version: '3.13.1',
     repo: 'https://kubernetes-sigs.github.io/metrics-server/',
   },
   kubePrometheusStack: {
@@ -31,7 +35,7 @@ export const CHARTS = {
   },
   dcgmExporter: {
     chart: 'dcgm-exporter',
-    version: '4.8.2',
+    version: '4.8.3',
     repo: 'https://nvidia.github.io/dcgm-exporter/helm-charts',
   },
 } as const satisfies Record<string, ChartRef>

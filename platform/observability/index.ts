@@ -10,6 +10,7 @@ import {
 import { CHARTS, helmRelease } from '../charts.ts'
 import { GPU_NODE_LABEL, GPU_TAINT, SYSTEM_NODE_LABEL } from '../cluster/index.ts'
 import type { PlatformConfig } from '../config/index.ts'
+import { SAFE_TO_EVICT } from '../services/pod.ts'
 
 export const NAMESPACE = 'monitoring'
 /**
@@ -58,7 +59,8 @@ export class Observability extends pulumi.ComponentResource {
       { length: 32, special: false },
       { parent: this },
     )
-    new k8s.core.v1.Secret(
+    // The chart's Grafana reads it at start: it must exist before the release installs.
+    const grafanaAdmin = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,
       {
         metadata: { name: GRAFANA_ADMIN_SECRET, namespace: NAMESPACE },
@@ -83,6 +85,10 @@ export class Observability extends pulumi.ComponentResource {
         name: RELEASE,
         namespace: NAMESPACE,
         values: {
+          // Helm installs CRDs only on first install; this job applies the chart's CRDs on every
+          // upgrade, so a new operator never runs against old CRDs.
+          crds: { enabled: true, upgradeJob: { enabled: true, nodeSelector: SYSTEM_NODE_LABEL } },
+          ...EKS_HIDDEN_CONTROL_PLANE,
           prometheusOperator: { nodeSelector: SYSTEM_NODE_LABEL },
           'kube-state-metrics': { nodeSelector: SYSTEM_NODE_LABEL },
           prometheus: {
@@ -105,6 +111,9 @@ export class Observability extends pulumi.ComponentResource {
               passwordKey: 'admin-password',
             },
             nodeSelector: SYSTEM_NODE_LABEL,
+            // Its database and the sidecar's dashboards are emptyDirs, rebuilt at start: they must
+            // not keep the cluster autoscaler from removing its node.
+            podAnnotations: { [SAFE_TO_EVICT]: 'true' },
             sidecar: {
               dashboards: {
                 enabled: true,
@@ -118,7 +127,7 @@ export class Observability extends pulumi.ComponentResource {
           },
         },
       },
-      { ...inNamespace, dependsOn: [namespace, args.storageClass] },
+      { ...inNamespace, dependsOn: [namespace, args.storageClass, grafanaAdmin] },
     )
     const afterStack = { ...inNamespace, dependsOn: [stack] }
 
@@ -165,6 +174,28 @@ export class Observability extends pulumi.ComponentResource {
     this.registerOutputs({})
   }
 }
+
+/**
+ * EKS runs the control plane out of the cluster's reach: the controller manager, scheduler and
+ * etcd expose no endpoint to scrape, and kube-proxy binds its metrics to the node's loopback (EKS's default). The
+ * chart scrapes them by default, and their Down alerts would fire forever; so neither the scrape
+ * nor those rules (nor their dashboards) exist.
+ */
+export const EKS_HIDDEN_CONTROL_PLANE = {
+  kubeControllerManager: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeProxy: { enabled: false },
+  kubeEtcd: { enabled: false },
+  defaultRules: {
+    rules: {
+      kubeControllerManager: false,
+      kubeSchedulerAlerting: false,
+      kubeSchedulerRecording: false,
+      kubeProxy: false,
+      etcd: false,
+    },
+  },
+} as const
 
 /** Alertmanager's config for the receivers this stack configures (none: alerts go nowhere). */
 function alertmanagerConfig(

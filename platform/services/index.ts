@@ -6,6 +6,7 @@ import * as random from '@pulumi/random'
 import { ACCEPTS, type Holder } from '../../cli/local/credentials.ts'
 import { GPU_NODE_LABEL, GPU_TAINT, SYSTEM_NODE_LABEL } from '../cluster/index.ts'
 import type { ModelGroup, PlatformConfig } from '../config/index.ts'
+import { type AppRole, DatabaseRoles } from '../database/index.ts'
 import type { OidcProvider, Statement } from '../iam.ts'
 import { type ImageName, TRAINING_PREFIX } from '../retraining/index.ts'
 import { ServiceTokens, type WorkloadCredentials } from './credentials.ts'
@@ -25,6 +26,10 @@ const GATEWAY_PORT = 8080
 const DRIFT_PORT = 8081
 const REGISTRY_PORT = 8083
 const DRIFT_URL = `http://drift.${NAMESPACE}.svc.cluster.local:${DRIFT_PORT}`
+/** The components whose pods may connect to the registry (a NetworkPolicy admits no other). */
+const REGISTRY_CLIENTS = ['inference', 'drift', 'gateway']
+/** TLS 1.3 and 1.2 with forward secrecy only: the NLB's listener policy. */
+const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06'
 /** The services listen on loopback unless told otherwise; in a pod, the Service must reach them. */
 const LISTEN = ['--host', '0.0.0.0']
 /** Seconds between capture uploads: how far behind the pods retraining's data may be. */
@@ -38,8 +43,11 @@ export interface ServicesArgs {
   gpuReady: pulumi.Resource[]
   repositories: Record<ImageName, aws.ecr.Repository>
   buckets: { artifacts: aws.s3.Bucket; captures: aws.s3.Bucket; reports: aws.s3.Bucket }
-  /** The PostgreSQL URL of the registry and the drift history, a secret. */
-  databaseUrl: pulumi.Output<string>
+  /**
+   * The PostgreSQL database of the registry and the drift history: the master user's URL (a
+   * secret, which only the Job creating each service's own role sees), its host and name.
+   */
+  database: { adminUrl: pulumi.Output<string>; host: pulumi.Output<string>; name: string }
   sagemakerRoleArn: pulumi.Output<string>
   /**
    * ServiceMonitor labels, what must exist first (the Prometheus Operator's CRDs), and the
@@ -55,8 +63,10 @@ interface Context {
   /** For resources in the namespace. */
   opts: pulumi.ComponentResourceOptions
   image: (repo: ImageName, tag: string) => pulumi.Output<string>
-  /** `DATABASE_URL` from the Secret the registry and drift share. */
-  databaseUrl: k8s.types.input.core.v1.EnvVar
+  /** `DATABASE_URL` of a service's own PostgreSQL role, from that role's Secret. */
+  databaseUrl: (role: AppRole) => k8s.types.input.core.v1.EnvVar
+  /** The Job that creates those roles: their services start once it has completed. */
+  databaseReady: pulumi.Resource
   /** The services' tokens and credentials files. */
   tokens: ServiceTokens
 }
@@ -86,14 +96,19 @@ export class Services extends pulumi.ComponentResource {
       onCluster,
     )
     const inNamespace = { ...onCluster, dependsOn: [namespace] }
-    // One database, each service in its own tables.
-    const databaseSecret = new k8s.core.v1.Secret(
-      `${name}-database`,
+    // One database, each service as its own role in its own schema, never as the master user.
+    const roles = new DatabaseRoles(
+      `${name}-db`,
       {
-        metadata: { name: 'database', namespace: NAMESPACE },
-        stringData: { url: args.databaseUrl },
+        provider: args.provider,
+        namespace: NAMESPACE,
+        namespaceReady: [namespace],
+        adminUrl: args.database.adminUrl,
+        host: args.database.host,
+        port: 5432,
+        database: args.database.name,
       },
-      inNamespace,
+      { parent: this },
     )
     const ctx: Context = {
       name,
@@ -101,10 +116,11 @@ export class Services extends pulumi.ComponentResource {
       opts: inNamespace,
       tokens: new ServiceTokens(name, NAMESPACE, { ...inNamespace, parent: this }),
       image: (repo, tag) => pulumi.interpolate`${args.repositories[repo].repositoryUrl}:${tag}`,
-      databaseUrl: {
+      databaseUrl: (role) => ({
         name: 'DATABASE_URL',
-        valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: 'url' } },
-      },
+        valueFrom: { secretKeyRef: { name: roles.secrets[role].metadata.name, key: 'url' } },
+      }),
+      databaseReady: roles.job,
     }
 
     const registry = modelRegistry(ctx)
@@ -144,7 +160,7 @@ function modelRegistry(ctx: Context): Workload {
         ...['--canary-min-requests', String(config.canary.minRequests)],
       ],
       env: [
-        ctx.databaseUrl,
+        ctx.databaseUrl('registry'),
         {
           name: 'INFERA_ARTIFACTS_S3',
           value: pulumi.interpolate`s3://${artifacts.bucket}/${REGISTRY_PREFIX}`,
@@ -159,6 +175,9 @@ function modelRegistry(ctx: Context): Workload {
     nodeSelector: SYSTEM_NODE_LABEL,
     // Every write (register, promote, canary, rollback) needs a token; its holder is the actor.
     credentials: { accepts: ACCEPTS.registry },
+    dependsOn: [ctx.databaseReady],
+    // Its reads need no token: only the pods that follow or route by it, and drift, may connect.
+    allowFrom: REGISTRY_CLIENTS,
     iam: {
       oidc: args.oidc,
       statements: [
@@ -235,6 +254,8 @@ function inferenceGroup(ctx: Context, group: ModelGroup, registry: Workload): Wo
       ? { tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }] }
       : {}),
     scaling: { ...group.replicas, targetCpuUtilization: group.targetCpuUtilization },
+    // At the HPA's max every GPU node may be taken: a surge pod would wait for a node forever.
+    ...(gpu ? { rollout: 'replace' as const } : {}),
     iam: {
       oidc: args.oidc,
       // Models come over HTTP from the registry: captures are all it writes to S3.
@@ -286,7 +307,7 @@ function drift(ctx: Context, registry: Workload): Workload {
             ]
           : []),
       ],
-      env: [{ name: 'INFERA_HOME', value: '/data' }, ctx.databaseUrl],
+      env: [{ name: 'INFERA_HOME', value: '/data' }, ctx.databaseUrl('drift')],
       resources: resources('1', '2Gi'),
       volumeMounts: [{ name: 'data', mountPath: '/data' }, TMP_MOUNT],
     },
@@ -294,6 +315,7 @@ function drift(ctx: Context, registry: Workload): Workload {
     nodeSelector: SYSTEM_NODE_LABEL,
     // Ingest from the model servers, labels from the labeller; candidates to the registry.
     credentials: { accepts: ACCEPTS.drift, sends: ['driftRetrainer'] },
+    dependsOn: [ctx.databaseReady],
     iam: {
       oidc: args.oidc,
       statements: [
@@ -383,8 +405,11 @@ function gateway(ctx: Context, registry: GatewayConfigArgs['registry']): pulumi.
           : {}),
         ...(tls
           ? {
+              // The NLB terminates TLS on 443 and forwards plain TCP to the pods' HTTP port.
               'service.beta.kubernetes.io/aws-load-balancer-ssl-cert': tls,
               'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': '443',
+              'service.beta.kubernetes.io/aws-load-balancer-backend-protocol': 'tcp',
+              'service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy': TLS_POLICY,
             }
           : {}),
       },

@@ -8,7 +8,7 @@ type Volume = k8s.types.input.core.v1.Volume
 export const RUN_AS = 1000
 
 /** Pinned, as every image here: the capture upload sidecar. */
-export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.27.49'
+export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.36.32'
 
 /** The pod-level security context: never root, the runtime's default seccomp profile. */
 export const POD_SECURITY: k8s.types.input.core.v1.PodSecurityContext = {
@@ -26,6 +26,12 @@ export const CONTAINER_SECURITY: k8s.types.input.core.v1.SecurityContext = {
   readOnlyRootFilesystem: true,
   capabilities: { drop: ['ALL'] },
 }
+
+/**
+ * The pod annotation that lets the cluster autoscaler evict a pod with local storage (emptyDir),
+ * which by default keeps its node from being removed.
+ */
+export const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict'
 
 /** Requests equal to limits: the scheduler's promise is what the pod gets (Guaranteed QoS). */
 export const resources = (cpu: string, memory: string) => ({

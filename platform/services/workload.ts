@@ -1,7 +1,8 @@
 import * as k8s from '@pulumi/kubernetes'
 import * as pulumi from '@pulumi/pulumi'
 import { type OidcProvider, type Statement, serviceAccountRole } from '../iam.ts'
-import { CONTAINER_SECURITY, POD_SECURITY } from './pod.ts'
+import { NAMESPACE as MONITORING_NAMESPACE } from '../observability/index.ts'
+import { CONTAINER_SECURITY, POD_SECURITY, SAFE_TO_EVICT } from './pod.ts'
 
 type Container = k8s.types.input.core.v1.Container
 type Volume = k8s.types.input.core.v1.Volume
@@ -35,6 +36,17 @@ export interface WorkloadArgs {
   tolerations?: Toleration[]
   /** An HPA between min and max replicas; without, one replica replaced by Recreate. */
   scaling?: Scaling
+  /**
+   * How a scaled workload rolls: `surge` starts new pods before stopping old ones (no capacity
+   * lost); `replace` stops one old pod first, for pods whose nodes may all be taken (GPUs), where
+   * a surge pod would wait for a node the group can't add.
+   */
+  rollout?: 'surge' | 'replace'
+  /**
+   * The components (`app.kubernetes.io/component`) of this namespace whose pods may connect, with
+   * Prometheus; without, any pod may.
+   */
+  allowFrom?: string[]
   /** The service account's IAM role (IRSA); without, the pod gets no AWS credentials. */
   iam?: { oidc: OidcProvider; statements: Statement[] }
   /** The Service's type, port and annotations (a ClusterIP on `port` by default). */
@@ -49,9 +61,22 @@ export interface WorkloadArgs {
   rolloutTimeout?: string
 }
 
+const ROLLOUTS = {
+  surge: { maxSurge: '25%', maxUnavailable: 0 },
+  // One replica down at a time: progress needs no spare node, even at the HPA's (or GPUs') max.
+  replace: { maxSurge: 0, maxUnavailable: 1 },
+} as const
+
+/** The kube-prometheus-stack's Prometheus pods, which scrape every workload's `/metrics`. */
+const PROMETHEUS_PEER = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } },
+  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+}
+
 /**
  * One service on the cluster: service account (with an IRSA role when it needs AWS), Deployment,
- * Service, PodDisruptionBudget, HorizontalPodAutoscaler and ServiceMonitor.
+ * Service, PodDisruptionBudget, HorizontalPodAutoscaler, ServiceMonitor, and a NetworkPolicy when
+ * only some peers may connect.
  */
 export class Workload extends pulumi.ComponentResource {
   readonly service: k8s.core.v1.Service
@@ -103,11 +128,19 @@ export class Workload extends pulumi.ComponentResource {
           ...(args.scaling ? {} : { replicas: 1 }),
           // A single stateful replica must not overlap with its successor.
           strategy: args.scaling
-            ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } }
+            ? { type: 'RollingUpdate', rollingUpdate: ROLLOUTS[args.rollout ?? 'surge'] }
             : { type: 'Recreate' },
           selector: { matchLabels: selector },
           template: {
-            metadata: { labels, annotations: args.podAnnotations ?? {} },
+            metadata: {
+              labels,
+              annotations: {
+                ...args.podAnnotations,
+                // The cluster autoscaler keeps any node running a pod with an emptyDir; these are
+                // scratch (root filesystems are read-only), so a scale-down may evict the pod.
+                ...(args.volumes.some((v) => v.emptyDir) ? { [SAFE_TO_EVICT]: 'true' } : {}),
+              },
+            },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
               automountServiceAccountToken: false,
@@ -163,6 +196,39 @@ export class Workload extends pulumi.ComponentResource {
       parent,
     )
     this.url = `http://${name}.${namespace}.svc.cluster.local:${args.port}`
+
+    if (args.allowFrom) {
+      new k8s.networking.v1.NetworkPolicy(
+        resourceName,
+        {
+          metadata,
+          spec: {
+            podSelector: { matchLabels: selector },
+            policyTypes: ['Ingress'],
+            ingress: [
+              {
+                from: [
+                  {
+                    podSelector: {
+                      matchExpressions: [
+                        {
+                          key: 'app.kubernetes.io/component',
+                          operator: 'In',
+                          values: args.allowFrom,
+                        },
+                      ],
+                    },
+                  },
+                  PROMETHEUS_PEER,
+                ],
+                ports: [{ port: 'http' }],
+              },
+            ],
+          },
+        },
+        parent,
+      )
+    }
 
     new k8s.policy.v1.PodDisruptionBudget(
       resourceName,
