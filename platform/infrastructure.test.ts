@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CHARTS } from './charts.ts'
 import { IMAGES } from './retraining/index.ts'
-import { isSecret, resolve, stackConfig } from './testing/mocks.ts'
+import { ACCOUNT, isSecret, resolve, stackConfig } from './testing/mocks.ts'
 import { type PlatformRun, platformRun, policyDocument } from './testing/stacks.ts'
 
 let dev: PlatformRun
@@ -84,7 +84,7 @@ describe('Cluster: the control plane', () => {
     expect(dev.find.one('eks:index:Cluster').inputs).toMatchObject({
       endpointPrivateAccess: true,
       endpointPublicAccess: true,
-      publicAccessCidrs: ['0.0.0.0/0'],
+      publicAccessCidrs: ['198.51.100.0/24', '203.0.113.0/24'],
       enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
     })
   })
@@ -93,7 +93,13 @@ describe('Cluster: the control plane', () => {
     const admin = 'arn:aws:iam::123456789012:role/platform-admins'
     const cluster = JSON.parse(stackConfig('dev')['infera:cluster'] as string)
     const run = await platformRun('dev', {
-      config: { 'infera:cluster': JSON.stringify({ ...cluster, admins: [admin] }) },
+      config: {
+        'infera:cluster': JSON.stringify({
+          ...cluster,
+          admins: [admin],
+          ci: { ...cluster.ci, roleArn: admin },
+        }),
+      },
     })
     expect(run.find.one('eks:index:Cluster').inputs.accessEntries).toEqual({
       'admin-0': {
@@ -122,12 +128,12 @@ describe('Cluster: node groups', () => {
   })
 
   it('has a GPU group on the NVIDIA AMI, tainted and labelled for the device plugin', () => {
-    const gpu = prod.find.one(NODE_GROUP, '-gpu')
+    const gpu = prod.find.one(NODE_GROUP, '-gpu-g6-xlarge')
     expect(gpu.inputs).toMatchObject({
       amiType: 'AL2023_x86_64_NVIDIA',
-      instanceTypes: ['g6.xlarge', 'g5.xlarge'],
+      instanceTypes: ['g6.xlarge'],
       taints: [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NO_SCHEDULE' }],
-      labels: { 'nvidia.com/gpu.present': 'true' },
+      labels: { 'nvidia.com/gpu.present': 'true', 'k8s.amazonaws.com/accelerator': 'nvidia-l4' },
       // The autoscaler owns the size once the group exists.
       ignoreScalingChanges: true,
     })
@@ -135,13 +141,13 @@ describe('Cluster: node groups', () => {
   })
 
   it('scales the GPU group to zero in dev and keeps GPU nodes up in prod', () => {
-    expect(dev.find.one(NODE_GROUP, '-gpu').inputs.scalingConfig).toEqual({
+    expect(dev.find.one(NODE_GROUP, '-gpu-g6-xlarge').inputs.scalingConfig).toEqual({
       minSize: 0,
       desiredSize: 0,
       maxSize: 1,
     })
-    expect(dev.find.one(NODE_GROUP, '-gpu').inputs.capacityType).toBe('SPOT')
-    expect(prod.find.one(NODE_GROUP, '-gpu').inputs.scalingConfig).toEqual({
+    expect(dev.find.one(NODE_GROUP, '-gpu-g6-xlarge').inputs.capacityType).toBe('SPOT')
+    expect(prod.find.one(NODE_GROUP, '-gpu-g6-xlarge').inputs.scalingConfig).toEqual({
       minSize: 2,
       desiredSize: 2,
       maxSize: 8,
@@ -227,7 +233,7 @@ describe('Cluster: add-ons', () => {
   })
 
   it('has the EBS CSI driver (IRSA) and an encrypted gp3 default StorageClass', () => {
-    const addon = prod.find.one('aws:eks/addon:Addon', '-ebs-csi')
+    const addon = prod.find.one('aws:eks/addon:Addon', '-aws-ebs-csi-driver')
     expect(addon.inputs).toMatchObject({
       clusterName: 'infera-prod',
       addonName: 'aws-ebs-csi-driver',
@@ -402,29 +408,24 @@ describe('Storage', () => {
 })
 
 describe('Retraining', () => {
-  it('has an ECR repository per image, with immutable tags and scanning', () => {
+  it("reads the bootstrap stack's ECR repository per image, never creates one", () => {
     for (const image of IMAGES) {
       const repo = prod.find.one('aws:ecr/repository:Repository', `-${image}`)
-      expect(repo.inputs).toMatchObject({
-        name: `infera-prod/${image}`,
-        imageTagMutability: 'IMMUTABLE',
-        imageScanningConfiguration: { scanOnPush: true },
-        forceDelete: false,
-      })
-      expect(prod.find.children(repo).map((r) => r.type)).toEqual([
-        'aws:ecr/lifecyclePolicy:LifecyclePolicy',
-      ])
+      // A read: the resource's inputs are the lookup's, with no creation settings.
+      expect(repo.inputs).toEqual({ name: `infera/${image}` })
     }
+    expect(prod.resources.filter((r) => r.type.startsWith('aws:ecr/lifecyclePolicy'))).toEqual([])
   })
 
-  it('has a SageMaker execution role that only SageMaker assumes', () => {
+  it("has a SageMaker execution role that only SageMaker assumes, for this account's jobs", () => {
     const role = prod.find.one('aws:iam/role:Role', '-sagemaker')
-    const trust = policyDocument(role.inputs.assumeRolePolicy)
+    const trust = policyDocument(role.props.assumeRolePolicy)
     expect(trust.Statement).toEqual([
       {
         Effect: 'Allow',
         Principal: { Service: 'sagemaker.amazonaws.com' },
         Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
       },
     ])
   })

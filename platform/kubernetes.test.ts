@@ -132,10 +132,11 @@ const gatewayConfig = (run: PlatformRun) =>
     run.find.one('kubernetes:core/v1:Secret', '-gateway-config').props.stringData['gateway.json'],
     'gateway.json',
   )
-const DATABASE_URL = {
+/** Each service connects as its own PostgreSQL role, whose URL its own Secret holds. */
+const databaseUrl = (role: string) => ({
   name: 'DATABASE_URL',
-  valueFrom: { secretKeyRef: { name: 'database', key: 'url' } },
-}
+  valueFrom: { secretKeyRef: { name: `database-${role}`, key: 'url' } },
+})
 
 describe('Services: every workload', () => {
   it('runs in the infera namespace, which enforces the restricted Pod Security Standard', () => {
@@ -219,7 +220,7 @@ describe('Services: inference', () => {
     expect(spec(cpu).nodeSelector).toEqual({ 'infera.dev/pool': 'system' })
     expect(spec(cpu).tolerations).toBeUndefined()
     expect(main(cpu).resources.limits['nvidia.com/gpu']).toBeUndefined()
-    expect(main(cpu).image).toMatch(/infera-prod\/inference:0\.1\.0$/)
+    expect(main(cpu).image).toMatch(/\/infera\/inference:0\.1\.0$/)
 
     const gpu = prod.find.one(DEPLOYMENT, '-inference-transformers')
     expect(spec(gpu).nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' })
@@ -227,7 +228,7 @@ describe('Services: inference', () => {
       { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
     ])
     expect(main(gpu).resources.limits).toEqual({ cpu: '3', memory: '12Gi', 'nvidia.com/gpu': '1' })
-    expect(main(gpu).image).toMatch(/infera-prod\/inference:0\.1\.0-cuda12$/)
+    expect(main(gpu).image).toMatch(/\/infera\/inference:0\.1\.0-cuda12$/)
   })
 
   it('gives each group an IRSA role of its own that may write captures, and read no model', () => {
@@ -315,12 +316,16 @@ describe('Services: inference following the registry', () => {
 
   it('starts every group after the registry, whose first sync it needs, GPU groups after GPU nodes', () => {
     const registry = prod.find.one('infera:platform:Workload', '-registry').urn
-    const gpuNodes = prod.find.one('eks:index:ManagedNodeGroup', '-gpu').urn
+    const gpuNodes = prod.find
+      .all('eks:index:ManagedNodeGroup')
+      .filter((g) => g.name.includes('-gpu-'))
+      .map((g) => g.urn)
     const tabular = prod.find.one(DEPLOYMENT, '-inference-tabular').dependsOn
     const transformers = prod.find.one(DEPLOYMENT, '-inference-transformers').dependsOn
+    expect(gpuNodes).toHaveLength(2)
     expect(tabular).toContain(registry)
-    expect(tabular).not.toContain(gpuNodes)
-    expect(transformers).toEqual(expect.arrayContaining([registry, gpuNodes]))
+    for (const group of gpuNodes) expect(tabular).not.toContain(group)
+    expect(transformers).toEqual(expect.arrayContaining([registry, ...gpuNodes]))
   })
 })
 
@@ -328,7 +333,7 @@ describe('Services: the model registry', () => {
   it('is one replica, replaced by Recreate, on 8083 with its health probes', () => {
     const registry = prod.find.one(DEPLOYMENT, '-registry')
     expect(registry.inputs.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } })
-    expect(main(registry).image).toMatch(/infera-prod\/registry:0\.1\.0$/)
+    expect(main(registry).image).toMatch(/\/infera\/registry:0\.1\.0$/)
     expect(main(registry).ports).toEqual([{ name: 'http', containerPort: 8083 }])
     expect(main(registry).livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' })
     expect(main(registry).readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' })
@@ -344,7 +349,7 @@ describe('Services: the model registry', () => {
   it('keeps versions in the database and artifacts under registry/ in the artifacts bucket', () => {
     const env = main(prod.find.one(DEPLOYMENT, '-registry')).env
     expect(env).toEqual([
-      DATABASE_URL,
+      databaseUrl('registry'),
       { name: 'INFERA_ARTIFACTS_S3', value: `s3://${artifacts(prod).bucket}/registry` },
       { name: 'AWS_REGION', value: 'us-east-1' },
     ])
@@ -407,10 +412,10 @@ describe('Services: drift', () => {
   it('is one replica with the database URL from a Secret', () => {
     const drift = prod.find.one(DEPLOYMENT, '-drift')
     expect(drift.inputs.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } })
-    expect(main(drift).env).toContainEqual(DATABASE_URL)
-    const secret = prod.find.one('kubernetes:core/v1:Secret', '-database')
+    expect(main(drift).env).toContainEqual(databaseUrl('drift'))
+    const secret = prod.find.one('kubernetes:core/v1:Secret', '-database-drift')
     expect(isSecret(secret.inputs.stringData)).toBe(true)
-    expect(secret.props.stringData.url).toMatch(/^postgres:\/\/.+\?sslmode=require$/)
+    expect(secret.props.stringData.url).toMatch(/^postgres:\/\/drift:.+\?sslmode=require$/)
     expect(main(drift).readinessProbe.httpGet.path).toBe('/health/ready')
   })
 
@@ -445,7 +450,7 @@ describe('Services: drift', () => {
     const sagemakerRole = prod.find.one('aws:iam/role:Role', '-sagemaker').props.arn
     expect(flag(args, '--trainer')).toBe('sagemaker')
     expect(flag(args, '--sagemaker-role-arn')).toBe(sagemakerRole)
-    expect(flag(args, '--sagemaker-image')).toMatch(/infera-prod\/trainer:0\.1\.0$/)
+    expect(flag(args, '--sagemaker-image')).toMatch(/\/infera\/trainer:0\.1\.0$/)
     expect(flag(args, '--capture-s3-uri')).toBe(
       `s3://${prod.find.one('aws:s3/bucket:Bucket', '-captures').props.bucket}`,
     )
@@ -470,13 +475,14 @@ describe('Services: gateway', () => {
     const service = prod.find.one('kubernetes:core/v1:Service', '-gateway')
     expect(service.inputs.spec).toMatchObject({
       type: 'LoadBalancer',
-      ports: [{ port: 80, targetPort: 'http' }],
+      // TLS with the stack's certificate (platform/services/index.test.ts checks the listener).
+      ports: [{ port: 443, targetPort: 'http' }],
     })
     expect(
       service.inputs.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-type'],
     ).toBe('nlb')
     expect(await resolve(prod.outputs.gatewayUrl)).toBe(
-      'http://infera-prod-gateway.elb.us-east-1.amazonaws.com',
+      'https://infera-prod-gateway.elb.us-east-1.amazonaws.com',
     )
   })
 

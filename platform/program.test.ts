@@ -39,7 +39,7 @@ describe('the platform program', () => {
   it('outputs the gateway URL, bucket names, the database endpoint and a secret kubeconfig', async () => {
     const { outputs } = prod
     expect(await resolve(outputs.gatewayUrl)).toMatch(
-      /^http:\/\/.+\.elb\.us-east-1\.amazonaws\.com$/,
+      /^https:\/\/.+\.elb\.us-east-1\.amazonaws\.com$/,
     )
     expect(await resolve(pulumi.output(outputs.buckets))).toEqual({
       artifacts: 'infera-prod-artifacts-0a1b2c3',
@@ -63,9 +63,13 @@ describe('the offline plan (npm run platform:plan)', () => {
   it("prints the tree with each resource's key inputs, children under their parents", () => {
     const lines = renderTree(prod.resources).split('\n')
     expect(lines[0]).toBe('infera:platform:Network  infera-prod')
-    expect(lines[1]).toBe('  awsx:ec2:Vpc  infera-prod  cidr=10.40.0.0/16  azs=3  nat=OnePerAz')
+    expect(lines[1]).toBe(
+      '  awsx:ec2:Vpc  infera-prod  cidr=10.40.0.0/16  azs=3  nat=OnePerAz' +
+        '  public=["10.40.192.0/20","10.40.208.0/20","10.40.224.0/20"]' +
+        '  private=["10.40.0.0/18","10.40.64.0/18","10.40.128.0/18"]',
+    )
     expect(lines).toContain(
-      '  eks:index:ManagedNodeGroup  infera-prod-gpu  ami=AL2023_x86_64_NVIDIA  instances=["g6.xlarge","g5.xlarge"]  capacity=ON_DEMAND  size=2..8  taints=["nvidia.com/gpu:NO_SCHEDULE"]',
+      '  eks:index:ManagedNodeGroup  infera-prod-gpu-g6-xlarge  ami=AL2023_x86_64_NVIDIA  instances=["g6.xlarge"]  capacity=ON_DEMAND  size=2..8  taints=["nvidia.com/gpu:NO_SCHEDULE"]',
     )
     expect(lines.filter((l) => l.startsWith('    kubernetes:apps/v1:Deployment'))).toHaveLength(5)
     expect(lines).toContain(`${prod.resources.length} resources:`)
@@ -103,6 +107,7 @@ describe('the policy pack over the mocked program', () => {
     const violations = await evaluate(policies, asPolicyResources(dev.resources), configFor('prod'))
     expect([...new Set(violations.map((v) => v.policy))].sort()).toEqual([
       'eks-private-endpoint',
+      'load-balancer-tls',
       'rds-backups-retained',
       'rds-deletion-protection',
     ])

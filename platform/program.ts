@@ -14,7 +14,11 @@ import { Storage } from './storage/index.ts'
  */
 export function createPlatform(config: PlatformConfig, opts: pulumi.ComponentResourceOptions = {}) {
   const name = `infera-${config.stack}`
-  const network = new Network(name, { config: config.network, clusterName: name }, opts)
+  const network = new Network(
+    name,
+    { config: config.network, region: config.region, clusterName: name },
+    opts,
+  )
   const cluster = new Cluster(
     name,
     {
@@ -44,7 +48,6 @@ export function createPlatform(config: PlatformConfig, opts: pulumi.ComponentRes
     {
       artifactsBucket: storage.artifacts,
       capturesBucket: storage.captures,
-      forceDelete: config.storage.forceDestroy,
     },
     opts,
   )
@@ -71,7 +74,11 @@ export function createPlatform(config: PlatformConfig, opts: pulumi.ComponentRes
         captures: storage.captures,
         reports: storage.reports,
       },
-      databaseUrl: database.connectionUrl,
+      database: {
+        adminUrl: database.connectionUrl,
+        host: database.endpoint,
+        name: database.database,
+      },
       sagemakerRoleArn: retraining.sagemakerRoleArn,
       monitoring: {
         labels: MONITORING_LABELS,

@@ -7,6 +7,7 @@ import { eksPrivateEndpoint } from './eks-private-endpoint.ts'
 import { gpuNodeGroupsTainted } from './gpu-node-groups-tainted.ts'
 import { gpuPods } from './gpu-pods.ts'
 import { imagesPinned } from './images-pinned.ts'
+import { preflight } from './preflight/index.ts'
 import { rdsBackupsRetained } from './rds-backups-retained.ts'
 import { rdsDeletionProtection } from './rds-deletion-protection.ts'
 import { rdsNotPublic } from './rds-not-public.ts'
@@ -30,4 +31,5 @@ export const policies: Policies = [
   imagesPinned,
   gpuNodeGroupsTainted,
   gpuPods,
+  ...preflight,
 ]

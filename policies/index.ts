@@ -4,7 +4,8 @@ import { PolicyPack } from '@pulumi/policy'
 import { policies } from './all.ts'
 
 new PolicyPack('infera-ml-platform', {
-  description: 'Infera: encrypted private data, audited clusters, hardened pods, tainted GPUs.',
+  description:
+    "Infera: encrypted private data, audited clusters, hardened pods, tainted GPUs, and preflight checks of AWS's and Kubernetes' rules.",
   enforcementLevel: 'mandatory',
   policies,
 })

@@ -18,6 +18,13 @@ const KEY_INPUTS: Record<string, (p: Props) => Record<string, unknown>> = {
     cidr: p.cidrBlock,
     azs: p.numberOfAvailabilityZones,
     nat: p.natGateways?.strategy,
+    // The subnets' CIDRs, one per AZ of each type: what AWS is asked for.
+    ...Object.fromEntries(
+      (p.subnetSpecs ?? []).map((s: { type: string; cidrBlocks?: string[] }) => [
+        s.type.toLowerCase(),
+        s.cidrBlocks,
+      ]),
+    ),
   }),
   'eks:index:Cluster': (p) => ({
     version: p.version,

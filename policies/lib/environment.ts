@@ -12,5 +12,8 @@ export const environmentConfig: PolicyConfigSchema = {
   },
 }
 
+export const environmentOf = (args: { getConfig<T extends object>(): T }): Environment =>
+  args.getConfig<{ environment?: Environment }>().environment ?? 'prod'
+
 export const isProduction = (args: { getConfig<T extends object>(): T }) =>
-  (args.getConfig<{ environment?: Environment }>().environment ?? 'prod') === 'prod'
+  environmentOf(args) === 'prod'

@@ -7,6 +7,7 @@ export interface PodSpec {
   securityContext?: SecurityContext
   tolerations?: { key?: string; operator?: string; value?: string; effect?: string }[]
   nodeSelector?: Record<string, string>
+  volumes?: { name?: string; emptyDir?: unknown }[]
 }
 
 export interface Container {
@@ -39,6 +40,17 @@ const POD_SPEC: Record<string, (props: Props) => PodSpec | undefined> = {
   'kubernetes:apps/v1:ReplicaSet': (p) => p.spec?.template?.spec,
   'kubernetes:batch/v1:Job': (p) => p.spec?.template?.spec,
   'kubernetes:batch/v1:CronJob': (p) => p.spec?.jobTemplate?.spec?.template?.spec,
+}
+
+/** The annotations of a workload's pods (a Pod's own, a controller's pod template's). */
+export function podAnnotations(type: string, props: Props): Record<string, string> {
+  const template =
+    type === 'kubernetes:core/v1:Pod'
+      ? props
+      : type === 'kubernetes:batch/v1:CronJob'
+        ? props.spec?.jobTemplate?.spec?.template
+        : props.spec?.template
+  return template?.metadata?.annotations ?? {}
 }
 
 /** The pod spec of a Kubernetes workload resource, or undefined for anything else. */
