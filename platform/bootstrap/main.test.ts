@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as pulumi from '@pulumi/pulumi'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parse } from 'yaml'
 import { resolve } from '../testing/mocks.ts'
 
@@ -17,9 +17,10 @@ const raw = Object.fromEntries(
   ]),
 )
 
-async function runMain(config: Record<string, string>) {
-  pulumi.runtime.setAllConfig(config)
-  await pulumi.runtime.setMocks(
+// One mock monitor for the whole file: a second setMocks would replace it while the first run's
+// component still registers its outputs with it (an unhandled "unknown resource" rejection).
+beforeAll(() =>
+  pulumi.runtime.setMocks(
     {
       newResource: ({ name, inputs }) => ({
         id: `${name}-id`,
@@ -31,7 +32,12 @@ async function runMain(config: Record<string, string>) {
     },
     'infera-bootstrap',
     'shared',
-  )
+  ),
+)
+
+/** The entry point, imported afresh with this config. */
+function runMain(config: Record<string, string>) {
+  pulumi.runtime.setAllConfig(config)
   return import('./main.ts')
 }
 
