@@ -1,7 +1,7 @@
 /**
  * The edge gateway on Deno: the same app as on Node, unmodified.
  *
- *   npx deno run --allow-net --allow-read --allow-env services/gateway/deno.ts \
+ *   npx deno run --allow-net --allow-read --allow-env services/gateway/adapter/deno/index.ts \
  *     --config gateway.yaml --port 8080 [--host 0.0.0.0]
  *
  * Run it from the repository root: Deno reads the root package.json and takes hono, zod, yaml
@@ -11,7 +11,7 @@
  * the registry is read once before listening (the file's routes serve if that fails) and then
  * polled.
  */
-import { createGatewayApp, type GatewayConfig, parseGatewayConfig } from './src/index.ts'
+import { createGatewayApp, type GatewayConfig, parseGatewayConfig } from '../../src/index.ts'
 
 // Only what this file uses, so `tsc` (Node types) checks it without Deno's lib.
 declare const Deno: {
@@ -29,7 +29,7 @@ declare const Deno: {
   ): { finished: Promise<void>; shutdown(): Promise<void> }
 }
 
-const USAGE = 'usage: deno.ts --config FILE --port N [--host H]'
+const USAGE = 'usage: adapter/deno/index.ts --config FILE --port N [--host H]'
 
 interface Flags {
   config: string

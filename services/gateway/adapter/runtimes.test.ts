@@ -9,18 +9,18 @@ import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { buildIdentityModel } from '../../training/onnx/index.ts'
-import { tempDir, writeModel } from '../inference/src/testing/index.ts'
-import { type Listening, listen } from '../shared/node-server/index.ts'
-import { hashApiKey } from './src/auth/index.ts'
-import type { RouteConfigFile } from './src/config/index.ts'
-import type { GatewayConfigFile } from './src/index.ts'
-import { METRICS_TOKEN, TEST_METRICS } from './src/testing/index.ts'
+import { buildIdentityModel } from '../../../training/onnx/index.ts'
+import { tempDir, writeModel } from '../../inference/src/testing/index.ts'
+import { type Listening, listen } from '../../shared/node-server/index.ts'
+import { hashApiKey } from '../src/auth/index.ts'
+import type { RouteConfigFile } from '../src/config/index.ts'
+import type { GatewayConfigFile } from '../src/index.ts'
+import { METRICS_TOKEN, TEST_METRICS } from '../src/testing/index.ts'
 
 const scrapeInit = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }
 
 // The gateway's src must run unmodified off Node; these tests run it on the real runtimes.
-const root = fileURLToPath(new URL('../../', import.meta.url))
+const root = fileURLToPath(new URL('../../../', import.meta.url))
 const DENO = join(root, 'node_modules/.bin/deno')
 const KEY = 'runtime-test-key'
 
@@ -143,7 +143,7 @@ describe.skipIf(denoMissing)(denoSuite, () => {
         '--allow-net',
         '--allow-read',
         '--allow-env',
-        'services/gateway/deno.ts',
+        'services/gateway/adapter/deno/index.ts',
         '--config',
         configFile,
         '--port',
@@ -199,7 +199,7 @@ describe.skipIf(denoMissing)(denoSuite, () => {
     expect(count(['route="identity"', 'variant="production"', 'status="200"'])).toBe(2)
     // Refused before routing, so without a route or tenant.
     expect(count(['status="401"'])).toBe(1)
-    // One structured access-log line per request, through the deps.log of deno.ts.
+    // One structured access-log line per request, through the deps.log of adapter/deno.
     expect(gatewayProcess.log()).toMatch(/"status":401/)
   })
 
@@ -233,7 +233,7 @@ describe('gateway under workerd (miniflare)', () => {
 
   beforeAll(async () => {
     // Every request mirrored to a shadow slower than the primary: its answer is only read if
-    // worker.ts hands ctx to the app, since workerd cancels a request's unfinished work once the
+    // adapter/workers hands ctx to the app, since workerd cancels a request's unfinished work once the
     // response is sent unless it was passed to waitUntil.
     registry = await startFakeRegistry()
     const config = await gatewayConfig(await fakeModelServer('primary'), registry, {
@@ -243,7 +243,7 @@ describe('gateway under workerd (miniflare)', () => {
     // Miniflare runs one ES module; the browser builds of hono, zod, jose and yaml are web-only.
     const scriptPath = join(tempDir(), 'worker.js')
     await build({
-      entryPoints: [join(root, 'services/gateway/worker.ts')],
+      entryPoints: [join(root, 'services/gateway/adapter/workers/index.ts')],
       outfile: scriptPath,
       bundle: true,
       format: 'esm',
