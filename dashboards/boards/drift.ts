@@ -1,3 +1,5 @@
+import { type ReportedMethod, SKETCH_KS } from '../../services/drift/src/detect/index.ts'
+import { lifecycleAnnotations } from '../annotations/index.ts'
 import {
   board,
   datasourceVariable,
@@ -9,7 +11,7 @@ import {
 } from '../panels/index.ts'
 import { quantile, rate } from '../panels/queries.ts'
 import { eventsWithin } from '../promql/counters.ts'
-import { THRESHOLDS } from '../rules/thresholds.ts'
+import { DRIFT_METHODS, THRESHOLDS } from '../rules/thresholds.ts'
 
 const byModel = 'model=~"$model"'
 const byFeature = 'model=~"$model",feature=~"$feature"'
@@ -76,31 +78,80 @@ const overview: PanelBuilder[] = [
   }),
 ]
 
-const features: PanelBuilder[] = [
-  timeSeries({
-    title: 'Drift score',
-    description:
-      "The latest window's statistic or distance per feature, by the method its type uses.",
+/**
+ * The latest window's statistic of the features `methods` test, on a scale of its own: a KS D
+ * (0 to 1) beside a chi-square statistic (in the hundreds) would flatten one or the other.
+ */
+const statistic = (
+  spec: Omit<Parameters<typeof timeSeries>[0], 'unit' | 'queries'> & {
+    methods: readonly ReportedMethod[]
+    /** Applied to the series, e.g. to leave out a capped infinity. */
+    filter?: string
+  },
+) => {
+  const { methods, filter = '', ...panel } = spec
+  const selector = `${byFeature},method=~"${methods.join('|')}"`
+  return timeSeries({
+    ...panel,
     unit: 'none',
     queries: [
       {
-        expr: `max by (model, feature, method) (infera_drift_feature_score{${byFeature}})`,
+        expr: `max by (model, feature, method) (infera_drift_feature_score{${selector}})${filter}`,
         legend: `${feature} ({{method}})`,
       },
     ],
+  })
+}
+
+// Below this a p-value is drawn at it: a log axis has no place for the zeros of strong drift.
+const P_VALUE_FLOOR = 1e-10
+
+const features: PanelBuilder[] = [
+  statistic({
+    title: 'KS statistic (D)',
+    description:
+      "The largest gap between the reference's and the window's cumulative distributions, 0 to 1, for numerical features tested by KS (on samples, or on sketches for streams).",
+    methods: ['ks', SKETCH_KS],
+    min: 0,
+    max: 1,
+  }),
+  statistic({
+    title: 'Chi-square statistic',
+    description:
+      'The chi-square statistic of categorical and discrete features. An infinite one (a category the reference never had) is left out here; the feature shows as drifted below.',
+    methods: ['chisquare'],
+    // The drift service exports an infinite statistic as the largest double.
+    filter: ` < ${Number.MAX_VALUE}`,
+    min: 0,
+  }),
+  statistic({
+    title: 'z statistic',
+    description:
+      'The z statistic of the two-proportion test, for features with two values: far from 0 is drift.',
+    methods: ['ztest'],
+  }),
+  statistic({
+    title: 'Distances',
+    description: `Normed Wasserstein, Jensen–Shannon, PSI and KL divergence, the methods for references over 1000 rows: a feature drifts at ${THRESHOLDS.driftDistance} or more (the drift service's default threshold, the dashed line).`,
+    methods: DRIFT_METHODS.distances,
+    min: 0,
+    thresholds: { base: 'green', steps: [[THRESHOLDS.driftDistance, 'red']] },
   }),
   timeSeries({
     title: 'p-value',
-    description: 'The p-value per feature, for the methods that are tests; low means drift.',
-    unit: 'none',
-    min: 0,
+    description: `The p-value per feature of the tests (KS, chi-square, z), before any multiple-testing correction, on a log scale: below ${THRESHOLDS.driftPValue} (the drift service's default threshold, the dashed line) a feature drifts. Values under ${P_VALUE_FLOOR} are drawn at ${P_VALUE_FLOOR}.`,
+    unit: 'sci',
+    width: 24,
+    logScale: true,
+    min: P_VALUE_FLOOR,
     max: 1,
     queries: [
       {
-        expr: `max by (model, feature) (infera_drift_feature_p_value{${byFeature}})`,
+        expr: `clamp_min(max by (model, feature) (infera_drift_feature_p_value{${byFeature}}), ${P_VALUE_FLOOR})`,
         legend: feature,
       },
     ],
+    thresholds: { base: 'red', steps: [[THRESHOLDS.driftPValue, 'green']] },
   }),
   stateTimeline({
     title: 'Drifted features',
@@ -166,25 +217,32 @@ const pipeline: PanelBuilder[] = [
       },
       {
         expr: quantile(0.99, 'infera_drift_evaluation_duration_seconds', byModel, 'model'),
-        legend: 'p99 seconds {{model}}',
+        legend: 'p99 {{model}}',
+        unit: 's',
       },
     ],
   }),
   timeSeries({
     title: 'Model performance',
-    description: 'Quality over the labelled rows of the latest window.',
-    unit: 'none',
+    description:
+      "Quality over the labelled rows of the latest window: a classifier's accuracy and macro F1 (left), a regression's MAE and RMSE in its target's units (right).",
+    unit: 'percentunit',
     queries: [
       {
-        expr: `max by (model, metric) (infera_drift_model_performance{${byModel}})`,
+        expr: `max by (model, metric) (infera_drift_model_performance{${byModel},metric=~"accuracy|macro_f1"})`,
         legend: '{{model}}: {{metric}}',
+      },
+      {
+        expr: `max by (model, metric) (infera_drift_model_performance{${byModel},metric=~"mae|rmse"})`,
+        legend: '{{model}}: {{metric}}',
+        unit: 'none',
       },
     ],
   }),
   timeSeries({
     title: 'Labels and retraining',
     description:
-      'Ground-truth labels by whether a prediction matched, and retraining jobs started.',
+      'Ground-truth labels per second by whether a prediction matched (left), and retraining jobs by status per interval (right).',
     unit: 'short',
     queries: [
       {
@@ -199,6 +257,7 @@ const pipeline: PanelBuilder[] = [
           '$__rate_interval',
         ),
         legend: '{{model}} retrain ({{trainer}}): {{status}}',
+        unit: 'none',
       },
     ],
   }),
@@ -214,6 +273,8 @@ export const driftDashboard = () =>
       labelVariable('model', 'Model', 'infera_drift_rows_ingested_total'),
       labelVariable('feature', 'Feature', 'infera_drift_feature_score{model=~"$model"}'),
     ],
+    // A promotion brings a new version, watched against its own reference.
+    annotations: lifecycleAnnotations(['promotions', 'retraining'], byModel),
     rows: [
       { title: 'Overview', panels: overview },
       { title: 'Features', panels: features },

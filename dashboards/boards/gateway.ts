@@ -15,6 +15,10 @@ const requests = 'route=~"$route",tenant=~"$tenant",variant=~"$variant"'
 const routed = 'route=~"$route",variant=~"$variant"'
 const variant = '{{route}} / {{variant}}'
 
+/** A per-target series, of the targets the picked routes and variants send to. */
+const ofRoutedTargets = (metric: string) =>
+  `${metric} and on (target) infera_gateway_route_target_info{${routed}}`
+
 const traffic: PanelBuilder[] = [
   timeSeries({
     title: 'Requests by route and variant',
@@ -97,9 +101,14 @@ const upstreams: PanelBuilder[] = [
   }),
   stateTimeline({
     title: 'Circuit breakers',
-    description: 'The breaker of each upstream target.',
+    description: 'The breaker of each upstream target the routes and variants picked send to.',
     unit: 'none',
-    queries: [{ expr: 'max by (target) (infera_gateway_breaker_state)', legend: '{{target}}' }],
+    queries: [
+      {
+        expr: `max by (target) (${ofRoutedTargets('infera_gateway_breaker_state')})`,
+        legend: '{{target}}',
+      },
+    ],
     states: {
       [BREAKER_STATE_VALUE.closed]: { text: 'closed', color: 'green' },
       [BREAKER_STATE_VALUE['half-open']]: { text: 'half-open', color: 'orange' },
@@ -108,9 +117,15 @@ const upstreams: PanelBuilder[] = [
   }),
   stateTimeline({
     title: 'Health checks',
-    description: 'The active health check verdict of each upstream target.',
+    description:
+      'The active health check verdict of each upstream target the routes and variants picked send to.',
     unit: 'none',
-    queries: [{ expr: 'min by (target) (infera_gateway_upstream_healthy)', legend: '{{target}}' }],
+    queries: [
+      {
+        expr: `min by (target) (${ofRoutedTargets('infera_gateway_upstream_healthy')})`,
+        legend: '{{target}}',
+      },
+    ],
     states: { 0: { text: 'unhealthy', color: 'red' }, 1: { text: 'healthy', color: 'green' } },
   }),
 ]
@@ -142,16 +157,18 @@ const canaryAndShadow: PanelBuilder[] = [
   }),
   timeSeries({
     title: 'Shadow traffic',
-    description: 'Requests mirrored to shadow targets, and the p99 time a shadow took to answer.',
-    unit: 'short',
+    description:
+      'Requests mirrored to shadow targets per second (left), and the p99 time a shadow took to answer (right).',
+    unit: 'reqps',
     queries: [
       {
         expr: rate('infera_gateway_shadow_requests_total', 'route=~"$route"', 'route'),
-        legend: '{{route}} req/s',
+        legend: '{{route}} mirrored',
       },
       {
         expr: quantile(0.99, 'infera_gateway_shadow_duration_seconds', 'route=~"$route"', 'route'),
-        legend: '{{route}} p99 seconds',
+        legend: '{{route}} p99',
+        unit: 's',
       },
     ],
   }),

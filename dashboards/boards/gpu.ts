@@ -9,9 +9,20 @@ import {
 } from '../panels/index.ts'
 import { THRESHOLDS } from '../rules/thresholds.ts'
 
-const onHost = 'Hostname=~"$Hostname"'
+// One node variable for GPUs and cluster alike: the DCGM exporter's chart gives it the node's
+// name (NODE_NAME) as `Hostname`, kube-state-metrics labels it `node`, node exporter `nodename`.
+const onNode = 'node=~"$node"'
+const onHost = 'Hostname=~"$node"'
 const gpu = '{{Hostname}} GPU {{gpu}}'
 const inNamespace = 'namespace=~"$namespace"'
+
+/** Node exporter's series (labelled by `instance` alone) of the selected nodes, with their names. */
+const ofSelectedNodes = (expr: string) =>
+  `${expr} * on (instance) group_left (nodename) ${NODE_EXPORTER.unameInfo}{nodename=~"$node"}`
+
+/** Pod series of the pods on the selected nodes: only kube_pod_info names a pod's node. */
+const podsOnSelectedNodes = (expr: string) =>
+  `(${expr} and on (namespace, pod) ${KUBE_STATE.podInfo}{${onNode}})`
 
 const gpus: PanelBuilder[] = [
   timeSeries({
@@ -45,11 +56,11 @@ const gpus: PanelBuilder[] = [
   }),
   timeSeries({
     title: 'Temperature and power',
-    description: 'GPU temperature (°C) and power draw (W).',
-    unit: 'short',
+    description: 'GPU temperature in °C (left axis) and power draw in W (right axis).',
+    unit: 'celsius',
     queries: [
-      { expr: `${DCGM.gpuTemp}{${onHost}}`, legend: `${gpu} °C` },
-      { expr: `${DCGM.powerUsage}{${onHost}}`, legend: `${gpu} W` },
+      { expr: `${DCGM.gpuTemp}{${onHost}}`, legend: `${gpu} temperature` },
+      { expr: `${DCGM.powerUsage}{${onHost}}`, legend: `${gpu} power`, unit: 'watt' },
     ],
   }),
 ]
@@ -57,9 +68,9 @@ const gpus: PanelBuilder[] = [
 const cluster: PanelBuilder[] = [
   singleStat({
     title: 'Nodes',
-    description: 'Nodes in the cluster.',
+    description: 'Nodes in the cluster (of those selected).',
     unit: 'none',
-    queries: [{ expr: `count(${KUBE_STATE.nodeInfo})` }],
+    queries: [{ expr: `count(${KUBE_STATE.nodeInfo}{${onNode}})` }],
     thresholds: { base: 'blue' },
   }),
   singleStat({
@@ -68,7 +79,7 @@ const cluster: PanelBuilder[] = [
     unit: 'none',
     queries: [
       {
-        expr: `count(${KUBE_STATE.nodeCondition}{condition="Ready",status="true"} == 0) or vector(0)`,
+        expr: `count(${KUBE_STATE.nodeCondition}{condition="Ready",status="true",${onNode}} == 0) or vector(0)`,
       },
     ],
     thresholds: { base: 'green', steps: [[1, 'red']] },
@@ -77,15 +88,17 @@ const cluster: PanelBuilder[] = [
     title: 'GPUs allocatable',
     description: 'GPUs the nodes offer to pods (nvidia.com/gpu).',
     unit: 'none',
-    queries: [{ expr: `sum(${KUBE_STATE.nodeAllocatable}{resource="nvidia_com_gpu"})` }],
+    queries: [{ expr: `sum(${KUBE_STATE.nodeAllocatable}{resource="nvidia_com_gpu",${onNode}})` }],
     thresholds: { base: 'blue' },
   }),
   singleStat({
     title: 'Container restarts (1h)',
-    description: 'Container restarts in the namespace over the last hour.',
+    description: "Container restarts over the last hour in the namespace's pods on the nodes.",
     unit: 'none',
     queries: [
-      { expr: `sum(increase(${KUBE_STATE.containerRestarts}{${inNamespace}}[1h])) or vector(0)` },
+      {
+        expr: `sum${podsOnSelectedNodes(`increase(${KUBE_STATE.containerRestarts}{${inNamespace}}[1h])`)} or vector(0)`,
+      },
     ],
     thresholds: { base: 'green', steps: [[1, 'orange']] },
   }),
@@ -97,8 +110,8 @@ const cluster: PanelBuilder[] = [
     max: 1,
     queries: [
       {
-        expr: `1 - avg by (instance) (rate(${NODE_EXPORTER.cpuSeconds}{mode="idle"}[$__rate_interval]))`,
-        legend: '{{instance}}',
+        expr: `1 - avg by (nodename) (${ofSelectedNodes(`rate(${NODE_EXPORTER.cpuSeconds}{mode="idle"}[$__rate_interval])`)})`,
+        legend: '{{nodename}}',
       },
     ],
   }),
@@ -110,19 +123,19 @@ const cluster: PanelBuilder[] = [
     max: 1,
     queries: [
       {
-        expr: `1 - ${NODE_EXPORTER.memAvailable} / ${NODE_EXPORTER.memTotal}`,
-        legend: '{{instance}}',
+        expr: ofSelectedNodes(`(1 - ${NODE_EXPORTER.memAvailable} / ${NODE_EXPORTER.memTotal})`),
+        legend: '{{nodename}}',
       },
     ],
   }),
   timeSeries({
     title: 'Pods by phase',
-    description: 'Pods in the namespace by phase.',
+    description: "The namespace's pods on the nodes, by phase.",
     unit: 'none',
     stack: 'normal',
     queries: [
       {
-        expr: `sum by (phase) (${KUBE_STATE.podPhase}{${inNamespace}})`,
+        expr: `sum by (phase) ${podsOnSelectedNodes(`${KUBE_STATE.podPhase}{${inNamespace}}`)}`,
         legend: '{{phase}}',
       },
     ],
@@ -137,7 +150,7 @@ export const gpuDashboard = () =>
       'GPUs from the DCGM exporter; nodes and pods from kube-state-metrics and node exporter.',
     variables: [
       datasourceVariable(),
-      labelVariable('Hostname', 'Host', DCGM.gpuUtil),
+      labelVariable('node', 'Node', KUBE_STATE.nodeInfo),
       labelVariable('namespace', 'Namespace', KUBE_STATE.podPhase),
     ],
     rows: [

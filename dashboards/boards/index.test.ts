@@ -7,6 +7,22 @@ import { buildDashboards } from './index.ts'
 const dashboards = buildDashboards() as Record<string, dashboard.Dashboard>
 const GRAFANA_VARIABLES = new Set(['__rate_interval', '__interval', '__range'])
 
+/** Each query's unit and the side of its axis, by refId, as Grafana draws them. */
+function axes(panel: dashboard.Panel) {
+  const { defaults, overrides } = panel.fieldConfig ?? { defaults: {}, overrides: [] }
+  return Object.fromEntries(
+    promTargets(panel).map(({ refId }) => {
+      const override = overrides.find(
+        (o) => o.matcher.id === 'byFrameRefID' && o.matcher.options === refId,
+      )
+      const property = (id: string) => override?.properties.find((p) => p.id === id)?.value
+      const unit = property('unit') ?? defaults.unit
+      const side = property('custom.axisPlacement') ?? defaults.custom?.axisPlacement ?? 'left'
+      return [refId, `${unit} ${side}`]
+    }),
+  )
+}
+
 describe('the dashboards', () => {
   it('are the five the issue asks for and the model lifecycle, with unique uids', () => {
     expect(Object.keys(dashboards)).toEqual([
@@ -63,6 +79,18 @@ describe('the dashboards', () => {
         .map((v) => `${source}: $${v}`),
     )
     expect(undefinedVariables).toEqual([])
+  })
+
+  it.each([
+    ['gpu', 'Temperature and power', { A: 'celsius left', B: 'watt right' }],
+    ['drift', 'Evaluations', { A: 'short left', B: 's right' }],
+    ['drift', 'Model performance', { A: 'percentunit left', B: 'none right' }],
+    ['drift', 'Labels and retraining', { A: 'short left', B: 'none right' }],
+    ['gateway', 'Shadow traffic', { A: 'reqps left', B: 's right' }],
+  ])('%s: "%s" draws each quantity in its unit, on an axis of its own', (name, title, expected) => {
+    const panel = (dashboards[name]?.panels ?? []).find((p) => p.title === title)
+    expect(panel, title).toBeDefined()
+    expect(axes(panel as dashboard.Panel)).toEqual(expected)
   })
 
   it('are plain JSON', () => {

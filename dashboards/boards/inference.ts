@@ -1,3 +1,4 @@
+import { lifecycleAnnotations } from '../annotations/index.ts'
 import {
   board,
   datasourceVariable,
@@ -34,6 +35,8 @@ export const inferenceDashboard = () =>
       labelVariable('model', 'Model', `${REQUESTS}{model!="unknown"}`),
       labelVariable('version', 'Version', `${REQUESTS}{model=~"$model"}`),
     ],
+    // What serves changes with these: a latency or error step beside one reads as its effect.
+    annotations: lifecycleAnnotations(['promotions', 'canary'], byModel),
     rows: [
       {
         title: 'Traffic',

@@ -1,3 +1,4 @@
+import { lifecycleAnnotations } from '../annotations/index.ts'
 import {
   board,
   currentTable,
@@ -217,6 +218,7 @@ export const lifecycleDashboard = () =>
       datasourceVariable(),
       labelVariable('model', 'Model', 'infera_registry_served_version'),
     ],
+    annotations: lifecycleAnnotations(['promotions', 'canary', 'retraining'], byModel),
     rows: [
       { title: 'Serving', panels: serving },
       { title: 'Canary analysis', panels: canary },

@@ -1,3 +1,4 @@
+import { lifecycleAnnotations } from '../annotations/index.ts'
 import { PROMETHEUS } from '../metrics/external.ts'
 import {
   board,
@@ -52,6 +53,8 @@ export const sloDashboard = () =>
       labelVariable('slo', 'SLO', OBJECTIVE_RECORD),
       labelVariable('model', 'Model', `${errorRatioRecord(5)}{slo=~"$slo"}`),
     ],
+    // A release that burns the budget shows as a promotion or canary decision before the burn.
+    annotations: lifecycleAnnotations(['promotions', 'canary'], 'model=~"$model"'),
     rows: [
       {
         title: 'Error budgets',

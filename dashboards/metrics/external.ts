@@ -17,6 +17,8 @@ export const DCGM = {
 /** kube-state-metrics: the cluster's objects as series. */
 export const KUBE_STATE = {
   nodeInfo: 'kube_node_info',
+  /** One series per pod, naming its node. */
+  podInfo: 'kube_pod_info',
   nodeCondition: 'kube_node_status_condition',
   nodeAllocatable: 'kube_node_status_allocatable',
   podPhase: 'kube_pod_status_phase',
@@ -28,6 +30,8 @@ export const NODE_EXPORTER = {
   cpuSeconds: 'node_cpu_seconds_total',
   memAvailable: 'node_memory_MemAvailable_bytes',
   memTotal: 'node_memory_MemTotal_bytes',
+  /** The node's name (`nodename`), which its other series, labelled by `instance`, lack. */
+  unameInfo: 'node_uname_info',
 } as const
 
 /** Series Prometheus writes itself. */

@@ -172,20 +172,23 @@ describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools)
     expect(firing.map((s) => s.metric.alertname)).toEqual(['InferaWatchdog'])
   })
 
-  it('runs every panel query, and the lifecycle board shows what npm start serves', async () => {
+  it('runs every panel and annotation query, and the lifecycle board shows what npm start serves', async () => {
     // As Grafana sends them: its own variables are durations, the dashboards' "All" is `.*`.
     const asSent = (expr: string) =>
       expr.replace(/\$\{?(\w+)\}?/g, (_, name: string) => (name.startsWith('__') ? '1m' : '.*'))
-    const panels = dashboardUsages(buildDashboards()).filter((u) => u.source.includes(' panel '))
+    const queries = dashboardUsages(buildDashboards()).filter(
+      (u) => !u.source.includes(' variable '),
+    )
+    expect(queries.filter((u) => u.source.includes(' annotation ')).length).toBeGreaterThan(0)
     const failed = []
-    for (const { source, expr } of panels) {
+    for (const { source, expr } of queries) {
       const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(asSent(expr))}`
       const body = (await (await fetch(url)).json()) as { status: string; error?: string }
       if (body.status !== 'success') failed.push(`${source}: ${body.error}`)
     }
     expect(failed).toEqual([])
 
-    const serving = panels.find((u) => u.source === 'dashboard lifecycle: panel "Serving now"')
+    const serving = queries.find((u) => u.source === 'dashboard lifecycle: panel "Serving now"')
     const routes = await query(asSent(serving?.expr ?? 'absent'))
     const penguins = routes.filter((s) => s.metric.route === 'penguins')
     expect(penguins.map((s) => [s.metric.variant, s.metric.version, s.value[1]])).toEqual([

@@ -16,6 +16,11 @@ export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' }
 export interface Query {
   expr: string
   legend?: string
+  /**
+   * On a time series, a unit other than the panel's (seconds beside a rate, watts beside °C):
+   * an axis of its own, on the right.
+   */
+  unit?: string
 }
 
 export type PanelBuilder = cog.Builder<dashboard.Panel>
@@ -48,12 +53,13 @@ interface CommonBuilder<B> {
 }
 
 const REF_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+const refId = (index: number) => REF_IDS[index] as string
 
 function targets(queries: Query[], instant = false) {
   return queries.map((query, i) => {
     const target = new prometheus.DataqueryBuilder()
       .expr(query.expr)
-      .refId(REF_IDS[i] as string)
+      .refId(refId(i))
       .legendFormat(query.legend ?? '__auto')
     return instant ? target.instant().format(prometheus.PromQueryFormat.Table) : target
   })
@@ -97,7 +103,13 @@ const tableLegend = () =>
 
 /** Lines over time; `stack: 'percent'` for shares such as a canary split. */
 export function timeSeries(
-  spec: PanelSpec & { stack?: 'normal' | 'percent'; min?: number; max?: number },
+  spec: PanelSpec & {
+    stack?: 'normal' | 'percent'
+    min?: number
+    max?: number
+    /** A log10 axis, for values across orders of magnitude such as p-values. */
+    logScale?: boolean
+  },
 ): PanelBuilder {
   let panel = withCommon(new timeseries.PanelBuilder(), spec)
     .legend(tableLegend())
@@ -113,8 +125,20 @@ export function timeSeries(
       new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
     )
   }
+  if (spec.logScale) {
+    panel = panel.scaleDistribution(
+      new common.ScaleDistributionConfigBuilder().type(common.ScaleDistribution.Log).log(10),
+    )
+  }
   if (spec.min !== undefined) panel = panel.min(spec.min)
   if (spec.max !== undefined) panel = panel.max(spec.max)
+  for (const [index, { unit }] of spec.queries.entries()) {
+    if (unit === undefined || unit === spec.unit) continue
+    panel = panel.overrideByQuery(refId(index), [
+      { id: 'unit', value: unit },
+      { id: 'custom.axisPlacement', value: common.AxisPlacement.Right },
+    ])
+  }
   return panel
 }
 
@@ -152,6 +176,8 @@ interface BoardSpec {
   title: string
   description: string
   variables: cog.Builder<dashboard.VariableModel>[]
+  /** Events drawn across every graph of the board. */
+  annotations?: cog.Builder<dashboard.AnnotationQuery>[]
   rows: Row[]
 }
 
@@ -174,6 +200,7 @@ export function board(spec: BoardSpec): dashboard.Dashboard {
         .keepTime(true),
     )
   for (const variable of spec.variables) builder = builder.withVariable(variable)
+  for (const annotation of spec.annotations ?? []) builder = builder.annotation(annotation)
   for (const row of spec.rows) {
     builder = builder.withRow(new dashboard.RowBuilder(row.title))
     for (const panel of row.panels) builder = builder.withPanel(panel)

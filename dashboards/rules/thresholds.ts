@@ -1,5 +1,32 @@
-/** Where the ML and platform alerts draw their lines. */
+import {
+  isPValueMethod,
+  METHOD_SPECS,
+  METHODS,
+  type Method,
+} from '../../services/drift/src/detect/methods.ts'
+
+/** The drift service's methods by what they yield: a p-value (tests), or a distance. */
+export const DRIFT_METHODS = {
+  tests: METHODS.filter(isPValueMethod),
+  distances: METHODS.filter((method) => !isPValueMethod(method)),
+}
+
+/** The drift service's default threshold for `methods`, which must share one to share a line. */
+function driftThreshold(methods: readonly Method[]): number {
+  const thresholds = new Set(methods.map((method) => METHOD_SPECS[method].defaultThreshold))
+  const [threshold] = thresholds
+  if (thresholds.size !== 1 || threshold === undefined) {
+    throw new Error(`drift methods ${methods.join(', ')} have no one default threshold`)
+  }
+  return threshold
+}
+
+/** Where the ML and platform alerts, and the dashboards' lines, are drawn. */
 export const THRESHOLDS = {
+  /** A feature drifts at a p-value below this (the drift service's default for its tests). */
+  driftPValue: driftThreshold(DRIFT_METHODS.tests),
+  /** A feature drifts at a distance of this or more (the default for Wasserstein, JS, PSI, KL). */
+  driftDistance: driftThreshold(DRIFT_METHODS.distances),
   /** Dataset drift in this many windows in a row: the drift service's default retraining trigger. */
   driftWindows: 3,
   /** Share of a feature's values missing, or outside the reference's range, in the latest window. */

@@ -53,7 +53,6 @@ export function promtoolTest(
   cases: AlertCase[],
   evaluationInterval = '1m',
 ) {
-  const dir = mkdtempSync(join(tmpdir(), 'infera-rules-test-'))
   const alerts = groups.flatMap((group) => group.rules.filter(isAlert))
   const tests = cases.map((c) => ({
     name: c.title,
@@ -72,12 +71,44 @@ export function promtoolTest(
       },
     ],
   }))
-  writeFileSync(join(dir, 'rules.yaml'), stringify({ groups }))
-  writeFileSync(
-    join(dir, 'tests.yaml'),
-    stringify({ rule_files: ['rules.yaml'], evaluation_interval: evaluationInterval, tests }),
-  )
+  return runTests(promtool, { groups }, { evaluation_interval: evaluationInterval, tests })
+}
+
+/** `promtool test rules` on a tests file beside the rule file it names. */
+function runTests(promtool: string, rules: { groups: RuleGroup[] }, tests: object) {
+  const dir = mkdtempSync(join(tmpdir(), 'infera-rules-test-'))
+  writeFileSync(join(dir, 'rules.yaml'), stringify(rules))
+  writeFileSync(join(dir, 'tests.yaml'), stringify({ rule_files: ['rules.yaml'], ...tests }))
   return run(promtool, ['test', 'rules', 'tests.yaml'], { cwd: dir })
+}
+
+export interface ExprCase {
+  expr: string
+  /** When it is evaluated, as a Prometheus duration from the first sample. */
+  at: string
+  /** Exactly the samples it must give: labels as `{name="value"}`. Empty: none. */
+  samples: Array<{ labels: string; value: number }>
+}
+
+/**
+ * Evaluates PromQL expressions (dashboard queries) over input series with promtool; the status
+ * is 0 when each case gives exactly its samples.
+ */
+export function promtoolExprTest(
+  promtool: string,
+  input: { interval: string; series: Record<string, string> },
+  cases: ExprCase[],
+) {
+  const test = {
+    interval: input.interval,
+    input_series: Object.entries(input.series).map(([series, values]) => ({ series, values })),
+    promql_expr_test: cases.map((c) => ({
+      expr: c.expr,
+      eval_time: c.at,
+      exp_samples: c.samples,
+    })),
+  }
+  return runTests(promtool, { groups: [] }, { tests: [test] })
 }
 
 /**

@@ -18,7 +18,7 @@ export const promTargets = (panel: dashboard.Panel) =>
 
 export function dashboardUsages(dashboards: Record<string, object>): Usage[] {
   return Object.entries(dashboards).flatMap(([file, json]) => {
-    const { panels = [], templating } = json as dashboard.Dashboard
+    const { panels = [], templating, annotations } = json as dashboard.Dashboard
     const fromPanels = panels.flatMap((panel) =>
       promTargets(panel as dashboard.Panel).map(({ expr }) => ({
         source: `dashboard ${file}: panel "${panel.title}"`,
@@ -36,7 +36,12 @@ export function dashboardUsages(dashboards: Record<string, object>): Usage[] {
           names: variableMetricNames(expr),
         }
       })
-    return [...fromPanels, ...fromVariables]
+    const fromAnnotations = (annotations?.list ?? []).flatMap(({ name, expr }) =>
+      expr
+        ? [{ source: `dashboard ${file}: annotation "${name}"`, expr, names: metricNames(expr) }]
+        : [],
+    )
+    return [...fromPanels, ...fromAnnotations, ...fromVariables]
   })
 }
 
