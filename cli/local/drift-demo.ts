@@ -95,10 +95,11 @@ export async function runDriftDemo(
     return (await response.json()) as T
   }
   const rowsSeen = async () => {
-    const { models } = await getJson<{ models: { model: string; rows_seen: number }[] }>(
+    const { models } = await getJson<{ models: { model: string; rows_seen?: number }[] }>(
       `${endpoints.drift}/v1/drift/models`,
     )
-    return models.filter((m) => m.model === MODEL).reduce((sum, m) => sum + m.rows_seen, 0)
+    // A version drift can't watch (no reference) is listed without rows.
+    return models.filter((m) => m.model === MODEL).reduce((sum, m) => sum + (m.rows_seen ?? 0), 0)
   }
   const history = async () =>
     (await getJson<{ evaluations: Evaluation[] }>(`${endpoints.drift}/v1/drift/${MODEL}/history`))

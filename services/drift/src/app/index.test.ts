@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readJson, tempDir } from '../../../inference/src/testing/index.ts'
 import { bearer } from '../../../shared/credentials/index.ts'
@@ -198,6 +199,43 @@ describe('drift service', () => {
     expect(evaluation.body.window.rows).toBe(50)
     expect(evaluation.body.drift.dataset_drift).toBe(false)
     expect((await t.post('/v1/drift/custom/reference', { x: 1 })).status).toBe(400)
+  })
+
+  it('lists, logs once and explains a model it is sent records for but cannot watch', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) })
+    const own = await createTestDriftApp(modelsDir, { logger })
+    const rows = [{ x: 1 }, { x: 2 }]
+    // The capture sends again and again: one log line, one entry.
+    for (let poll = 0; poll < 3; poll++) {
+      const refused = await readJson(await own.post('/v1/drift/byom/records', rows))
+      expect(refused.status).toBe(404)
+      expect(refused.body).toMatchObject({ status: 'no_reference' })
+      expect(refused.body.error).toMatch(
+        /no reference for model 'byom'.*\/v1\/drift\/byom\/reference/,
+      )
+    }
+    const logged = lines.map((line) => JSON.parse(line)).filter((l) => l.model === 'byom')
+    expect(logged).toHaveLength(1)
+    expect(logged[0]).toMatchObject({ level: 40, status: 'no_reference' })
+    const listed = async () =>
+      (await readJson(await own.app.request('/v1/drift/models'))).body.models
+    expect((await listed()).filter((m: { model: string }) => m.model === 'byom')).toEqual([
+      expect.objectContaining({ model: 'byom', status: 'no_reference', reason: logged[0].msg }),
+    ])
+    const latest = await readJson(await own.app.request('/v1/drift/byom/latest'))
+    expect(latest).toMatchObject({ status: 404, body: { status: 'no_reference' } })
+    expect(latest.body.error).not.toMatch(/yet/)
+    expect((await readJson(await own.app.request('/v1/drift/byom/report'))).body.status).toBe(
+      'no_reference',
+    )
+    // Given its reference, it is watched and no longer listed as unwatchable.
+    expect((await own.post('/v1/drift/byom/reference', rows)).status).toBe(201)
+    expect((await own.post('/v1/drift/byom/records', rows)).status).toBe(202)
+    expect((await listed()).filter((m: { model: string }) => m.model === 'byom')).toEqual([
+      expect.objectContaining({ model: 'byom', status: 'watching' }),
+    ])
+    await own.service.close()
   })
 
   it('answers unknown models, routes and oversized bodies with clear 4xx errors', async () => {

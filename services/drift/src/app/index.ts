@@ -12,7 +12,7 @@ import { IngestError, TooManyRecordsError } from '../ingest/index.ts'
 import type { DriftMetrics } from '../metrics/index.ts'
 import { buildProfile } from '../profile/index.ts'
 import type { MemoryReferences } from '../references/index.ts'
-import { renderDriftReport } from '../report/index.ts'
+import { MAX_TIMELINE_WINDOWS, renderDriftReport } from '../report/index.ts'
 import { DriftRequestError, type DriftService, SERVICE_LIMITS } from '../service/index.ts'
 import type { DriftStore } from '../store/index.ts'
 
@@ -88,10 +88,18 @@ export function createDriftApp(options: DriftAppOptions) {
     c.json(await service.evaluateNow(c.req.param('model'))),
   )
 
+  /** The 404 for a model without evaluations: why, when drift can't watch it. */
+  const noEvaluation = (model: string) => {
+    const unwatched = service.unwatched(model)
+    return unwatched
+      ? new DriftRequestError(404, unwatched.reason, { status: unwatched.status })
+      : new DriftRequestError(404, `no evaluation of model '${model}' yet`)
+  }
+
   app.get('/v1/drift/:model/latest', async (c) => {
     const model = c.req.param('model')
     const latest = await store.latest(model)
-    if (!latest) throw new DriftRequestError(404, `no evaluation of model '${model}' yet`)
+    if (!latest) throw noEvaluation(model)
     return c.json(latest)
   })
 
@@ -118,14 +126,16 @@ export function createDriftApp(options: DriftAppOptions) {
       ? (await store.history(model, { limit: MAX_HISTORY })).find((e) => e.window.id === windowId)
       : await store.latest(model)
     if (!evaluation) {
-      throw new DriftRequestError(
-        404,
-        windowId
-          ? `no evaluation of window '${windowId}'`
-          : `no evaluation of model '${model}' yet`,
-      )
+      throw windowId
+        ? new DriftRequestError(404, `no evaluation of window '${windowId}'`)
+        : noEvaluation(model)
     }
-    return c.html(renderDriftReport(evaluation))
+    // The windows up to this one, for the drift-over-time charts.
+    const earlier = await store.history(model, {
+      limit: MAX_TIMELINE_WINDOWS - 1,
+      before: evaluation.evaluated_at,
+    })
+    return c.html(renderDriftReport(evaluation, { history: [evaluation, ...earlier] }))
   })
 
   // What drift is measured against: the same trust as the data measured.

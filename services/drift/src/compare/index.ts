@@ -11,7 +11,7 @@ import {
 import type { DriftEvaluation } from '../evaluation/index.ts'
 import { buildProfile } from '../profile/index.ts'
 import { assertSameColumns, readCsvTable } from '../table/index.ts'
-import { DriftWindows, distributions } from '../window/index.ts'
+import { DriftWindows, distributions, summaries } from '../window/index.ts'
 
 export interface CompareOptions {
   reference: string
@@ -57,7 +57,8 @@ export async function compareFiles(options: CompareOptions): Promise<Comparison>
 
 /**
  * The comparison as an evaluation the HTML report draws: the current file as one window over a
- * profile of the reference, which gives the distributions and the data quality.
+ * profile of the reference, which gives the distributions, summaries and data quality. `files`
+ * tells the report it compares two files, not a model's stream: no model, version or time window.
  */
 export function comparisonEvaluation(
   comparison: Comparison,
@@ -73,14 +74,20 @@ export function comparisonEvaluation(
   const window = new DriftWindows(profile, { kind: 'count', size: rows, sampleSize: rows })
   const [snapshot] = window.add(records, new Array(rows).fill(Date.now()))
   if (!snapshot) throw new Error('a window over the whole current file did not complete')
+  const files = {
+    reference: { name: basename(options.reference), rows: profile.rows },
+    current: { name: basename(options.current), rows },
+  }
   return {
-    model: basename(options.current),
+    model: files.current.name,
     version: '',
     evaluated_at: new Date().toISOString(),
-    window: { ...snapshot.info, id: basename(options.current) },
+    window: { ...snapshot.info, id: files.current.name },
     reference_rows: profile.rows,
     drift: report,
     quality: snapshot.quality,
     distributions: distributions(snapshot, profile),
+    summaries: summaries(snapshot, profile),
+    files,
   }
 }

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { describeWith, installed } from '../../../../testing/tools/index.ts'
 import { ks2samp } from '../stats/index.ts'
-import { hasScipy, python, random, relativeError, scipyBlock } from '../stats/testing/index.ts'
+import { python, random, relativeError } from '../stats/testing/index.ts'
 import { autoMethod, DriftInputError, detectDrift, inferType, type Table } from './index.ts'
 
 const seq = (n: number, f: (i: number) => number | string) =>
@@ -284,7 +285,7 @@ describe('detectDrift on Seattle weather', () => {
     expect(report.features.date).toMatchObject({ type: 'categorical', drifted: true })
   })
 
-  describe.skipIf(!hasScipy)(scipyBlock('against scipy and Evidently’s formulas'), () => {
+  describeWith(installed('scipy'), 'against scipy and Evidently’s formulas', () => {
     const firstYears = toTable(rows.filter((row) => year(row) <= '2014'))
     const lastYear = toTable(rows.filter((row) => year(row) === '2015'))
     const seasons = detectDrift(winter, summer, { columns: WEATHER_COLUMNS })

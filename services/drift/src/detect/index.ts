@@ -2,7 +2,7 @@
  * Column-level and dataset-level drift decisions, made as Evidently's DataDriftPreset makes them
  * (see ../stats/README.md for the conventions and where Infera departs from Evidently).
  */
-import { benjaminiHochberg, bonferroni } from '../stats/index.ts'
+import { benjaminiHochberg, bonferroni, categoryCounts } from '../stats/index.ts'
 import {
   type ColumnType,
   type ColumnValues,
@@ -63,6 +63,8 @@ export interface FeatureDrift {
 }
 
 export interface DriftReport {
+  /** The rule: the dataset drifts when share_drifted ≥ drift_share. */
+  drift_share: number
   dataset_drift: boolean
   share_drifted: number
   drifted_columns: number
@@ -81,6 +83,8 @@ interface ColumnRun {
   threshold: number
   result: MethodResult
   effectiveSize: number
+  /** For an infinite chi-square: the current categories the reference never had, with counts. */
+  unseen?: Map<string, number>
 }
 
 /**
@@ -123,12 +127,16 @@ export function detectDrift(
   // fromEntries defines own properties, so a column named __proto__ stays a column.
   const features = Object.fromEntries(entries)
   return {
+    drift_share: driftShare,
     dataset_drift: share >= driftShare,
     share_drifted: share,
     drifted_columns: drifted,
     number_of_columns: runs.length,
     features,
-    warnings: largeSampleWarnings(runs, options.largeSample ?? DEFAULT_LARGE_SAMPLE),
+    warnings: [
+      ...infiniteChiSquareWarnings(runs),
+      ...largeSampleWarnings(runs, options.largeSample ?? DEFAULT_LARGE_SAMPLE),
+    ],
   }
 }
 
@@ -164,14 +172,30 @@ function testColumn(
   if (!Number.isFinite(threshold)) {
     throw new DriftInputError(`column '${column}': threshold must be a number, not ${threshold}`)
   }
-  return {
+  const result = spec.run(ref, cur)
+  const run: ColumnRun = {
     column,
     type,
     method,
     threshold,
-    result: spec.run(ref, cur),
+    result,
     effectiveSize: effectiveSize(ref, cur),
   }
+  if (method === 'chisquare' && result.statistic === Number.POSITIVE_INFINITY) {
+    run.unseen = unseenCategories(ref, cur)
+  }
+  return run
+}
+
+/** Categories of `current` that `reference` lacks, with their counts in `current`. */
+function unseenCategories(reference: ColumnValues, current: ColumnValues): Map<string, number> {
+  const counts = categoryCounts(reference, current)
+  const unseen = new Map<string, number>()
+  counts.keys.forEach((key, i) => {
+    if (counts.reference[i] === 0 && (counts.current[i] as number) > 0)
+      unseen.set(String(key), counts.current[i] as number)
+  })
+  return unseen
 }
 
 /** record[key] if the record itself has it: a column named 'constructor' is not Object's. */
@@ -192,6 +216,31 @@ function adjustPValues(runs: ColumnRun[], correction: Correction): Map<ColumnRun
   else if (correction === 'benjamini-hochberg') corrected = benjaminiHochberg(pValues)
   else throw new DriftInputError(`unknown correction '${correction}'`)
   return new Map(tested.map((run, i) => [run, corrected[i] as number]))
+}
+
+// Named categories in one warning: the rest are counted.
+const LISTED_CATEGORIES = 5
+
+/**
+ * Why a chi-square is infinite: a category the reference never had is expected 0 times, and
+ * (o − 0)² / 0 is infinite, so p = 0 and the column drifts at any threshold.
+ */
+function infiniteChiSquareWarnings(runs: ColumnRun[]): string[] {
+  return runs.flatMap((run) => {
+    if (!run.unseen || run.unseen.size === 0) return []
+    const entries = [...run.unseen]
+    const listed = entries
+      .slice(0, LISTED_CATEGORIES)
+      .map(([name, count]) => `'${name}' (${count} rows)`)
+      .join(', ')
+    const more =
+      entries.length > LISTED_CATEGORIES ? ` and ${entries.length - LISTED_CATEGORIES} more` : ''
+    return [
+      `column '${run.column}': chi-square statistic is infinite because the current data has ` +
+        `categories the reference never had, ${listed}${more}; a category expected 0 times makes ` +
+        'the statistic infinite and the p-value 0, so the column drifts whatever the threshold',
+    ]
+  })
 }
 
 function largeSampleWarnings(runs: ColumnRun[], largeSample: number): string[] {

@@ -49,6 +49,41 @@ export interface PerformanceReport {
   rmse?: number
 }
 
+/** One side (reference or current) of a numerical feature, over its present values. */
+export interface NumericalSummary {
+  count: number
+  /** Values missing or not numbers. */
+  missing: number
+  /** Null when there is no value. */
+  mean: number | null
+  /** Population standard deviation (ddof = 0). */
+  std: number | null
+  min: number | null
+  p25: number | null
+  median: number | null
+  p75: number | null
+  max: number | null
+}
+
+/** One side of a categorical feature: its largest categories and their shares of present values. */
+export interface CategoricalSummary {
+  count: number
+  missing: number
+  distinct: number
+  top: { category: string; share: number }[]
+}
+
+/** Summary statistics of one feature, reference and current side by side. */
+export type FeatureSummary =
+  | { type: 'numerical'; reference: NumericalSummary; current: NumericalSummary }
+  | { type: 'categorical'; reference: CategoricalSummary; current: CategoricalSummary }
+
+/** The two files `infera drift compare` compared, by name and data rows. */
+export interface ComparedFiles {
+  reference: { name: string; rows: number }
+  current: { name: string; rows: number }
+}
+
 /** One evaluation of a window against a model version's reference: what is stored, served and drawn. */
 export interface DriftEvaluation {
   model: string
@@ -60,4 +95,8 @@ export interface DriftEvaluation {
   quality: QualityReport
   performance?: PerformanceReport
   distributions: Record<string, Distribution>
+  /** Absent from evaluations stored before summaries were recorded. */
+  summaries?: Record<string, FeatureSummary>
+  /** Set when two files were compared rather than a window of a model's stream. */
+  files?: ComparedFiles
 }

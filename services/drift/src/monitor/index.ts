@@ -14,6 +14,7 @@ import { Kll, sketchKsTest } from '../sketch/index.ts'
 import {
   DriftWindows,
   distributions,
+  summaries,
   type WindowOptions,
   type WindowSnapshot,
 } from '../window/index.ts'
@@ -28,8 +29,6 @@ export interface MonitorOptions {
    */
   sketchKs?: boolean
 }
-
-const DEFAULT_DRIFT_SHARE = 0.5
 
 /**
  * Watches one model version: its rows stream through windows, and each window is evaluated
@@ -124,6 +123,7 @@ export class ModelMonitor {
       quality: snapshot.quality,
       ...(performance ? { performance } : {}),
       distributions: distributions(snapshot, this.reference.profile),
+      summaries: summaries(snapshot, this.reference.profile),
     }
   }
 
@@ -147,8 +147,7 @@ export class ModelMonitor {
     const features = Object.values(drift.features)
     drift.drifted_columns = features.filter((f) => f.drifted).length
     drift.share_drifted = drift.drifted_columns / features.length
-    drift.dataset_drift =
-      drift.share_drifted >= (this.options.drift?.driftShare ?? DEFAULT_DRIFT_SHARE)
+    drift.dataset_drift = drift.share_drifted >= drift.drift_share
   }
 
   #performance(start: string, end: string): PerformanceReport | undefined {

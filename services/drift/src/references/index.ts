@@ -34,7 +34,7 @@ export class MemoryReferences implements ReferenceSource {
   }
 }
 
-/** Asks each source in turn. */
+/** Asks each source in turn; serves what any of them serves. */
 export const firstOf = (...sources: ReferenceSource[]): ReferenceSource => ({
   async load(model, version) {
     for (const source of sources) {
@@ -42,5 +42,9 @@ export const firstOf = (...sources: ReferenceSource[]): ReferenceSource => ({
       if (found) return found
     }
     return undefined
+  },
+  async served() {
+    const lists = await Promise.all(sources.map((source) => source.served?.() ?? []))
+    return [...new Set(lists.flat())]
   },
 })

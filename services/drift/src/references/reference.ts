@@ -12,6 +12,8 @@ export interface Reference {
 export interface ReferenceSource {
   /** The reference of a model version, or of its newest version; undefined when there is none. */
   load(model: string, version?: string): Promise<Reference | undefined>
+  /** The models the source serves, with or without a reference: those drift should watch. */
+  served?(): Promise<string[]>
 }
 
 /** What a reference needs of a model's `config.json`. */

@@ -55,6 +55,10 @@ describe('RegistryReferences', () => {
     expect(bodyMass(canary?.profile).max).toBeLessThan(10)
   })
 
+  it('serves the models with a production version, the ones drift should watch', async () => {
+    expect(await new RegistryReferences(registry).served()).toEqual(['penguins'])
+  })
+
   it('has none for a model, version or reference.csv the registry lacks', async () => {
     const references = new RegistryReferences(registry)
     expect(await references.load('ghost')).toBeUndefined()

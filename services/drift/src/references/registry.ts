@@ -57,6 +57,11 @@ export class RegistryReferences implements ReferenceSource {
     return reference
   }
 
+  /** The models with a production version. */
+  async served(): Promise<string[]> {
+    return (await this.registry.list()).filter((m) => m.aliases.production).map((m) => m.name)
+  }
+
   async #production(model: string): Promise<string | undefined> {
     try {
       return (await this.registry.show(model)).aliases.production?.version.toString()

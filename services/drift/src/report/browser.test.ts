@@ -2,19 +2,19 @@
  * The report as a reader sees it: rendered by Debian's Chromium, headless, from a file, with a
  * full-page screenshot checked for content and the two series colours.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type BrowserContext, chromium } from 'playwright-core'
 import { PNG } from 'pngjs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeWith, installed } from '../../../../testing/tools/index.ts'
 import { SERIES_COLOURS } from './chart.ts'
-import { penguinsEvaluation } from './fixture.ts'
+import { penguinsEvaluation, penguinsHistory } from './fixture.ts'
 import { renderDriftReport } from './index.ts'
 import { PAGE_BACKGROUND } from './style.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -26,23 +26,15 @@ const ARGS = [
   '--disable-sync',
 ]
 const WIDTH = 1280
-const hasChromium = existsSync(CHROMIUM)
-const MISSING = `${CHROMIUM} not found (apt-get install chromium)`
-// Without Chromium the block is skipped, except in CI, where its setup fails saying why.
-const skip = !hasChromium && !process.env.CI
-const NAME = 'drift report in headless Chromium'
 
-if (skip) console.warn(`browser test skipped: ${MISSING}`)
-
-describe.skipIf(skip)(skip ? `${NAME} (skipped: ${MISSING})` : NAME, () => {
+describeWith(installed('chromium'), 'drift report in headless Chromium', (tools) => {
   let dir = ''
   let context: BrowserContext | undefined
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`${MISSING}: CI must run the browser test`)
     dir = mkdtempSync(join(tmpdir(), 'drift-report-'))
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: tools.chromium,
       args: ARGS,
       viewport: { width: WIDTH, height: 900 },
     })
@@ -92,6 +84,58 @@ describe.skipIf(skip)(skip ? `${NAME} (skipped: ${MISSING})` : NAME, () => {
 
     expect(requests).toEqual([])
     expect(errors).toEqual([])
+  })
+
+  it('shows a reader the rule, round axis labels past the reference, statistics and drift over time', async () => {
+    if (!context) throw new Error('no browser')
+    const history = await penguinsHistory(6)
+    const latest = history.at(-1) as (typeof history)[number]
+    const file = join(dir, 'service-report.html')
+    writeFileSync(file, renderDriftReport(latest, { history }))
+    const page = await context.newPage()
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' })
+
+    const rule = page.getByText(
+      /Dataset drift is detected when the share of drifted features is at least 50%/,
+    )
+    expect(await rule.isVisible()).toBe(true)
+
+    const card = page.locator('article.feature', {
+      has: page.locator('h3', { hasText: /^body_mass_g$/ }),
+    })
+    // The axis reaches the heaviest current penguin, in round labels, each drawn on screen.
+    const labels = card.locator('g.x-labels text')
+    const values = (await labels.allTextContents()).map(Number)
+    expect(values.every(Number.isInteger)).toBe(true)
+    const step = (values[1] as number) - (values[0] as number)
+    expect(values.every((v) => v % step === 0)).toBe(true)
+    const summary = latest.summaries?.body_mass_g
+    if (summary?.type !== 'numerical') throw new Error('body_mass_g is numerical')
+    const heaviest = summary.current.max as number
+    expect(heaviest).toBeGreaterThan(summary.reference.max as number)
+    const edges = latest.distributions.body_mass_g
+    if (edges?.type !== 'numerical') throw new Error('body_mass_g is numerical')
+    expect(edges.edges.at(-1)).toBeGreaterThanOrEqual(heaviest)
+    for (const label of await labels.all())
+      expect((await label.boundingBox())?.width).toBeGreaterThan(0)
+
+    const stats = card.locator('table.stats')
+    expect(await stats.isVisible()).toBe(true)
+    const max = await stats.locator('tr', { hasText: /^Max/ }).locator('td').allTextContents()
+    expect(max).toEqual([String(summary.reference.max), String(summary.current.max)])
+
+    const overTime = page.locator('section[aria-labelledby="over-time"]')
+    const lineCharts = overTime.locator('svg.line-chart')
+    expect(await lineCharts.count()).toBe(1 + Object.keys(latest.drift.features).length)
+    expect(await lineCharts.first().locator('circle').count()).toBe(history.length)
+    const line = await lineCharts.first().locator('path').boundingBox()
+    expect(line?.width).toBeGreaterThan(200)
+    expect(line?.height).toBeGreaterThan(10)
+    const png = PNG.sync.read(await overTime.screenshot())
+    const pixels = tally(png)
+    expect(pixels.content / pixels.total).toBeGreaterThan(0.05)
+    expect(pixels.reference).toBeGreaterThan(500)
+    await page.close()
   })
 })
 

@@ -1,5 +1,6 @@
 /** The per-feature SVG chart: reference and current shares side by side in each bin or category. */
 import type { Distribution } from '../evaluation/types.ts'
+import { niceStep, niceTicks } from '../scale/index.ts'
 import { escapeHtml, formatNumber, formatPercent } from './format.ts'
 
 /**
@@ -21,7 +22,8 @@ const ROTATED_CHARS = 14
 // Numerical bins sit almost edge to edge, as in a histogram; categories stand apart.
 const NUMERICAL_GAP = 0.06
 const CATEGORICAL_GAP = 0.22
-const MAX_EDGE_LABELS = 11
+// About this many round values label a numerical axis.
+const VALUE_TICKS = 8
 
 /** One bin or category: what its bars' tooltips call it and the two shares drawn. */
 interface Group {
@@ -57,10 +59,7 @@ export function distributionChart(id: string, feature: string, distribution: Dis
         current: share(distribution.current, i),
       }
     })
-    const ticks = edgeIndices(edges.length).map((i) => ({
-      at: i,
-      label: formatNumber(edges[i] ?? 0),
-    }))
+    const ticks = valueTicks(edges)
     const summary = `${bins} bins from ${formatNumber(edges[0] ?? 0)} to ${formatNumber(edges[bins] ?? 0)}`
     return barChart({ id, feature, summary, groups, ticks, gap: NUMERICAL_GAP, rotate: false })
   }
@@ -144,7 +143,7 @@ function barChart({ id, feature, summary, groups, ticks, gap, rotate }: BarChart
   const name = escapeHtml(feature)
   return `<svg class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="${id}-title ${id}-desc">
 <title id="${id}-title">Distribution of ${name}: reference vs current</title>
-<desc id="${id}-desc">Share of rows per bin in the reference (blue) and the current window (orange), ${escapeHtml(summary)}.</desc>
+<desc id="${id}-desc">Share of rows per bin in the reference (blue) and the current data (orange), ${escapeHtml(summary)}.</desc>
 <g class="grid">${grid.join('')}</g>
 <g class="bars">${bars.join('')}</g>
 <line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}" stroke="#52606d"/>
@@ -157,7 +156,7 @@ ${legend()}
 function legend(): string {
   const entries = [
     ['reference', 'Reference'],
-    ['current', 'Current window'],
+    ['current', 'Current'],
   ] as const
   // Laid out from the right edge: each entry is a swatch, a gap and its label.
   let right = WIDTH - MARGIN.right
@@ -175,27 +174,24 @@ function legend(): string {
 }
 
 /** A round gridline step giving 3–5 lines, and the axis top it reaches just above `largest`. */
-function yScale(largest: number): { step: number; top: number } {
+export function yScale(largest: number): { step: number; top: number } {
   if (!(largest > 0)) return { step: 0.25, top: 1 }
-  const rough = largest / 4
-  const power = 10 ** Math.floor(Math.log10(rough))
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * power >= rough) ?? 10) * power
+  const step = niceStep(largest / 4)
   return { step, top: Math.ceil(largest / step - 1e-9) * step }
 }
 
 /**
- * Every k-th edge index, k the smallest step giving at most MAX_EDGE_LABELS labels, and the last
- * edge unless it would crowd the previous label.
+ * Round values along the bins, each placed by linear interpolation within the bin that holds it,
+ * so the labels read 3000, 4000, 5000 whatever the edges (older evaluations have Sturges edges).
  */
-function edgeIndices(edges: number): number[] {
-  const last = edges - 1
-  const step = Math.max(1, Math.ceil(last / (MAX_EDGE_LABELS - 1)))
-  const indices: number[] = []
-  for (let i = 0; i <= last; i += step) indices.push(i)
-  const previous = indices.at(-1) ?? 0
-  if (previous !== last) {
-    if (last - previous < step / 2) indices.pop()
-    indices.push(last)
-  }
-  return indices
+function valueTicks(edges: number[]): Tick[] {
+  const first = edges[0] ?? 0
+  const last = edges.at(-1) ?? 1
+  return niceTicks(first, last, VALUE_TICKS).map((value) => {
+    let bin = 0
+    while (bin < edges.length - 2 && value >= (edges[bin + 1] as number)) bin++
+    const left = edges[bin] as number
+    const width = (edges[bin + 1] as number) - left
+    return { at: bin + (width > 0 ? (value - left) / width : 0), label: formatNumber(value) }
+  })
 }

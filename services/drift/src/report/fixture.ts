@@ -5,10 +5,15 @@
  * never saw, and three of them lack their sex. Flipper length, body mass and island drift; bill
  * length and sex do not.
  */
-import { loadPenguins, type Penguin } from '../../../../training/datasets/index.ts'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadPenguins, type Penguin, toCsv } from '../../../../training/datasets/index.ts'
+import { compareFiles, comparisonEvaluation } from '../compare/index.ts'
 import { isMissing } from '../detect/columns.ts'
 import { detectDrift, type Table, type Value } from '../detect/index.ts'
 import type { Distribution, DriftEvaluation, FeatureQuality } from '../evaluation/types.ts'
+import { niceEdges } from '../scale/index.ts'
 import { categoryCounts, histogram, sturgesEdges } from '../stats/index.ts'
 
 const NUMERICAL = ['bill_length_mm', 'flipper_length_mm', 'body_mass_g'] as const
@@ -87,10 +92,11 @@ function quality(reference: readonly Value[], current: readonly Value[]): Featur
 function numerical(reference: readonly Value[], current: readonly Value[]): Distribution {
   const ref = Float64Array.from(present(reference) as number[])
   const cur = Float64Array.from(present(current) as number[])
-  const pooled = new Float64Array(ref.length + cur.length)
-  pooled.set(ref)
-  pooled.set(cur, ref.length)
-  const edges = sturgesEdges(pooled)
+  // As the service bins: round edges over both sides' range, about Sturges' count for the reference.
+  const pooled = [...ref, ...cur]
+  const edges = Float64Array.from(
+    niceEdges(Math.min(...pooled), Math.max(...pooled), sturgesEdges(ref).length - 1),
+  )
   const shares = (values: Float64Array) =>
     Array.from(histogram(values, edges), (count) => count / values.length)
   return { type: 'numerical', edges: [...edges], reference: shares(ref), current: shares(cur) }
@@ -107,5 +113,76 @@ function categorical(reference: readonly Value[], current: readonly Value[]): Di
     categories: counts.keys.map(String),
     reference: shares(counts.reference, ref.length),
     current: shares(counts.current, cur.length),
+  }
+}
+
+const PENGUIN_COLUMNS = [
+  'island',
+  'bill_length_mm',
+  'bill_depth_mm',
+  'flipper_length_mm',
+  'body_mass_g',
+  'sex',
+] as const
+
+/**
+ * `infera drift compare` on two real files: Adelie and Chinstrap penguins of Biscoe and Dream as
+ * the reference; as the current file, Gentoo (heavier than any reference penguin: up to 6300 g
+ * against 4800) and the Adelie of Torgersen, an island the reference never saw.
+ */
+export async function penguinsComparison() {
+  const penguins = await loadPenguins()
+  const reference = penguins.filter((p) => p.species !== 'Gentoo' && p.island !== 'Torgersen')
+  const current = penguins.filter((p) => p.species === 'Gentoo' || p.island === 'Torgersen')
+  const evaluation = await compareCsv(reference, current)
+  return { reference, current, evaluation }
+}
+
+/**
+ * The evaluations of `windows` windows whose share of Gentoo grows from none to all: what the
+ * service's history holds for a model drifting away, an hour apart, oldest first.
+ */
+export async function penguinsHistory(windows: number): Promise<DriftEvaluation[]> {
+  const penguins = await loadPenguins()
+  const reference = penguins.filter((p, i) => p.species !== 'Gentoo' && i % 2 === 0)
+  const others = penguins.filter((p, i) => p.species !== 'Gentoo' && i % 2 === 1)
+  const gentoo = penguins.filter((p) => p.species === 'Gentoo')
+  const history: DriftEvaluation[] = []
+  for (let w = 0; w < windows; w++) {
+    const share = w / (windows - 1)
+    const current = [
+      ...others.slice(0, Math.round((1 - share) * 60)),
+      ...gentoo.slice(0, Math.round(share * 60)),
+    ]
+    const evaluation = await compareCsv(reference, current)
+    const start = new Date(Date.UTC(2025, 5, 2, 8 + w)).toISOString()
+    const end = new Date(Date.UTC(2025, 5, 2, 9 + w)).toISOString()
+    const { files: _, ...streamed } = evaluation
+    history.push({
+      ...streamed,
+      model: 'penguin-species',
+      version: '3',
+      evaluated_at: end,
+      window: {
+        id: `penguin-species:3:${start}:${end}`,
+        kind: 'time',
+        start,
+        end,
+        rows: current.length,
+      },
+    })
+  }
+  return history
+}
+
+async function compareCsv(reference: Penguin[], current: Penguin[]): Promise<DriftEvaluation> {
+  const dir = await mkdtemp(join(tmpdir(), 'drift-compare-'))
+  try {
+    const files = { reference: join(dir, 'reference.csv'), current: join(dir, 'current.csv') }
+    await writeFile(files.reference, toCsv(PENGUIN_COLUMNS, reference))
+    await writeFile(files.current, toCsv(PENGUIN_COLUMNS, current))
+    return comparisonEvaluation(await compareFiles(files), files)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Distribution, DriftEvaluation } from '../evaluation/types.ts'
-import { penguinsEvaluation } from './fixture.ts'
+import { penguinsComparison, penguinsEvaluation, penguinsHistory } from './fixture.ts'
 import { renderDriftReport } from './index.ts'
 
 const evaluation = await penguinsEvaluation()
@@ -102,7 +102,73 @@ describe('renderDriftReport', () => {
       '3.40e-4',
       '0.05',
     ])
-    expect(rowOf(html, 'island')?.cells.slice(2, 4)).toEqual(['∞', '0'])
+    const [statistic, pValue] = rowOf(html, 'island')?.cells.slice(2, 4) ?? []
+    expect(statistic).toMatch(/^<span title="A category the reference never had[^"]*">∞ /)
+    expect(statistic).toContain('(unseen category)')
+    expect(pValue).toBe('0')
+  })
+
+  it('states the dataset-drift rule with the configured share and whether this window met it', () => {
+    const { drift } = evaluation
+    expect(html).toContain(
+      `Dataset drift is detected when the share of drifted features is at least <strong>50%</strong>; here ${drift.drifted_columns} of ${drift.number_of_columns} features`,
+    )
+    const strict = { ...evaluation, drift: { ...drift, drift_share: 0.8, dataset_drift: false } }
+    expect(renderDriftReport(strict)).toMatch(/at least <strong>80%<\/strong>;[^<]*rule is not met/)
+  })
+
+  it('tabulates each feature’s statistics for reference and current side by side', async () => {
+    const { evaluation: compared } = await penguinsComparison()
+    const page = renderDriftReport(compared)
+    const stats = (feature: string) =>
+      Object.fromEntries(
+        [
+          ...(
+            cardOf(page, feature)?.body.match(/<table class="stats">[\s\S]*?<\/table>/)?.[0] ?? ''
+          ).matchAll(
+            /<tr><th scope="row">([^<]*)<\/th><td class="num">([^<]*)<\/td><td class="num">([^<]*)<\/td><\/tr>/g,
+          ),
+        ].map(([, label, reference, current]) => [label, [reference, current]]),
+      )
+    const summary = compared.summaries?.body_mass_g
+    if (summary?.type !== 'numerical') throw new Error('body_mass_g is numerical')
+    expect(stats('body_mass_g')).toMatchObject({
+      Count: [String(summary.reference.count), String(summary.current.count)],
+      Max: [String(summary.reference.max), String(summary.current.max)],
+    })
+    expect(Object.keys(stats('body_mass_g'))).toEqual([
+      'Count',
+      'Missing',
+      'Mean',
+      'Std',
+      'Min',
+      '25%',
+      'Median',
+      '75%',
+      'Max',
+    ])
+    expect(stats('island')['Top 1']?.[1]).toMatch(/^Biscoe · \d+(\.\d)?%$/)
+  })
+
+  it('draws drift over time: the share and each feature’s p-value or statistic per window', async () => {
+    const history = await penguinsHistory(6)
+    const latest = history.at(-1) as DriftEvaluation
+    const page = renderDriftReport(latest, { history })
+    const section =
+      page.match(/<section aria-labelledby="over-time">[\s\S]*?<\/section>/)?.[0] ?? ''
+    expect(section).toContain('last 6 windows')
+    const charts = [...section.matchAll(/<figcaption>([^<]*)<\/figcaption>/g)].map(([, c]) => c)
+    expect(charts[0]).toBe('Share of drifted features')
+    expect(charts).toContain('flipper_length_mm · p-value')
+    expect(charts).toHaveLength(1 + Object.keys(latest.drift.features).length)
+    // One point per window, whose tooltip gives that window's share, oldest first.
+    const shares = [
+      ...(section.split('</figure>')[0] ?? '').matchAll(/: ([\d.]+)% of features drifted/g),
+    ].map(([, share]) => Number(share) / 100)
+    expect(shares).toEqual(history.map((e) => Number(e.drift.share_drifted.toFixed(3))))
+    expect(shares[0]).toBeLessThan(shares.at(-1) as number)
+    // One window is no line: no section.
+    expect(renderDriftReport(latest, { history: [latest] })).not.toContain('over-time')
   })
 
   it('shows a corrected p-value beside the raw one', () => {
@@ -146,7 +212,7 @@ describe('renderDriftReport', () => {
       expect(count(body, /data-series="reference"/g)).toBe(groups)
       expect(count(body, /data-series="current"/g)).toBe(groups)
       expect(body).toContain(`<title id="feature-`)
-      expect(body).toMatch(/>Reference<\/text>[\s\S]*>Current window<\/text>/)
+      expect(body).toMatch(/>Reference<\/text>[\s\S]*>Current<\/text>/)
     }
   })
 
@@ -168,18 +234,48 @@ describe('renderDriftReport', () => {
     expect(heights[island.categories.indexOf('Torgersen') * 2]?.[1]).toBe(0)
   })
 
-  it('labels the x axis with bin edges for numbers and with the categories', () => {
+  const labels = (page: string, feature: string) =>
+    [...(cardOf(page, feature)?.body ?? '').matchAll(/<g class="x-labels">(.*?)<\/g>/g)]
+      .flatMap(([, g]) => [...(g as string).matchAll(/>([^<>]+)<\/text>/g)])
+      .map(([, text]) => text)
+
+  it('labels the x axis with round values in 1-2-5 steps for numbers, and with the categories', () => {
     const flipper = evaluation.distributions.flipper_length_mm
     if (flipper?.type !== 'numerical') throw new Error('flipper_length_mm is numerical')
-    const labels = (feature: string) =>
-      [...(cardOf(html, feature)?.body ?? '').matchAll(/<g class="x-labels">(.*?)<\/g>/g)]
-        .flatMap(([, g]) => [...(g as string).matchAll(/>([^<>]+)<\/text>/g)])
-        .map(([, text]) => text)
-    const edges = labels('flipper_length_mm')
-    expect(edges[0]).toBe(String(flipper.edges[0]))
-    expect(edges.at(-1)).toBe(String(flipper.edges.at(-1)))
-    expect(edges.length).toBeGreaterThanOrEqual(3)
-    expect(labels('island')).toEqual(['Biscoe', 'Dream', 'Torgersen'])
+    const values = labels(html, 'flipper_length_mm').map(Number)
+    expect(values.length).toBeGreaterThanOrEqual(3)
+    const step = (values[1] as number) - (values[0] as number)
+    expect(values.every((v, i) => i === 0 || v - (values[i - 1] as number) === step)).toBe(true)
+    const mantissa = step / 10 ** Math.floor(Math.log10(step))
+    expect([1, 2, 5]).toContain(mantissa)
+    expect(values.every((v) => Number.isInteger(v / step))).toBe(true)
+    expect(values[0]).toBeGreaterThanOrEqual(flipper.edges[0] as number)
+    expect(values.at(-1)).toBeLessThanOrEqual(flipper.edges.at(-1) as number)
+    expect(labels(html, 'island')).toEqual(['Biscoe', 'Dream', 'Torgersen'])
+  })
+
+  it('places round labels within the bins of older evaluations, whose edges are not round', () => {
+    const sturges = {
+      ...evaluation,
+      distributions: {
+        ...evaluation.distributions,
+        body_mass_g: {
+          type: 'numerical',
+          edges: [2713.4, 3158.9, 3604.4, 4049.9],
+          reference: [0.2, 0.5, 0.3],
+          current: [0.1, 0.4, 0.5],
+        },
+      },
+    } satisfies DriftEvaluation
+    expect(labels(renderDriftReport(sturges), 'body_mass_g')).toEqual([
+      '2800',
+      '3000',
+      '3200',
+      '3400',
+      '3600',
+      '3800',
+      '4000',
+    ])
   })
 
   it('turns and shortens the labels of many categories, keeping the full name as a tooltip', () => {

@@ -1,6 +1,11 @@
 /** The drift report document: summary, warnings, performance, feature table and charts. */
 import type { FeatureDrift } from '../detect/index.ts'
-import type { DriftEvaluation, FeatureQuality, PerformanceReport } from '../evaluation/types.ts'
+import type {
+  DriftEvaluation,
+  FeatureQuality,
+  FeatureSummary,
+  PerformanceReport,
+} from '../evaluation/types.ts'
 import { distributionChart } from './chart.ts'
 import {
   escapeHtml,
@@ -11,10 +16,16 @@ import {
   NONE,
 } from './format.ts'
 import { STYLE } from './style.ts'
+import { timeline } from './timeline.ts'
 
 export interface ReportOptions {
   /** The document's heading and `<title>`; "Data drift report" by default. */
   title?: string
+  /**
+   * The model's recent evaluations, any order, for the drift-over-time charts (the last
+   * MAX_TIMELINE_WINDOWS are drawn; fewer than two, none).
+   */
+  history?: readonly DriftEvaluation[]
 }
 
 interface FeatureRow {
@@ -49,11 +60,13 @@ export function renderDriftReport(
 <main>
 ${header(evaluation, title)}
 ${summary(evaluation)}
+${rule(evaluation)}
 ${warnings(evaluation)}
 ${evaluation.performance ? performance(evaluation.performance, evaluation.window.rows) : ''}
 ${featureTable(rows)}
+${timeline(options.history ?? [])}
 ${charts(rows, evaluation)}
-<footer>Window <code>${escapeHtml(evaluation.window.id)}</code></footer>
+${evaluation.files ? '' : `<footer>Window <code>${escapeHtml(evaluation.window.id)}</code></footer>`}
 </main>
 </body>
 </html>
@@ -78,6 +91,13 @@ function own<T>(record: Record<string, T>, key: string): T | undefined {
 }
 
 function header(evaluation: DriftEvaluation, title: string): string {
+  const { files } = evaluation
+  if (files) {
+    return `<header>
+<h1>${escapeHtml(title)}</h1>
+<p class="subtitle">Reference file <strong>${escapeHtml(files.reference.name)}</strong> (${formatCount(files.reference.rows)} rows) vs current file <strong>${escapeHtml(files.current.name)}</strong> (${formatCount(files.current.rows)} rows) · compared ${timestamp(evaluation.evaluated_at)}</p>
+</header>`
+  }
   return `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="subtitle">Model <strong>${escapeHtml(evaluation.model)}</strong>${evaluation.version ? ` · version <strong>${escapeHtml(evaluation.version)}</strong>` : ''} · evaluated ${timestamp(evaluation.evaluated_at)}</p>
@@ -85,7 +105,7 @@ function header(evaluation: DriftEvaluation, title: string): string {
 }
 
 function summary(evaluation: DriftEvaluation): string {
-  const { drift, window } = evaluation
+  const { drift } = evaluation
   return `<section class="summary" aria-label="Summary">
 <div class="card metric verdict ${drift.dataset_drift ? 'drift' : 'ok'}">
 <div class="label">Dataset drift</div>
@@ -97,17 +117,37 @@ function summary(evaluation: DriftEvaluation): string {
 <div class="value">${formatPercent(drift.share_drifted)}</div>
 <div class="meter"><span style="width: ${formatPercent(drift.share_drifted)}"></span></div>
 </div>
-<div class="card metric">
+${evaluation.files ? fileCards(evaluation.files) : windowCards(evaluation)}
+</section>`
+}
+
+function windowCards({ window, reference_rows, version }: DriftEvaluation): string {
+  return `<div class="card metric">
 <div class="label">Current window · ${escapeHtml(window.kind)}</div>
 <div class="value">${formatCount(window.rows)} <span class="unit">rows</span></div>
 <div class="note">from ${timestamp(window.start)}<br>to ${timestamp(window.end)}</div>
 </div>
 <div class="card metric">
 <div class="label">Reference</div>
-<div class="value">${formatCount(evaluation.reference_rows)} <span class="unit">rows</span></div>
-${evaluation.version ? `<div class="note">version ${escapeHtml(evaluation.version)}</div>` : ''}
-</div>
-</section>`
+<div class="value">${formatCount(reference_rows)} <span class="unit">rows</span></div>
+${version ? `<div class="note">version ${escapeHtml(version)}</div>` : ''}
+</div>`
+}
+
+function fileCards(files: NonNullable<DriftEvaluation['files']>): string {
+  const card = (label: string, file: { name: string; rows: number }) => `<div class="card metric">
+<div class="label">${label}</div>
+<div class="value">${formatCount(file.rows)} <span class="unit">rows</span></div>
+<div class="note"><code>${escapeHtml(file.name)}</code></div>
+</div>`
+  return card('Current file', files.current) + card('Reference file', files.reference)
+}
+
+/** The dataset-level rule in words; evaluations stored before it was recorded say nothing. */
+function rule({ drift }: DriftEvaluation): string {
+  if (typeof drift.drift_share !== 'number') return ''
+  const met = drift.dataset_drift ? 'met' : 'not met'
+  return `<p class="rule">Dataset drift is detected when the share of drifted features is at least <strong>${formatPercent(drift.drift_share)}</strong>; here ${drift.drifted_columns} of ${drift.number_of_columns} features (${formatPercent(drift.share_drifted)}) drifted, so the rule is ${met}. A feature drifts when its p-value falls below its threshold (distances: when the statistic reaches it).</p>`
 }
 
 function timestamp(iso: string): string {
@@ -172,7 +212,7 @@ function featureTable(rows: FeatureRow[]): string {
 <th scope="row"><a href="#${anchor}">${escapeHtml(name)}</a></th>
 <td>${escapeHtml(drift.type)}</td>
 <td><code>${escapeHtml(drift.method)}</code></td>
-<td class="num">${formatNumber(drift.statistic)}</td>
+<td class="num">${statistic(drift)}</td>
 <td class="num">${pValue(drift)}</td>
 <td class="num">${formatNumber(drift.threshold)}</td>
 <td>${badge(drift.drifted)}</td>
@@ -201,6 +241,15 @@ ${body.join('\n')}
 </section>`
 }
 
+/** The statistic; an infinite one says why (the warnings name the categories). */
+function statistic(drift: FeatureDrift): string {
+  if (drift.statistic !== Number.POSITIVE_INFINITY) return formatNumber(drift.statistic)
+  return `<span title="${INFINITE}">∞ <span class="muted">(unseen category)</span></span>`
+}
+
+const INFINITE =
+  'A category the reference never had is expected 0 times, so the chi-square statistic is infinite and the p-value 0: see the warnings'
+
 /** The p-value, with the corrected one the decision used when there is one; distances have none. */
 function pValue(drift: FeatureDrift): string {
   if (drift.p_value === null) return NONE
@@ -226,13 +275,56 @@ function charts(rows: FeatureRow[], evaluation: DriftEvaluation): string {
     return `<article class="card feature" id="${anchor}">
 <header>
 <h3>${escapeHtml(name)}</h3>${badge(drift.drifted)}
-<span class="muted">${escapeHtml(drift.type)} · <code>${escapeHtml(drift.method)}</code> · statistic ${formatNumber(drift.statistic)} · p-value ${pValue(drift)} · threshold ${formatNumber(drift.threshold)}</span>
+<span class="muted">${escapeHtml(drift.type)} · <code>${escapeHtml(drift.method)}</code> · statistic ${statistic(drift)} · p-value ${pValue(drift)} · threshold ${formatNumber(drift.threshold)}</span>
 </header>
 ${chart}
+${summaryTable(own(evaluation.summaries ?? {}, name))}
 </article>`
   })
   return `<section aria-labelledby="distributions">
-<h2 id="distributions">Distributions <span class="muted">reference vs current window</span></h2>
+<h2 id="distributions">Distributions <span class="muted">reference vs ${evaluation.files ? 'current file' : 'current window'}</span></h2>
 ${cards.join('\n')}
 </section>`
+}
+
+/** Reference and current statistics side by side, as rows of one small table. */
+function summaryTable(summary: FeatureSummary | undefined): string {
+  if (!summary) return ''
+  const number = (value: number | null) => (value === null ? NONE : formatNumber(value))
+  let rows: [string, string, string][]
+  if (summary.type === 'numerical') {
+    const { reference: r, current: c } = summary
+    rows = [
+      ['Count', formatCount(r.count), formatCount(c.count)],
+      ['Missing', formatCount(r.missing), formatCount(c.missing)],
+      ['Mean', number(r.mean), number(c.mean)],
+      ['Std', number(r.std), number(c.std)],
+      ['Min', number(r.min), number(c.min)],
+      ['25%', number(r.p25), number(c.p25)],
+      ['Median', number(r.median), number(c.median)],
+      ['75%', number(r.p75), number(c.p75)],
+      ['Max', number(r.max), number(c.max)],
+    ]
+  } else {
+    const { reference: r, current: c } = summary
+    const top = (side: typeof r, i: number) => {
+      const entry = side.top[i]
+      return entry ? `${escapeHtml(entry.category)} · ${formatPercent(entry.share)}` : NONE
+    }
+    rows = [
+      ['Count', formatCount(r.count), formatCount(c.count)],
+      ['Missing', formatCount(r.missing), formatCount(c.missing)],
+      ['Distinct', formatCount(r.distinct), formatCount(c.distinct)],
+      ...Array.from(
+        { length: Math.max(r.top.length, c.top.length) },
+        (_, i): [string, string, string] => [`Top ${i + 1}`, top(r, i), top(c, i)],
+      ),
+    ]
+  }
+  return `<table class="stats">
+<thead><tr><th scope="col">Statistic</th><th scope="col" class="num">Reference</th><th scope="col" class="num">Current</th></tr></thead>
+<tbody>
+${rows.map(([label, r, c]) => `<tr><th scope="row">${label}</th><td class="num">${r}</td><td class="num">${c}</td></tr>`).join('\n')}
+</tbody>
+</table>`
 }

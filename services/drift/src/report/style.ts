@@ -60,6 +60,13 @@ thead tr.groups th:nth-child(2), thead th:nth-child(8), tbody td:nth-of-type(7) 
 .chart { display: block; width: 100%; height: auto; font-size: 12px; fill: #52606d; overflow: visible; }
 .chart .axis-title { fill: var(--muted); }
 .chart .legend text { fill: var(--ink); }
+.rule { margin: 16px 0 0; color: var(--muted); }
+.stats { width: auto; min-width: 360px; margin-top: 8px; font-size: 13px; }
+.stats th, .stats td { padding: 4px 12px; }
+.timeline { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 12px; }
+.spark { margin: 0; padding: 10px 12px 4px; }
+.spark figcaption { font-weight: 600; font-size: 13px; overflow-wrap: anywhere; }
+.line-chart { display: block; width: 100%; height: auto; font-size: 11px; fill: #52606d; }
 footer { margin-top: 24px; font-size: 12px; }
 @media print {
   body { background: #fff; }

@@ -42,6 +42,7 @@ export function evaluation(
     window: { id: `${model}:${version}:${start}:${end}`, kind: 'time', start, end, rows: 200 },
     reference_rows: 266,
     drift: {
+      drift_share: 0.5,
       dataset_drift: drifted,
       share_drifted: drifted ? 0.5 : 0,
       drifted_columns: drifted ? 1 : 0,

@@ -1,7 +1,8 @@
 import { createServer, type Server, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { describePostgres, reachPostgres } from '../../../shared/database/testing.ts'
+import { describeWith } from '../../../../testing/tools/index.ts'
+import { postgresServer } from '../../../shared/database/testing.ts'
 import {
   createTestDriftApp,
   demoRepository,
@@ -48,62 +49,64 @@ async function cuttableProxy(target: URL) {
   }
 }
 
-const server = await reachPostgres()
-
-describePostgres('accepted records while PostgreSQL restarts', server, (postgres) => {
-  let modelsDir: string
-  let penguins: Array<Record<string, unknown>>
-  beforeAll(async () => {
-    modelsDir = await demoRepository()
-    penguins = referenceRows(modelsDir, 'penguins')
-  })
-  const proxies: Array<{ close(): Promise<void> }> = []
-  afterAll(async () => {
-    for (const proxy of proxies) await proxy.close()
-  })
-
-  it('keeps every evaluation of accepted rows until stored, and refuses rows past the backlog', async () => {
-    const proxy = await cuttableProxy(new URL(await postgres.createDatabase()))
-    proxies.push(proxy)
-    const drift = await createTestDriftApp(modelsDir, { databaseUrl: proxy.url })
-    let batch = 0
-    // A window of 100 rows each: every accepted batch is one evaluation to store.
-    const send = (hour = batch++) =>
-      drift.post(
-        '/v1/drift/penguins/records',
-        penguins.slice(0, 100).map((p, i) => ({
-          ts: new Date(Date.UTC(2026, 0, 1, hour, 0, i)).toISOString(),
-          request_id: `b${hour}-${i}`,
-          features: Object.fromEntries(PENGUIN_FEATURES.map((f) => [f, p[f]])),
-          prediction: p.species,
-        })),
-      )
-    expect((await send()).status).toBe(202)
-    await drift.service.idle()
-    expect(await drift.store.history('penguins')).toHaveLength(1)
-
-    await proxy.cut()
-    let accepted = 1
-    let refused: Response | undefined
-    // Bounded: a service that never pushes back would accept them all.
-    for (let i = 0; i <= SERVICE_LIMITS.pendingEvaluations && !refused; i++) {
-      const response = await send()
-      if (response.status === 503) refused = response
-      else if (response.status === 202) accepted++
-    }
-    expect(accepted).toBe(1 + SERVICE_LIMITS.pendingEvaluations)
-    expect(refused?.headers.get('retry-after')).toBe('5')
-    expect(await refused?.json()).toMatchObject({
-      error: expect.stringMatching(/waiting to be evaluated and stored/),
+describeWith(
+  { postgres: postgresServer },
+  'accepted records while PostgreSQL restarts',
+  ({ postgres }) => {
+    let modelsDir: string
+    let penguins: Array<Record<string, unknown>>
+    beforeAll(async () => {
+      modelsDir = await demoRepository()
+      penguins = referenceRows(modelsDir, 'penguins')
+    })
+    const proxies: Array<{ close(): Promise<void> }> = []
+    afterAll(async () => {
+      for (const proxy of proxies) await proxy.close()
     })
 
-    await proxy.restore()
-    await drift.service.idle()
-    // Every window that was accepted was evaluated and stored: nothing lost to the outage.
-    expect(await drift.store.history('penguins', { limit: 100 })).toHaveLength(accepted)
-    expect((await send()).status).toBe(202)
-    // postgres.js's end() waits on a connection dropped mid-outage (openPostgres ends it without a
-    // timeout): the store is left to the database's drop rather than hold the suite.
-    await Promise.race([drift.service.close(), sleep(2000)])
-  })
-})
+    it('keeps every evaluation of accepted rows until stored, and refuses rows past the backlog', async () => {
+      const proxy = await cuttableProxy(new URL(await postgres.createDatabase()))
+      proxies.push(proxy)
+      const drift = await createTestDriftApp(modelsDir, { databaseUrl: proxy.url })
+      let batch = 0
+      // A window of 100 rows each: every accepted batch is one evaluation to store.
+      const send = (hour = batch++) =>
+        drift.post(
+          '/v1/drift/penguins/records',
+          penguins.slice(0, 100).map((p, i) => ({
+            ts: new Date(Date.UTC(2026, 0, 1, hour, 0, i)).toISOString(),
+            request_id: `b${hour}-${i}`,
+            features: Object.fromEntries(PENGUIN_FEATURES.map((f) => [f, p[f]])),
+            prediction: p.species,
+          })),
+        )
+      expect((await send()).status).toBe(202)
+      await drift.service.idle()
+      expect(await drift.store.history('penguins')).toHaveLength(1)
+
+      await proxy.cut()
+      let accepted = 1
+      let refused: Response | undefined
+      // Bounded: a service that never pushes back would accept them all.
+      for (let i = 0; i <= SERVICE_LIMITS.pendingEvaluations && !refused; i++) {
+        const response = await send()
+        if (response.status === 503) refused = response
+        else if (response.status === 202) accepted++
+      }
+      expect(accepted).toBe(1 + SERVICE_LIMITS.pendingEvaluations)
+      expect(refused?.headers.get('retry-after')).toBe('5')
+      expect(await refused?.json()).toMatchObject({
+        error: expect.stringMatching(/waiting to be evaluated and stored/),
+      })
+
+      await proxy.restore()
+      await drift.service.idle()
+      // Every window that was accepted was evaluated and stored: nothing lost to the outage.
+      expect(await drift.store.history('penguins', { limit: 100 })).toHaveLength(accepted)
+      expect((await send()).status).toBe(202)
+      // postgres.js's end() waits on a connection dropped mid-outage (openPostgres ends it without a
+      // timeout): the store is left to the database's drop rather than hold the suite.
+      await Promise.race([drift.service.close(), sleep(2000)])
+    })
+  },
+)

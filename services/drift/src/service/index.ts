@@ -73,9 +73,28 @@ export class DriftRequestError extends Error {
   }
 }
 
+/** A model drift was sent records for, or the registry serves, that it cannot watch. */
+export interface UnwatchedModel {
+  model: string
+  /** The version asked for, when the records named one. */
+  version?: string
+  status: 'no_reference'
+  reason: string
+  /** When the service first found it could not watch the model. */
+  since: string
+}
+
+/** Why drift can't watch a model, and what gives it a reference. */
+export const noReferenceReason = (model: string, version?: string) =>
+  `drift has no reference for model '${model}'${version ? ` version ${version}` : ''}, so it ` +
+  'cannot watch it: register the version with its training rows (reference.csv), or POST them ' +
+  `as a JSON array of rows to /v1/drift/${model}/reference`
+
 export const SERVICE_LIMITS = {
   /** Model versions monitored at once: each holds its windows and label join. */
   monitors: 1000,
+  /** Models remembered as unwatchable (a bound on names a sender can make up). */
+  unwatched: 1000,
   /**
    * Windows of one model waiting to be evaluated and stored: past this (the store down, say), new
    * records are refused with 503 so that senders retry, rather than accepted into a backlog.
@@ -100,6 +119,7 @@ const STORE_RETRY_MS = [250, 5000] as const
 export class DriftService {
   readonly #monitors = new Map<string, Promise<ModelMonitor | undefined>>()
   readonly #latestVersion = new Map<string, string>()
+  readonly #unwatched = new Map<string, UnwatchedModel>()
   readonly #queues = new Map<string, Promise<unknown>>()
   /** Evaluations queued and not yet stored, per model. */
   readonly #pending = new Map<string, number>()
@@ -131,16 +151,64 @@ export class DriftService {
       : undefined
   }
 
-  /** The monitored models with their versions and window fill. */
+  /**
+   * The monitored models with their versions and window fill, then the models it was sent records
+   * for, or the registry serves, that it cannot watch (no reference), with what to do.
+   */
   async models() {
-    return (await this.#loadedMonitors()).map((m) => ({
+    await this.#findUnwatched()
+    const watched = (await this.#loadedMonitors()).map((m) => ({
       model: m.model,
       version: m.version,
+      status: 'watching' as const,
       reference_rows: m.reference.profile.rows,
       features: Object.keys(m.reference.profile.columns),
       rows_seen: m.windows.rowsSeen,
       window_fill: m.windows.fill(),
     }))
+    return [...watched, ...this.#unwatched.values()]
+  }
+
+  /** Why a model has no evaluation, when the reason is that drift can't watch it. */
+  unwatched(model: string): UnwatchedModel | undefined {
+    return this.#unwatched.get(model)
+  }
+
+  /** The served models without a monitor whose reference can't be found. */
+  async #findUnwatched() {
+    let served: string[]
+    try {
+      served = (await this.options.references.served?.()) ?? []
+    } catch (error) {
+      // The list is a courtesy: the monitored models are still answered.
+      this.options.logger.warn({ err: error }, 'the served models could not be listed')
+      return
+    }
+    const monitored = new Set((await this.#loadedMonitors()).map((m) => m.model))
+    for (const model of served) {
+      if (monitored.has(model) || this.#unwatched.has(model)) continue
+      const monitor = await this.#monitor(model, undefined).catch(() => undefined)
+      if (!monitor) this.#noReference(model, undefined)
+    }
+  }
+
+  /**
+   * Remembers (and logs, once per model) a model drift can't watch; the 404 to answer with.
+   * Forgotten when its reference arrives.
+   */
+  #noReference(model: string, version: string | undefined): DriftRequestError {
+    const reason = noReferenceReason(model, version)
+    if (!this.#unwatched.has(model) && this.#unwatched.size < SERVICE_LIMITS.unwatched) {
+      this.#unwatched.set(model, {
+        model,
+        ...(version ? { version } : {}),
+        status: 'no_reference',
+        reason,
+        since: new Date().toISOString(),
+      })
+      this.options.logger.warn({ model, version, status: 'no_reference' }, reason)
+    }
+    return new DriftRequestError(404, reason, { status: 'no_reference' })
   }
 
   /**
@@ -184,12 +252,7 @@ export class DriftService {
     const monitors: Array<[ModelMonitor, IngestRow[]]> = []
     for (const [version, versionRows] of byVersion) {
       const monitor = await this.#monitor(model, version)
-      if (!monitor) {
-        throw new DriftRequestError(
-          404,
-          `no reference for model '${model}'${version ? ` version ${version}` : ''}`,
-        )
-      }
+      if (!monitor) throw this.#noReference(model, version)
       monitors.push([monitor, versionRows])
     }
     for (const [monitor, versionRows] of monitors) {
@@ -275,7 +338,7 @@ export class DriftService {
   /** Evaluates the current window of a model now. */
   async evaluateNow(model: string): Promise<DriftEvaluation> {
     const monitor = await this.#monitor(model, undefined)
-    if (!monitor) throw new DriftRequestError(404, `no reference for model '${model}'`)
+    if (!monitor) throw this.#noReference(model, undefined)
     const snapshot = monitor.current()
     if (!snapshot) throw new DriftRequestError(409, `model '${model}' has no rows to evaluate yet`)
     const evaluation = await this.#enqueue(model, () => this.#evaluate(monitor, snapshot, 'demand'))
@@ -308,10 +371,9 @@ export class DriftService {
     await this.options.store.close()
   }
 
-  /** 404 for a model without a reference (nothing about it is kept or counted). */
+  /** 404 for a model without a reference (nothing but its name and the reason is kept). */
   async #requireModel(model: string) {
-    if (!(await this.#monitor(model, undefined)))
-      throw new DriftRequestError(404, `no reference for model '${model}'`)
+    if (!(await this.#monitor(model, undefined))) throw this.#noReference(model, undefined)
   }
 
   /** 503 while the model's evaluations wait on the store: new records would only pile up. */
@@ -351,6 +413,7 @@ export class DriftService {
           this.#monitors.delete(key)
           return undefined
         }
+        this.#unwatched.delete(model)
         const latest = this.#latestVersion.get(model)
         if (!latest || Number(reference.version) >= Number(latest)) {
           this.#latestVersion.set(model, reference.version)

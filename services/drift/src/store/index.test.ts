@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describePostgres, reachPostgres } from '../../../shared/database/testing.ts'
+import { describeWith } from '../../../../testing/tools/index.ts'
+import { postgresServer } from '../../../shared/database/testing.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
 import { type DriftStore, openDriftStore, type RetrainJob } from './index.ts'
 
@@ -28,6 +29,7 @@ function evaluation(
     window: { id: `${model}:${version}:${start}:${end}`, kind: 'time', start, end, rows: 500 },
     reference_rows: 12_000,
     drift: {
+      drift_share: 0.5,
       dataset_drift: drifted,
       share_drifted: drifted ? 2 / 3 : 1 / 3,
       drifted_columns: drifted ? 2 : 1,
@@ -296,6 +298,6 @@ describe('PGlite in a directory', () => {
   })
 })
 
-describePostgres('PostgreSQL', await reachPostgres(), (server) => {
+describeWith({ server: postgresServer }, 'PostgreSQL', ({ server }) => {
   storeContract(async () => openDriftStore({ databaseUrl: await server.createDatabase() }))
 })

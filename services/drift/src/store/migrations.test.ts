@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { describeWith } from '../../../../testing/tools/index.ts'
 import { type Database, migrate } from '../../../shared/database/index.ts'
 import {
   connectionsPerTest,
-  describePostgres,
   freshPglite,
-  reachPostgres,
+  postgresServer,
 } from '../../../shared/database/testing.ts'
 import { DRIFT_SCHEMA, MIGRATIONS } from './migrations.ts'
 
@@ -35,7 +35,7 @@ describe('drift migrations on PGlite', () => {
   })
 })
 
-describePostgres('drift migrations on PostgreSQL', await reachPostgres(), (server) => {
+describeWith({ server: postgresServer }, 'drift migrations on PostgreSQL', ({ server }) => {
   const connect = connectionsPerTest()
 
   it('create the drift tables once', async () => {

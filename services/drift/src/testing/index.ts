@@ -91,7 +91,7 @@ export const TEST_TOKENS = { ingest: 'test-capture-token', labels: 'test-labelle
  */
 export async function createTestDriftApp(
   modelsDir: string | undefined,
-  options: Partial<Omit<DriftSetup, 'modelsDir' | 'logger'>> = {},
+  options: Partial<Omit<DriftSetup, 'modelsDir'>> = {},
 ) {
   const drift = await createDrift({
     ...(modelsDir && { modelsDir }),

@@ -1,6 +1,7 @@
 import type { Distribution } from '../evaluation/index.ts'
 import type { CategoricalProfile, NumericalProfile, ReferenceProfile } from '../profile/index.ts'
-import { type Kll, OVERFLOW_CATEGORY } from '../sketch/index.ts'
+import { niceEdges } from '../scale/index.ts'
+import { Kll, OVERFLOW_CATEGORY } from '../sketch/index.ts'
 import type { WindowSnapshot } from './index.ts'
 
 /** Categories drawn one by one; the rest share one bar. */
@@ -8,10 +9,12 @@ export const MAX_PLOTTED_CATEGORIES = 20
 
 /**
  * Reference and window shares side by side, per profile column, for plotting. Numerical columns
- * use the reference histogram's bins, the window's shares read off its sketch (every row, not just
- * the sample); window values beyond the reference's range fall in the end bins. Categorical columns
- * show the union of both sides' categories, the 20 largest by combined share and one "other" for
- * the rest (and for capped-away categories).
+ * are binned as Evidently's report bins them, over both sides' range together (round edges, about
+ * as many bins as the reference's Sturges histogram), so a window value beyond the reference's
+ * range is drawn where it lies; both sides' shares are read off their KLL sketches (every row, not
+ * just the samples; exact up to ~k rows, within the sketch's rank error past that). Categorical
+ * columns show the union of both sides' categories, the 20 largest by combined share and one
+ * "other" for the rest (and for capped-away categories); numbers as categories in numeric order.
  */
 export function distributions(
   snapshot: WindowSnapshot,
@@ -28,15 +31,39 @@ export function distributions(
 }
 
 function numerical(column: NumericalProfile, sketch: Kll | undefined): Distribution {
-  const { edges, counts } = column.histogram
-  const reference = shares(counts, column.count)
-  let current = counts.map(() => 0)
-  if (sketch !== undefined && sketch.n > 0) {
-    // Exclusive ranks at the inner edges: bins [e_i, e_i+1) as numpy's, open-ended at both ends.
-    const cdf = sketch.cdf(edges.slice(1, -1), false)
-    current = cdf.map((rank, i) => rank - (i === 0 ? 0 : (cdf[i - 1] as number)))
+  const window = sketch !== undefined && sketch.n > 0 ? sketch : undefined
+  const reference = column.count > 0 ? referenceSketch(column) : undefined
+  const sides = [reference, window].filter((side) => side !== undefined)
+  const edges =
+    sides.length === 0
+      ? column.histogram.edges
+      : niceEdges(
+          Math.min(...sides.map((side) => side.min)),
+          Math.max(...sides.map((side) => side.max)),
+          column.histogram.counts.length,
+        )
+  const shares = (side: Kll | undefined) => (side ? binShares(side, edges) : edges.slice(1).fill(0))
+  return { type: 'numerical', edges, reference: shares(reference), current: shares(window) }
+}
+
+/** The profile's KLL sketch, restored once per profile (a copy of a few thousand numbers at most). */
+const referenceSketches = new WeakMap<NumericalProfile, Kll>()
+export function referenceSketch(column: NumericalProfile): Kll {
+  let sketch = referenceSketches.get(column)
+  if (!sketch) {
+    sketch = Kll.fromJSON(column.sketch)
+    referenceSketches.set(column, sketch)
   }
-  return { type: 'numerical', edges, reference, current }
+  return sketch
+}
+
+/**
+ * Shares per bin [e_i, e_i+1) as numpy's, the last closed: the edges span the sketch's range, so
+ * exclusive ranks at the inner edges split every value into exactly one bin.
+ */
+function binShares(sketch: Kll, edges: number[]): number[] {
+  const cdf = sketch.cdf(edges.slice(1, -1), false)
+  return cdf.map((rank, i) => rank - (i === 0 ? 0 : (cdf[i - 1] as number)))
 }
 
 function categorical(column: CategoricalProfile, counts: Map<string, number>): Distribution {
@@ -56,6 +83,9 @@ function categorical(column: CategoricalProfile, counts: Map<string, number>): D
   )
   const shown = rows.slice(0, MAX_PLOTTED_CATEGORIES)
   const rest = rows.slice(MAX_PLOTTED_CATEGORIES)
+  // Codes such as cylinders 4, 6, 8 read in their order; names stay largest first.
+  if (shown.every((row) => isNumeric(row.name)))
+    shown.sort((a, b) => Number(a.name) - Number(b.name))
   const overflow = {
     reference: share(own(column.frequencies, OVERFLOW_CATEGORY), referenceTotal),
     current: share(counts.get(OVERFLOW_CATEGORY), currentTotal),
@@ -77,9 +107,7 @@ function categorical(column: CategoricalProfile, counts: Map<string, number>): D
   }
 }
 
-function shares(counts: number[], total: number): number[] {
-  return counts.map((count) => (total === 0 ? 0 : count / total))
-}
+const isNumeric = (name: string) => name.trim() !== '' && Number.isFinite(Number(name))
 
 function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined

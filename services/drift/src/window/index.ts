@@ -16,6 +16,7 @@ import { SlidingMerge } from './sliding.ts'
 import type { Summary } from './summary.ts'
 
 export { distributions, MAX_PLOTTED_CATEGORIES } from './distributions.ts'
+export { summaries, TOP_CATEGORIES } from './summaries.ts'
 
 export interface WindowOptions {
   /** Windows of `size` rows, or of `size` milliseconds of row time. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, random, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, random } from '../testing/index.ts'
 import { binnedShares, categoryCounts, countDistinct, histogram, sturgesEdges } from './index.ts'
 
 describe('categoryCounts', () => {
@@ -56,7 +57,7 @@ describe('countDistinct', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('binning against numpy'), () => {
+describeWith(installed('scipy'), 'binning against numpy', () => {
   const r = random(5)
   const samples: Array<[string, Float64Array]> = [
     ['normal', r.normals(1000)],

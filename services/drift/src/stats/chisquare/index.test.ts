@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, random, relativeError, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, random, relativeError } from '../testing/index.ts'
 import { chiSquareGof, chiSquareTest } from './index.ts'
 
 const labels = (codes: Float64Array, prefix = 'c') => Array.from(codes, (c) => `${prefix}${c}`)
@@ -37,7 +38,7 @@ describe('chiSquareTest', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('chi-square against scipy.stats.chisquare'), () => {
+describeWith(installed('scipy'), 'chi-square against scipy.stats.chisquare', () => {
   const r = random(9)
   const gof = [
     { observed: [16, 18, 16, 14, 12, 12], expected: [16, 16, 16, 16, 16, 8] },

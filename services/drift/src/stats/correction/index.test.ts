@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, random, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, random } from '../testing/index.ts'
 import { benjaminiHochberg, bonferroni } from './index.ts'
 
 describe('bonferroni', () => {
@@ -28,7 +29,7 @@ describe('benjaminiHochberg', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('benjaminiHochberg against scipy'), () => {
+describeWith(installed('scipy'), 'benjaminiHochberg against scipy', () => {
   const p = Float64Array.from({ length: 25 }, (_, i) => random(100 + i).uniform() ** 3)
   // scipy < 1.11 lacks false_discovery_control: fall back to R's p.adjust(method = "BH").
   const expected = python<number[]>(

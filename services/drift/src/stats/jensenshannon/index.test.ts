@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, relativeError, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, relativeError } from '../testing/index.ts'
 import { jensenShannon } from './index.ts'
 
 describe('jensenShannon', () => {
@@ -17,7 +18,7 @@ describe('jensenShannon', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('jensenShannon against scipy.spatial.distance'), () => {
+describeWith(installed('scipy'), 'jensenShannon against scipy.spatial.distance', () => {
   const cases = [
     { p: [0.1, 0.2, 0.7], q: [0.3, 0.3, 0.4] },
     { p: [5, 0, 3, 2], q: [1, 4, 0, 5] },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, relativeError, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, relativeError } from '../testing/index.ts'
 import { klDivergence, relEntr } from './index.ts'
 
 describe('klDivergence', () => {
@@ -18,7 +19,7 @@ describe('klDivergence', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('klDivergence against scipy.stats.entropy'), () => {
+describeWith(installed('scipy'), 'klDivergence against scipy.stats.entropy', () => {
   const cases = [
     [
       [0.1, 0.2, 0.7],

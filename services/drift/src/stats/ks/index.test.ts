@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, random, relativeError, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, random, relativeError } from '../testing/index.ts'
 import { ks2samp, kstwoSf, smirnovSf } from './index.ts'
 
 describe('ks2samp', () => {
@@ -46,7 +47,7 @@ describe('ks2samp', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('ks2samp against scipy.stats.ks_2samp'), () => {
+describeWith(installed('scipy'), 'ks2samp against scipy.stats.ks_2samp', () => {
   const r = random(42)
   const cases: Array<{ name: string; x: Float64Array; y: Float64Array; method: string }> = []
   const add = (name: string, x: Float64Array, y: Float64Array) =>
@@ -107,7 +108,7 @@ describe.skipIf(!hasScipy)(scipyBlock('ks2samp against scipy.stats.ks_2samp'), (
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('Kolmogorov distributions against scipy'), () => {
+describeWith(installed('scipy'), 'Kolmogorov distributions against scipy', () => {
   // Covers every branch of scipy's kolmogn: Ruben–Gambino tails, Durbin matrix, Pomeranz,
   // Pelz–Good, Smirnov's formula, and the n > 10^6 approximation.
   const points: Array<[number, number]> = []

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, relativeError, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, relativeError } from '../testing/index.ts'
 import { chi2Sf, gammaQ, lnGamma, normalSf } from './index.ts'
 
 describe('special functions', () => {
@@ -27,7 +28,7 @@ describe('special functions', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('special functions against scipy'), () => {
+describeWith(installed('scipy'), 'special functions against scipy', () => {
   const shapes = [0.5, 1, 1.5, 2.5, 7, 20, 99.5, 500, 5000, 50_000]
   const grid = shapes.flatMap((a) =>
     [1e-3, 0.1, 0.5, 0.9, 1, 1.1, 2, 5, 20].map((f) => [a, a * f + (f > 1 ? 3 * f : 0)]),

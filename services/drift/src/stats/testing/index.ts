@@ -3,23 +3,7 @@
  * seeded random samples so every run sees the same data.
  */
 import { spawnSync } from 'node:child_process'
-import { findPython } from '../../../../../testing/python.ts'
-
-/** The interpreter to compare against (see `findPython`; INFERA_PYTHON picks one). */
-const FOUND = findPython(['scipy', 'numpy'])
-const PYTHON = FOUND ?? 'python3'
-const SKIP_REASON =
-  'no python3 with scipy/numpy found (apt-get install python3-scipy python3-numpy)'
-
-/** Whether the reference implementation can run here; CI installs python3-scipy. */
-export const hasScipy = FOUND !== undefined
-
-if (!hasScipy) console.warn(`scipy comparisons skipped: ${SKIP_REASON}`)
-
-/** Name for a block that is skipped without scipy, carrying the reason into the test report. */
-export function scipyBlock(name: string): string {
-  return hasScipy ? name : `${name} (skipped: ${SKIP_REASON})`
-}
+import { findPython, SCIPY_MODULES } from '../../../../../testing/tools/index.ts'
 
 // JSON has no NaN or ±Infinity: both sides carry them as strings.
 const PRELUDE = `
@@ -55,8 +39,8 @@ const NON_FINITE: Record<string, number> = {
 /**
  * A python3 run of `code` with `data` bound to the JSON-decoded input (typed arrays become lists),
  * yielding whatever the code assigned to `result`. It runs on the first call of the returned
- * function, from inside a test, so blocks skipped for want of scipy never start python; later
- * calls reuse the answer. Batch many cases into one run: each start pays for importing scipy.
+ * function, from inside a test of a `describeWith(installed('scipy'), …)` block, so blocks
+ * skipped for want of scipy never start python; later calls reuse the answer. Batch many cases into one run: each start pays for importing scipy.
  */
 export function python<T>(code: string, data: unknown): () => T {
   let answer: { value: T } | undefined
@@ -71,7 +55,10 @@ function runPython<T>(code: string, data: unknown): T {
     if (ArrayBuffer.isView(v)) return Array.from(v as Float64Array, encodeNumber)
     return typeof v === 'number' ? encodeNumber(v) : v
   })
-  const run = spawnSync(PYTHON, ['-c', PRELUDE + code + POSTLUDE], {
+  const interpreter = findPython(SCIPY_MODULES)
+  if (!interpreter)
+    throw new Error("no python3 with scipy: declare the block with installed('scipy')")
+  const run = spawnSync(interpreter, ['-c', PRELUDE + code + POSTLUDE], {
     input,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,

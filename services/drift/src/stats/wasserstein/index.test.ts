@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, random, relativeError, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python, random, relativeError } from '../testing/index.ts'
 import { normedWasserstein, populationStd, wassersteinDistance } from './index.ts'
 
 describe('wassersteinDistance', () => {
@@ -33,27 +34,24 @@ describe('normedWasserstein', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(
-  scipyBlock('Wasserstein against scipy.stats.wasserstein_distance'),
-  () => {
-    const r = random(21)
-    const cases: Array<[string, Float64Array, Float64Array]> = [
-      ['small', r.normals(7), r.normals(11, 1)],
-      ['ties', r.integers(400, 6), r.integers(700, 8)],
-      ['unequal sizes', r.normals(3000), r.normals(20, 0.2, 3)],
-      ['large', r.normals(100_000), r.normals(80_000, 0.05)],
-      ['constant reference', new Float64Array(50).fill(3), r.normals(40, 3, 0.01)],
-    ]
-    const expected = python<Array<[number, number]>>(
-      `result = [[stats.wasserstein_distance(u, v),
+describeWith(installed('scipy'), 'Wasserstein against scipy.stats.wasserstein_distance', () => {
+  const r = random(21)
+  const cases: Array<[string, Float64Array, Float64Array]> = [
+    ['small', r.normals(7), r.normals(11, 1)],
+    ['ties', r.integers(400, 6), r.integers(700, 8)],
+    ['unequal sizes', r.normals(3000), r.normals(20, 0.2, 3)],
+    ['large', r.normals(100_000), r.normals(80_000, 0.05)],
+    ['constant reference', new Float64Array(50).fill(3), r.normals(40, 3, 0.01)],
+  ]
+  const expected = python<Array<[number, number]>>(
+    `result = [[stats.wasserstein_distance(u, v),
             stats.wasserstein_distance(u, v) / max(float(np.std(u)), 0.001)] for u, v in data]`,
-      cases.map(([, u, v]) => [u, v]),
-    )
+    cases.map(([, u, v]) => [u, v]),
+  )
 
-    it.each(cases.map(([name, u, v], i) => [name, u, v, i] as const))('%s', (_, u, v, i) => {
-      const [distance, normed] = expected()[i] as [number, number]
-      expect(relativeError(wassersteinDistance(u, v), distance)).toBeLessThan(1e-10)
-      expect(relativeError(normedWasserstein(u, v), normed)).toBeLessThan(1e-10)
-    })
-  },
-)
+  it.each(cases.map(([name, u, v], i) => [name, u, v, i] as const))('%s', (_, u, v, i) => {
+    const [distance, normed] = expected()[i] as [number, number]
+    expect(relativeError(wassersteinDistance(u, v), distance)).toBeLessThan(1e-10)
+    expect(relativeError(normedWasserstein(u, v), normed)).toBeLessThan(1e-10)
+  })
+})

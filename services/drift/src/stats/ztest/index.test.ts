@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hasScipy, python, scipyBlock } from '../testing/index.ts'
+import { describeWith, installed } from '../../../../../testing/tools/index.ts'
+import { python } from '../testing/index.ts'
 import { compareCategories, zTest } from './index.ts'
 
 const sample = (counts: Record<string, number>) =>
@@ -33,7 +34,7 @@ describe('zTest', () => {
   })
 })
 
-describe.skipIf(!hasScipy)(scipyBlock('zTest against Evidently'), () => {
+describeWith(installed('scipy'), 'zTest against Evidently', () => {
   const cases = [
     [sample({ a: 50, b: 50 }), sample({ a: 70, b: 30 })],
     [sample({ no: 480, yes: 20 }), sample({ no: 300, yes: 31 })],
