@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { buildDashboards, buildRuleGroups, ruleFiles } from '../dashboards/index.ts'
-import { describeWithTools, run } from '../dashboards/testing/tools.ts'
 import { tempDir } from '../services/inference/src/testing/index.ts'
+import { describeWith, installed, run } from '../testing/tools/index.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 
@@ -22,7 +22,7 @@ email: { to: oncall@example.com, from: alerts@example.com, smarthost: 'smtp.exam
 `,
 )
 
-describeWithTools('infera alerts build', ['promtool', 'amtool'], (tools) => {
+describeWith(installed('promtool', 'amtool'), 'infera alerts build', (tools) => {
   it('writes rule files, a PrometheusRule and an Alertmanager config that the tools accept', async () => {
     const out = tempDir('infera-alerts-')
     const built = await infera('alerts', 'build', '--out', out, '--receivers', receivers)

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeWith, installed, run } from '../../testing/tools/index.ts'
 import { toYaml } from '../build.ts'
 import { WATCHDOG } from '../rules/platform.ts'
 import { type Server, startServer, waitFor } from '../testing/processes.ts'
-import { describeWithTools, run } from '../testing/tools.ts'
 import { type AlertReceivers, BLACKHOLE, buildAlertmanagerConfig } from './index.ts'
 
 const ALL: AlertReceivers = {
@@ -37,7 +37,7 @@ it('refuses receivers it cannot use, naming the key', () => {
   ).toThrow(/smarthost/)
 })
 
-describeWithTools('Alertmanager configuration', ['amtool', 'alertmanager'], (tools) => {
+describeWith(installed('amtool', 'alertmanager'), 'Alertmanager configuration', (tools) => {
   /** The receivers an alert with these labels is routed to, as amtool reads the config. */
   async function routes(config: string, labels: Record<string, string>) {
     const pairs = Object.entries(labels).map(([name, value]) => `${name}=${value}`)

@@ -1,9 +1,9 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard'
 import { describe, expect, it } from 'vitest'
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { buildDashboards } from '../boards/index.ts'
 import { DATASOURCE } from '../panels/index.ts'
 import { type ExprCase, promtoolExprTest } from '../testing/promtool.ts'
-import { describeWithTools } from '../testing/tools.ts'
 
 const dashboards = buildDashboards() as Record<string, dashboard.Dashboard>
 const annotationsOf = (board: string) => dashboards[board]?.annotations?.list ?? []
@@ -66,7 +66,7 @@ const TWO_EVENTS = '_x20 1x39 2x40'
 const RATE_INTERVAL = '2m'
 const SHOWN_AT_MINUTES = [10, 11, 30, 31]
 
-describeWithTools('lifecycle annotations in Prometheus', ['promtool'], (tools) => {
+describeWith(installed('promtool'), 'lifecycle annotations in Prometheus', (tools) => {
   it('mark each event of the model picked once, the first one included, and nothing else', async () => {
     const annotations = annotationsOf('lifecycle')
     expect(annotations.map((a) => a.name).sort()).toEqual(Object.keys(SERIES).sort())

@@ -1,8 +1,8 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard'
 import { expect, it } from 'vitest'
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { promtoolExprTest } from '../testing/promtool.ts'
 import { promTargets } from '../testing/queries.ts'
-import { describeWithTools } from '../testing/tools.ts'
 import { gatewayDashboard } from './gateway.ts'
 
 const board = gatewayDashboard() as dashboard.Dashboard
@@ -27,7 +27,7 @@ const SERIES = {
     '1x5',
 }
 
-describeWithTools('the gateway dashboard in Prometheus', ['promtool'], (tools) => {
+describeWith(installed('promtool'), 'the gateway dashboard in Prometheus', (tools) => {
   it('shows the breakers and health checks of the targets of the routes picked', async () => {
     const picked = (title: string, route: string) =>
       expr(title).replaceAll('$route', route).replaceAll('$variant', '.*')

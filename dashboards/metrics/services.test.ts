@@ -7,11 +7,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PREDICT } from '../../loadtests/request.ts'
 import { type Platform, startPlatform } from '../../testing/platform.ts'
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { toYaml, writeAlerts } from '../build.ts'
 import { buildDashboards, buildRuleGroups } from '../index.ts'
 import { type Server, startServer, waitFor } from '../testing/processes.ts'
 import { dashboardUsages, ruleUsages } from '../testing/queries.ts'
-import { describeWithTools } from '../testing/tools.ts'
 import { EXTERNAL_METRICS } from './external.ts'
 
 const SUFFIXES: Record<string, string[]> = {
@@ -84,7 +84,7 @@ describe('the metrics dashboards and rules read', () => {
   })
 })
 
-describeWithTools('Prometheus with the generated rules', ['prometheus'], (tools) => {
+describeWith(installed('prometheus'), 'Prometheus with the generated rules', (tools) => {
   let prometheus: Server
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { type AlertCase, itChecksAlertCases } from '../testing/promtool.ts'
-import { describeWithTools } from '../testing/tools.ts'
 import { lifecycleRuleGroup } from './lifecycle.ts'
 import { THRESHOLDS } from './thresholds.ts'
 
@@ -149,7 +149,7 @@ const cases: AlertCase[] = [
   },
 ]
 
-describeWithTools('lifecycle alerts under promtool test rules', ['promtool'], (tools) => {
+describeWith(installed('promtool'), 'lifecycle alerts under promtool test rules', (tools) => {
   const groups = [lifecycleRuleGroup()]
 
   itChecksAlertCases(tools.promtool, groups, cases)

@@ -1,5 +1,5 @@
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { type AlertCase, itChecksAlertCases } from '../testing/promtool.ts'
-import { describeWithTools } from '../testing/tools.ts'
 import { driftRuleGroup, servingRuleGroup } from './ml.ts'
 import { THRESHOLDS } from './thresholds.ts'
 
@@ -213,7 +213,7 @@ const cases: AlertCase[] = [
   },
 ]
 
-describeWithTools('ML alerts under promtool test rules', ['promtool'], (tools) => {
+describeWith(installed('promtool'), 'ML alerts under promtool test rules', (tools) => {
   const groups = [driftRuleGroup(), servingRuleGroup()]
 
   itChecksAlertCases(tools.promtool, groups, cases)

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest'
 import { BREAKER_STATE_VALUE } from '../../services/gateway/src/metrics/index.ts'
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { DCGM } from '../metrics/external.ts'
 import { type AlertCase, itChecksAlertCases, promtoolTest } from '../testing/promtool.ts'
-import { describeWithTools } from '../testing/tools.ts'
 import { gatewayRuleGroup, gpuRuleGroup, WATCHDOG, watchdogRuleGroup } from './platform.ts'
 import { THRESHOLDS } from './thresholds.ts'
 
@@ -71,7 +71,7 @@ const cases: AlertCase[] = [
   { title: 'the watchdog', alert: WATCHDOG, at: '1m', series: {}, fires: [{}] },
 ]
 
-describeWithTools('platform alerts under promtool test rules', ['promtool'], (tools) => {
+describeWith(installed('promtool'), 'platform alerts under promtool test rules', (tools) => {
   const groups = [gatewayRuleGroup(), gpuRuleGroup(), watchdogRuleGroup()]
 
   itChecksAlertCases(tools.promtool, groups, cases, [WATCHDOG])

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
+import { describeWith, installed } from '../../testing/tools/index.ts'
 import { burnWindows, errorBudget, type Slo, slos } from '../slo/index.ts'
 import { type AlertCase, promtoolTest, untested } from '../testing/promtool.ts'
-import { describeWithTools } from '../testing/tools.ts'
 import { burnAlertName, SLI_SOURCES, sloRuleGroup, sloRuleGroups } from './slo.ts'
 
 /** A counter growing by `perMinute[i]` for `minutes[i]` minutes, in promtool's notation. */
@@ -114,7 +114,7 @@ it('derives the SRE workbook burn rates for a 30-day objective', () => {
   ])
 })
 
-describeWithTools('SLO burn-rate alerts under promtool test rules', ['promtool'], (tools) => {
+describeWith(installed('promtool'), 'SLO burn-rate alerts under promtool test rules', (tools) => {
   it('has a firing and a quiet case for every alert and severity', () => {
     expect(untested(sloRuleGroups(), slos.flatMap(casesFor))).toEqual([])
   })

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { stringify } from 'yaml'
+import { run } from '../../testing/tools/index.ts'
 import { type AlertingRule, isAlert, type RuleGroup } from '../rules/index.ts'
-import { run } from './tools.ts'
 
 export interface AlertCase {
   title: string

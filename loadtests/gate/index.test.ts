@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
-import { run } from '../../dashboards/testing/tools.ts'
+import { run } from '../../testing/tools/index.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 

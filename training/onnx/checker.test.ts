@@ -2,13 +2,11 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findPython } from '../../testing/python.ts'
+import { afterAll, beforeAll, describe, expect } from 'vitest'
+import { installed, itWith } from '../../testing/tools/index.ts'
 import { buildDemoModels } from '../demo/index.ts'
 import { buildIdentityModel, buildMlp } from './models.ts'
 import { DATATYPE_NAMES } from './tensor.ts'
-
-const python = findPython(['onnx'])
 
 const CHECK = `
 import sys, onnx
@@ -30,33 +28,35 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
 describe('onnx.checker.check_model(full_check=True)', () => {
-  it('accepts every model the builders generate', async (context) => {
-    if (!python)
-      context.skip('python3 cannot import onnx (install python3-onnx or pip install onnx)')
-    const models: Record<string, Uint8Array> = {
-      mlp_softmax: buildMlp({ inputSize: 4, hidden: [8], outputSize: 3, seed: 1, softmax: true }),
-      mlp_raw: buildMlp({ inputSize: 6, hidden: [5, 4], outputSize: 1, seed: 2, softmax: false }),
-      ...Object.fromEntries(
-        DATATYPE_NAMES.map((datatype) => [
-          `identity_${datatype}`,
-          buildIdentityModel({ datatype, shape: ['batch', 2] }),
-        ]),
-      ),
-    }
-    const paths = await Promise.all(
-      Object.entries(models).map(async ([name, bytes]) => {
-        const path = join(dir, `${name}.onnx`)
-        await writeFile(path, bytes)
-        return path
-      }),
-    )
-    const repository = join(dir, 'demo')
-    const demos = await buildDemoModels({ outDir: repository })
-    paths.push(...demos.map((demo) => join(repository, demo.name, '1', 'model.onnx')))
-    expect((await readdir(repository)).length).toBe(demos.length)
+  itWith(
+    installed('onnx'),
+    'accepts every model the builders generate',
+    async ({ onnx: python }) => {
+      const models: Record<string, Uint8Array> = {
+        mlp_softmax: buildMlp({ inputSize: 4, hidden: [8], outputSize: 3, seed: 1, softmax: true }),
+        mlp_raw: buildMlp({ inputSize: 6, hidden: [5, 4], outputSize: 1, seed: 2, softmax: false }),
+        ...Object.fromEntries(
+          DATATYPE_NAMES.map((datatype) => [
+            `identity_${datatype}`,
+            buildIdentityModel({ datatype, shape: ['batch', 2] }),
+          ]),
+        ),
+      }
+      const paths = await Promise.all(
+        Object.entries(models).map(async ([name, bytes]) => {
+          const path = join(dir, `${name}.onnx`)
+          await writeFile(path, bytes)
+          return path
+        }),
+      )
+      const repository = join(dir, 'demo')
+      const demos = await buildDemoModels({ outDir: repository })
+      paths.push(...demos.map((demo) => join(repository, demo.name, '1', 'model.onnx')))
+      expect((await readdir(repository)).length).toBe(demos.length)
 
-    const result = spawnSync(python as string, ['-c', CHECK, ...paths], { encoding: 'utf8' })
-    expect(result.stderr).toBe('')
-    expect(result.status).toBe(0)
-  })
+      const result = spawnSync(python, ['-c', CHECK, ...paths], { encoding: 'utf8' })
+      expect(result.stderr).toBe('')
+      expect(result.status).toBe(0)
+    },
+  )
 })

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeWith } from '../../../testing/tools/index.ts'
 import {
   type Database,
   DirectoryInUseError,
@@ -12,7 +13,7 @@ import {
   type Schema,
 } from './index.ts'
 import { lockDirectory } from './lock.ts'
-import { connectionsPerTest, describePostgres, freshPglite, reachPostgres } from './testing.ts'
+import { connectionsPerTest, freshPglite, postgresServer } from './testing.ts'
 
 const MIGRATIONS: Migration[] = [
   { version: 1, name: 'first', sql: 'CREATE TABLE first (n int)' },
@@ -151,7 +152,7 @@ describe('the directory lock', () => {
   })
 })
 
-describePostgres('migrations on PostgreSQL', await reachPostgres(), (server) => {
+describeWith({ server: postgresServer }, 'migrations on PostgreSQL', ({ server }) => {
   const connect = connectionsPerTest()
 
   migrationContract(async () => connect(await server.createDatabase()))

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import postgres from 'postgres'
-import { afterAll, afterEach, describe, it } from 'vitest'
+import { afterEach } from 'vitest'
+import { requirement } from '../../../testing/tools/index.ts'
 import { type Database, openPglite, openPostgres } from './database.ts'
 
 /**
@@ -43,16 +44,14 @@ export interface TestPostgres {
   close(): Promise<void>
 }
 
-/** Connects to the test server, or says why it couldn't. */
-export async function reachPostgres(): Promise<TestPostgres | string> {
+/** Connects to the test server, or throws saying why it couldn't. */
+async function reachPostgres(): Promise<TestPostgres> {
   const admin = postgres(ADMIN_URL, { max: 1, connect_timeout: 5, onnotice: () => {} })
   try {
     await admin`SELECT 1`
   } catch (error) {
     await admin.end({ timeout: 0 })
-    const url = new URL(ADMIN_URL)
-    if (url.password) url.password = '***'
-    return `PostgreSQL at ${url} is unreachable (${(error as Error).message}); start it or set INFERA_TEST_DATABASE_URL`
+    throw error
   }
   const run = `infera_test_${process.pid}_${Date.now().toString(36)}`
   const created: string[] = []
@@ -72,26 +71,18 @@ export async function reachPostgres(): Promise<TestPostgres | string> {
   }
 }
 
-/**
- * Declares tests that need the server. Without one they are skipped with the reason, except under
- * CI, where a missing server is a failure.
- */
-export function describePostgres(
-  name: string,
-  server: TestPostgres | string,
-  body: (server: TestPostgres) => void,
-): void {
-  describe(name, () => {
-    if (typeof server === 'string') {
-      it('reaches the server', (ctx) => {
-        if (!process.env.CI) ctx.skip(server)
-        throw new Error(server)
-      })
-      return
-    }
-    afterAll(() => server.close())
-    body(server)
-  })
+/** The test server, for `describeWith({ server: postgresServer }, …)`; closed after the file. */
+export const postgresServer = requirement({
+  name: `PostgreSQL at ${redacted(ADMIN_URL)}`,
+  hint: 'start it or set INFERA_TEST_DATABASE_URL',
+  check: reachPostgres,
+  close: (server) => server.close(),
+})
+
+function redacted(url: string) {
+  const parsed = new URL(url)
+  if (parsed.password) parsed.password = '***'
+  return parsed.toString()
 }
 
 /** Opens PostgreSQL connections for a test; each is closed when the test ends. */

@@ -2,10 +2,11 @@
 // what serves, who the audit log says did it, and input that must never reach the database.
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeWith } from '../../../../testing/tools/index.ts'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
 import { bearer, credentialFor } from '../../../shared/credentials/index.ts'
 import { migrate, openPostgres } from '../../../shared/database/index.ts'
-import { describePostgres, freshPglite, reachPostgres } from '../../../shared/database/testing.ts'
+import { freshPglite, postgresServer } from '../../../shared/database/testing.ts'
 import { LocalArtifactStore } from '../artifacts/index.ts'
 import { createRegistryMetrics } from '../metrics/index.ts'
 import { Registry } from '../registry/index.ts'
@@ -323,8 +324,7 @@ describe('the registry’s trust boundary on PGlite', () => {
   })
 })
 
-const server = await reachPostgres()
-describePostgres('the registry’s trust boundary on PostgreSQL', server, (pg) => {
+describeWith({ pg: postgresServer }, 'the registry’s trust boundary on PostgreSQL', ({ pg }) => {
   boundary(async () => {
     const db = openPostgres(await pg.createDatabase())
     await migrate(db, REGISTRY_SCHEMA)

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Server, startServer, waitFor } from '../../../../dashboards/testing/processes.ts'
-import { describeWithTools } from '../../../../dashboards/testing/tools.ts'
+import { describeWith, installed } from '../../../../testing/tools/index.ts'
 import { createGatewayMetrics } from '../../../gateway/src/metrics/gateway.ts'
 import { tempDir, unreachableUrl } from '../testing/index.ts'
 import { GatewayMetricsSource, PrometheusMetricsSource } from './index.ts'
@@ -165,7 +165,7 @@ function oddPage() {
   return metrics.registry.expose()
 }
 
-describeWithTools('a real Prometheus scraping real gateways', ['prometheus'], (tools) => {
+describeWith(installed('prometheus'), 'a real Prometheus scraping real gateways', (tools) => {
   let traffic: CanaryTraffic
   let exporter: Awaited<ReturnType<typeof listen>>
   let prometheus: Server

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeWith } from '../../../../testing/tools/index.ts'
 import { DRIFT_SCHEMA } from '../../../drift/src/store/migrations.ts'
 import { type Database, migrate, openPostgres } from '../../../shared/database/index.ts'
-import { describePostgres, freshPglite, reachPostgres } from '../../../shared/database/testing.ts'
+import { freshPglite, postgresServer } from '../../../shared/database/testing.ts'
 import type { GateReport } from '../gate/index.ts'
 import { type NewVersion, openRegistryStore, type RegistryStore, registryStore } from './index.ts'
 import { REGISTRY_SCHEMA } from './migrations.ts'
@@ -251,7 +252,7 @@ describe('PGlite in memory', () => {
   })
 })
 
-describePostgres('PostgreSQL', await reachPostgres(), (server) => {
+describeWith({ server: postgresServer }, 'PostgreSQL', ({ server }) => {
   let url: string
   beforeAll(async () => {
     url = await server.createDatabase()
