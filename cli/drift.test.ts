@@ -12,7 +12,7 @@ import {
   registerDemoVersion,
 } from '../services/drift/src/testing/index.ts'
 import { tempDir } from '../services/inference/src/testing/index.ts'
-import { startRegistryServer } from '../services/registry/src/index.ts'
+import { startRegistryServer } from '../services/registry/src/adapter/node/index.ts'
 import { bearer, credentialFor, generateToken } from '../services/shared/credentials/index.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
@@ -126,9 +126,9 @@ describe('infera drift compare', () => {
       [
         ['--reference', y2012, '--current', y2013, '--method', 'magic'],
         2,
-        /--method must be auto or one of/,
+        /--method must be one of auto, ks, chisquare, .*kl_div, not 'magic'/,
       ],
-      [['--reference', y2012], 2, /--current FILE are required/],
+      [['--reference', y2012], 2, /--current FILE is required/],
     ]
     for (const [args, code, message] of cases) {
       const run = infera(...args)

@@ -1,18 +1,19 @@
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { z } from 'zod'
 import type { RegistryOptions } from '../services/registry/src/index.ts'
 
-/** Embedded state lives under INFERA_HOME (default `.infera/`), so platforms can run side by side. */
-export const inferaHome = () => resolve(process.env.INFERA_HOME ?? '.infera')
+/**
+ * Embedded state lives under INFERA_HOME, by default `~/.infera`: per user, not per directory, so
+ * `infera models` finds the platform `npm start` runs whichever directory it is called from.
+ * Another INFERA_HOME runs another platform beside it.
+ */
+export const inferaHome = () => resolve(process.env.INFERA_HOME || join(homedir(), '.infera'))
 export const defaultModelsDir = () => join(inferaHome(), 'models')
 export const defaultCaptureDir = () => join(inferaHome(), 'capture')
 /** The registry's PGlite database (`db/`) and artifacts (`artifacts/`). */
 export const defaultRegistryDir = () => join(inferaHome(), 'registry')
-/**
- * Where a running local platform writes its registry's URL: the embedded database is locked while
- * it runs, so `infera models` goes through the service instead.
- */
-export const registryUrlFile = () => join(defaultRegistryDir(), 'service-url')
 
 /**
  * Where a running local platform writes the tokens its local clients need (owner-only), keyed by
@@ -43,5 +44,66 @@ export function embeddedRegistryOptions(): RegistryOptions {
     dir: join(home, 'artifacts'),
     s3: INFERA_ARTIFACTS_S3 || undefined,
     endpoint: AWS_ENDPOINT_URL || undefined,
+  }
+}
+
+/** Where a running `infera start` says where its services listen, for the CLI to find them. */
+export const platformFile = () => join(inferaHome(), 'platform.json')
+
+const PlatformRecord = z.object({
+  pid: z.number().int().positive(),
+  started_at: z.string(),
+  urls: z.object({
+    gateway: z.url(),
+    inference: z.url(),
+    drift: z.url(),
+    registry: z.url(),
+  }),
+})
+export type RunningPlatform = z.infer<typeof PlatformRecord>
+export type PlatformUrls = RunningPlatform['urls']
+
+/** Records this process as the platform running under INFERA_HOME (replacing the file atomically). */
+export function writePlatformFile(urls: PlatformUrls): RunningPlatform {
+  const record: RunningPlatform = { pid: process.pid, started_at: new Date().toISOString(), urls }
+  const file = platformFile()
+  mkdirSync(inferaHome(), { recursive: true })
+  // Written aside then renamed: a reader never sees half a file.
+  const partial = `${file}.${process.pid}.tmp`
+  writeFileSync(partial, `${JSON.stringify(record, null, 2)}\n`)
+  renameSync(partial, file)
+  return record
+}
+
+/** Removes the platform file if this process wrote it: a second start that failed leaves the first's. */
+export function removePlatformFile() {
+  if (readPlatformFile()?.pid === process.pid) rmSync(platformFile(), { force: true })
+}
+
+/**
+ * The platform running under INFERA_HOME, if any: a file whose process is gone (killed, crashed) is
+ * stale and ignored.
+ */
+export function runningPlatform(): RunningPlatform | undefined {
+  const record = readPlatformFile()
+  return record && isAlive(record.pid) ? record : undefined
+}
+
+function readPlatformFile(): RunningPlatform | undefined {
+  try {
+    return PlatformRecord.parse(JSON.parse(readFileSync(platformFile(), 'utf8')))
+  } catch {
+    // Missing, half-written by hand or from another version: no platform to talk to.
+    return undefined
+  }
+}
+
+function isAlive(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

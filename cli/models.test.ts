@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import {
   writeVersionFolder,
 } from '../services/registry/src/testing/index.ts'
 import { credentialFor, generateToken } from '../services/shared/credentials/index.ts'
-import { canaryOptions } from './commands/models.ts'
+import { canaryOptions } from './commands/models/index.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const home = tempDir('infera-models-cli-')
@@ -73,10 +73,24 @@ async function jsonAs(extra: Record<string, string>, ...args: string[]) {
 }
 
 describe('infera models', () => {
-  it('registers versions from training’s folders, with lineage and the actor', async () => {
+  it('finds no registry in a fresh INFERA_HOME, and creates none unless told to', async () => {
+    const refused = await infera(['list'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toBe(
+      `infera: no running platform under ${home}: start one with npm start, or pass --registry URL / set DATABASE_URL (--embedded creates a registry under ${home}/registry)\n`,
+    )
+    expect(existsSync(join(home, 'registry'))).toBe(false)
+  })
+
+  // Three processes, the first creating the embedded database: slow on a busy machine.
+  it('registers versions from training’s folders, with lineage and the actor', {
+    timeout: 180_000,
+  }, async () => {
     const first = await jsonAs(
       { INFERA_ACTOR: 'alice' },
       'register',
+      // The first change creates the embedded registry, on request; later ones find it.
+      '--embedded',
       '--name',
       'penguins',
       '--dir',
@@ -163,7 +177,7 @@ describe('infera models', () => {
     ])
     expect(worse.code).toBe(1)
     expect(worse.stderr).toMatch(
-      /^infera: the gate refused: version 3 is worse than production version 2/,
+      /^infera: the gate refused: version 3 is worse than production version 2/m,
     )
     expect(JSON.parse(worse.stdout).gate).toMatchObject({ passed: false, candidate_version: 3 })
 
@@ -412,7 +426,7 @@ describe('infera models', () => {
       const local = await infera(['list'])
       expect(local.code).toBe(1)
       expect(local.stderr).toMatch(
-        /is in use by process \d+.*\n\(while a registry service runs, set INFERA_REGISTRY_URL/,
+        /is in use by process \d+.*\n\(while a registry service runs, go through it: --registry URL or INFERA_REGISTRY_URL\)/,
       )
       const remote = await infera(['list', '--json'], { INFERA_REGISTRY_URL: url })
       expect(remote.code, remote.stderr).toBe(0)
@@ -424,6 +438,37 @@ describe('infera models', () => {
       expect(materialized.stdout).toBe(
         `penguins: 2 (production)\nmodel repository written to ${repo}\n`,
       )
+    })
+
+    it('goes through the platform INFERA_HOME/platform.json names while its process lives, and says so', async () => {
+      const platform = (pid: number) =>
+        writeFileSync(
+          join(home, 'platform.json'),
+          JSON.stringify({
+            pid,
+            started_at: new Date().toISOString(),
+            urls: { gateway: url, inference: url, drift: url, registry: url },
+          }),
+        )
+      try {
+        platform(service.pid as number)
+        const through = await infera(['list', '--json'])
+        expect(through.code, through.stderr).toBe(0)
+        expect(JSON.parse(through.stdout).models[0].name).toBe('penguins')
+        expect(through.stderr).toBe(
+          `registry ${url} (the platform started by npm start, pid ${service.pid})\n`,
+        )
+        // A process that is gone left the file behind: stale, so the embedded registry is tried.
+        const gone = spawn(process.execPath, ['-e', ''])
+        await new Promise((resolve) => gone.once('exit', resolve))
+        platform(gone.pid as number)
+        const stale = await infera(['list'])
+        expect(stale.code).toBe(1)
+        expect(stale.stderr).toMatch(/^registry embedded in .*\/registry, in this process/)
+        expect(stale.stderr).toMatch(/is in use by process/)
+      } finally {
+        rmSync(join(home, 'platform.json'), { force: true })
+      }
     })
   })
 })

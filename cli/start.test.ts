@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { networkInterfaces } from 'node:os'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
+import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,11 +28,73 @@ const penguin = {
   sex: 'MALE',
 }
 
+/** `infera start` in a child process; resolves with its exit code and what it printed. */
+async function startAgain(env: Record<string, string>) {
+  return run(process.execPath, ['bin/infera.js', 'start'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      DRIFT_PORT: '0',
+      INFERENCE_PORT: '0',
+      REGISTRY_PORT: '0',
+      ...env,
+    },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      output: error.stdout + error.stderr,
+    }),
+  )
+}
+
+describe('infera start refuses what would fail later, before it trains', () => {
+  it('names a platform already running under the same INFERA_HOME', async () => {
+    const { code, output } = await startAgain({ INFERA_HOME: platform.home })
+    expect(code).toBe(1)
+    expect(output).toMatch(
+      new RegExp(
+        `Infera is already running under ${platform.home} \\(pid ${platform.child.pid}, since .*\\): gateway ${platform.gateway}\\.`,
+      ),
+    )
+    expect(output).not.toMatch(/\n\s+at /)
+  })
+
+  it('names a busy port and the variable that moves it, without a stack trace', async () => {
+    const busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const { port } = busy.address() as AddressInfo
+    try {
+      for (const variable of ['PORT', 'REGISTRY_PORT']) {
+        const home = mkdtempSync(join(tmpdir(), 'infera-busy-'))
+        const { code, output } = await startAgain({ INFERA_HOME: home, [variable]: String(port) })
+        expect(code).toBe(1)
+        const service = variable === 'PORT' ? 'gateway' : 'registry'
+        expect(output).toContain(
+          `port ${port} (the ${service}'s) on 127.0.0.1 is in use by another process: set ${variable} to a free port`,
+        )
+        expect(output).not.toMatch(/\n\s+at |EADDRINUSE/)
+        // Refused before training or opening anything.
+        expect(readdirSync(home)).toEqual([])
+      }
+    } finally {
+      busy.close()
+    }
+  })
+})
+
 describe('infera start (npm start)', () => {
   it('registers and promotes the demo models, serves them behind the gateway, captures predictions and stops cleanly', async () => {
     const url = platform.gateway
     const output = platform.output()
     expect(output).toContain('training the demo models')
+    // Progress per demo model, with its epochs and how it scored.
+    expect(output).toMatch(
+      /training penguins \(1\/3\), 100 epochs \.\.\. done in [\d.]+ s: holdout accuracy/,
+    )
+    expect(output).toMatch(
+      /training mpg \(2\/3\), 100 epochs \.\.\. done in [\d.]+ s: holdout RMSE/,
+    )
     expect(output).toMatch(/registered and promoted: +penguins, mpg, weather/)
 
     // The registry holds the database: `infera models` goes through the running service.
@@ -81,8 +144,10 @@ describe('infera start (npm start)', () => {
 
     // Captured predictions reach the drift service, which watches them against the reference.
     const driftModels = `${platform.drift}/v1/drift/models`
-    let monitored: Array<{ model: string; rows_seen: number }> = []
-    for (let i = 0; i < 50 && !monitored.some((m) => m.model === 'penguins'); i++) {
+    // Drift lists a production model as soon as it loads its reference: wait for the row itself.
+    let monitored: Array<{ model: string; rows_seen?: number }> = []
+    const seen = () => monitored.some((m) => m.model === 'penguins' && (m.rows_seen ?? 0) > 0)
+    for (let i = 0; i < 50 && !seen(); i++) {
       await new Promise((resolve) => setTimeout(resolve, 200))
       monitored = (await readJson(await fetch(driftModels))).body.models
     }
@@ -90,7 +155,18 @@ describe('infera start (npm start)', () => {
 
     await expectClosedToOutsiders()
 
+    // The access logs went to files: the banner is still the last thing on the terminal.
+    const printed = platform.output()
+    expect(printed.trimEnd().endsWith('Stop with Ctrl-C.')).toBe(true)
+    expect(printed).not.toContain('"msg":"request"')
+    expect(printed).toMatch(/Infera is running \(ready in [\d.]+ s\)/)
+    expect(printed).toContain(join(platform.home, 'logs', 'gateway.log'))
+    const running = JSON.parse(readFileSync(join(platform.home, 'platform.json'), 'utf8'))
+    expect(running).toMatchObject({ pid: platform.child.pid, urls: { gateway: platform.gateway } })
+
     expect(await platform.stop('SIGINT')).toBe(0)
+    expect(readFileSync(join(platform.home, 'logs', 'gateway.log'), 'utf8')).toContain('e2e-1')
+    expect(existsSync(join(platform.home, 'platform.json'))).toBe(false)
     // The tokens lasted as long as the platform.
     expect(existsSync(join(platform.home, 'credentials.json'))).toBe(false)
     // Served from the registry's production version, materialized under INFERA_HOME.

@@ -1,13 +1,15 @@
 import { writeDashboards } from '../../dashboards/build.ts'
-import { parseCommandArgs, UsageError } from '../args.ts'
+import { defineCommand, defineGroup } from '../args.ts'
 
-export async function run(argv: string[]) {
-  const { values, positionals } = parseCommandArgs(argv, { out: { type: 'string' } })
-  if (positionals[0] !== 'build' || positionals.length > 1) {
-    throw new UsageError(
-      `unknown dashboards action '${positionals.join(' ')}'; try 'infera dashboards build'`,
-    )
-  }
-  if (!values.out) throw new UsageError('--out DIR is required')
-  for (const file of writeDashboards(values.out)) console.log(file)
-}
+export const command = defineGroup('Grafana dashboards generated from the metrics and SLOs.', {
+  build: defineCommand({
+    summary:
+      "Writes the Grafana dashboards (inference, drift, gateway, SLOs, GPU and cluster) as DIR/<name>.json, classic dashboard JSON for Grafana's file provisioning or its dashboard sidecar.",
+    options: {
+      out: { type: 'string', value: 'DIR', required: true, description: 'where to write them' },
+    },
+    run: async ({ values }) => {
+      for (const file of writeDashboards(values.out)) console.log(file)
+    },
+  }),
+})

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
-import { expectPositionals, parseCommandArgs, toNumber, UsageError } from '../args.ts'
+import { defineCommand, defineGroup, type Parsed, toNumber, UsageError } from '../args.ts'
 import { localToken, localTokensFile } from '../home.ts'
 import { GATEWAY_METRICS_ENV, HOLDERS } from '../local/credentials.ts'
 import { runDriftDemo } from '../local/drift-demo.ts'
@@ -19,20 +19,45 @@ const DEMO_SETTINGS = {
 
 const LABELS_TOKEN_ENV = HOLDERS.labeller.env
 
-export async function run(argv: string[]) {
-  const { values, positionals } = parseCommandArgs(argv, {
-    gateway: { type: 'string' },
-    drift: { type: 'string' },
-    registry: { type: 'string' },
-    'api-key': { type: 'string' },
-    'labels-token': { type: 'string' },
-    'metrics-token': { type: 'string' },
-    'canary-seconds': { type: 'string' },
-    json: { type: 'boolean', default: false },
-  })
-  expectPositionals(positionals, 1, 'the name of a demo: drift')
-  if (positionals[0] !== 'drift')
-    throw new UsageError(`unknown demo '${positionals[0]}'; try drift`)
+const OPTIONS = {
+  'canary-seconds': {
+    type: 'string',
+    value: 'S',
+    default: '15',
+    description:
+      "how long the retrained version's canary must stay within the SLO (on the demo's own platform)",
+  },
+  json: { type: 'boolean', description: 'prints the outcome as JSON, and no story' },
+  gateway: {
+    type: 'string',
+    value: 'URL',
+    description: "drives a running platform (npm start) instead of starting one: its gateway's URL",
+  },
+  drift: { type: 'string', value: 'URL', description: "the running platform's drift service" },
+  registry: { type: 'string', value: 'URL', description: "the running platform's registry" },
+  'api-key': { type: 'string', value: 'KEY', description: "the running platform's API key" },
+  'labels-token': {
+    type: 'string',
+    value: 'T',
+    description: `the token labels are posted with (default ${LABELS_TOKEN_ENV}, else $INFERA_HOME/credentials.json's)`,
+  },
+  'metrics-token': {
+    type: 'string',
+    value: 'T',
+    description: `the token the gateway's /metrics are read with (default ${GATEWAY_METRICS_ENV}, else $INFERA_HOME/credentials.json's)`,
+  },
+} as const
+
+export const command = defineGroup('Demonstrations on real data.', {
+  drift: defineCommand({
+    summary:
+      'Sends weather traffic whose season shifts and shows drift detected, a retraining job, the new version gated and canaried, then promoted or rolled back. Without URLs it starts a platform of its own in a temporary INFERA_HOME; with --gateway, --drift, --registry and --api-key it drives a running one.',
+    options: OPTIONS,
+    run,
+  }),
+})
+
+async function run({ values }: Parsed<typeof OPTIONS>) {
   const log = values.json ? () => {} : console.log
   const given = [values.gateway, values.drift, values.registry, values['api-key']]
   if (given.some(Boolean) && !given.every(Boolean)) {
@@ -70,10 +95,10 @@ export async function run(argv: string[]) {
     host: '127.0.0.1',
     ports: { gateway: 0, inference: 0, drift: 0, registry: 0 },
     apiKey: 'infera-demo',
-    quiet: true,
+    logs: 'warnings',
     log,
     canary: {
-      analysisSeconds: toNumber(values['canary-seconds'], '--canary-seconds', { min: 1 }) ?? 15,
+      analysisSeconds: toNumber(values['canary-seconds'], '--canary-seconds', { min: 1 }) as number,
       minRequests: 50,
       intervalSeconds: 1,
     },

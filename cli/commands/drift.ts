@@ -2,64 +2,68 @@ import { writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { S3Client } from '@aws-sdk/client-s3'
 import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
-import { compareFiles, comparisonEvaluation } from '../../services/drift/src/compare/index.ts'
-import { DriftInputError, METHODS, type Method } from '../../services/drift/src/detect/index.ts'
-import { renderDriftReport } from '../../services/drift/src/report/index.ts'
 import {
+  compareFiles,
+  comparisonEvaluation,
+  DriftInputError,
   LocalTrainer,
   type LocalTrainerVersions,
+  METHODS,
+  renderDriftReport,
   SageMakerTrainer,
+  TableError,
   type Trainer,
-} from '../../services/drift/src/retrain/index.ts'
-import { TableError } from '../../services/drift/src/table/index.ts'
-import { RegistryClient } from '../../services/registry/src/index.ts'
+} from '../../services/drift/src/index.ts'
+import { RegistryClient } from '../../services/registry/src/client/index.ts'
 import { readCredentialsFile } from '../../services/shared/credentials/file.ts'
 import {
   closeOnSignal,
+  defineCommand,
+  defineGroup,
   InputError,
   list,
-  parseCommandArgs,
+  type OptionValues,
   toNumber,
   toPort,
   UsageError,
 } from '../args.ts'
 import { defaultCaptureDir, defaultModelsDir, inferaHome } from '../home.ts'
 
-export async function run(argv: string[]) {
-  const [action, ...rest] = argv
-  if (action === 'compare') return compare(rest)
-  if (action === 'serve') return serve(rest)
-  throw new UsageError(`unknown drift action '${action ?? ''}'; try 'infera drift compare --help'`)
-}
+const COMPARE_OPTIONS = {
+  reference: { type: 'string', value: 'FILE', description: 'the reference CSV', required: true },
+  current: { type: 'string', value: 'FILE', description: 'the current CSV', required: true },
+  format: {
+    type: 'string',
+    choices: ['json', 'html'],
+    default: 'json',
+    description: 'the report: JSON, or an HTML page with a chart per column',
+  },
+  out: { type: 'string', value: 'FILE', description: 'where to write the report (default stdout)' },
+  method: {
+    type: 'string',
+    value: 'METHOD',
+    choices: ['auto', ...METHODS],
+    default: 'auto',
+    description: "the test for every column; auto picks Evidently's by column type and size",
+  },
+  threshold: {
+    type: 'string',
+    value: 'X',
+    description: "the drift threshold of the method (default the method's own)",
+  },
+  numerical: { type: 'string', value: 'a,b', description: 'columns to treat as numerical' },
+  categorical: { type: 'string', value: 'c,d', description: 'columns to treat as categorical' },
+} as const
 
-async function compare(argv: string[]) {
-  const { values } = parseCommandArgs(argv, {
-    reference: { type: 'string' },
-    current: { type: 'string' },
-    format: { type: 'string', default: 'json' },
-    out: { type: 'string' },
-    method: { type: 'string', default: 'auto' },
-    threshold: { type: 'string' },
-    numerical: { type: 'string' },
-    categorical: { type: 'string' },
-  })
-  if (!values.reference || !values.current) {
-    throw new UsageError('--reference FILE and --current FILE are required')
-  }
-  if (values.format !== 'json' && values.format !== 'html') {
-    throw new UsageError(`--format must be json or html, not '${values.format}'`)
-  }
-  const method = values.method as string
-  if (method !== 'auto' && !(METHODS as readonly string[]).includes(method)) {
-    throw new UsageError(`--method must be auto or one of ${METHODS.join(', ')}, not '${method}'`)
-  }
+async function compare({ values }: { values: OptionValues<typeof COMPARE_OPTIONS> }) {
+  const method = values.method
   const threshold = toNumber(values.threshold, '--threshold')
   let output: string
   try {
     const options = {
       reference: values.reference,
       current: values.current,
-      method: method as Method | 'auto',
+      method,
       ...(threshold === undefined ? {} : { threshold }),
       numerical: list(values.numerical) ?? [],
       categorical: list(values.categorical) ?? [],
@@ -80,34 +84,123 @@ async function compare(argv: string[]) {
   else process.stdout.write(output)
 }
 
-async function serve(argv: string[]) {
-  const { values } = parseCommandArgs(argv, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    credentials: { type: 'string' },
-    models: { type: 'string' },
-    registry: { type: 'string' },
-    'canary-weight': { type: 'string' },
-    'database-url': { type: 'string' },
-    'data-dir': { type: 'string' },
-    'window-kind': { type: 'string', default: 'count' },
-    'window-size': { type: 'string', default: '1000' },
-    'window-slide': { type: 'string' },
-    'sample-size': { type: 'string' },
-    'sketch-ks': { type: 'boolean', default: false },
-    'labelled-dir': { type: 'string' },
-    trainer: { type: 'string', default: 'none' },
-    'retrain-after': { type: 'string' },
-    'retrain-cooldown': { type: 'string' },
-    region: { type: 'string' },
-    'sagemaker-role-arn': { type: 'string' },
-    'sagemaker-image': { type: 'string' },
-    'capture-s3-uri': { type: 'string' },
-    'output-s3-uri': { type: 'string' },
-  })
+const SERVE_OPTIONS = {
+  port: { type: 'string', value: 'N', default: '8081', description: 'the port to listen on' },
+  host: {
+    type: 'string',
+    value: 'H',
+    env: 'HOST',
+    default: '127.0.0.1',
+    description: 'the interface to listen on (0.0.0.0: every interface)',
+  },
+  credentials: {
+    type: 'string',
+    value: 'FILE',
+    env: 'INFERA_CREDENTIALS',
+    description: 'the tokens accepted for ingest and labels',
+  },
+  models: {
+    type: 'string',
+    value: 'DIR',
+    description: 'the model repository with the reference data (default $INFERA_HOME/models)',
+  },
+  registry: {
+    type: 'string',
+    value: 'URL',
+    description:
+      'the model registry to read references from and register retrained versions in (instead of --models; INFERA_REGISTRY_TOKEN for writes)',
+  },
+  'canary-weight': {
+    type: 'string',
+    value: 'P',
+    description:
+      'retrained versions go to production as a canary at P% (needs --registry and a trainer)',
+  },
+  'database-url': {
+    type: 'string',
+    value: 'URL',
+    env: 'DATABASE_URL',
+    description: 'PostgreSQL for windows and history',
+  },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'the embedded database without a database URL (default $INFERA_HOME/drift)',
+  },
+  'window-kind': {
+    type: 'string',
+    choices: ['count', 'time'],
+    default: 'count',
+    description: 'windows of N rows, or of N seconds',
+  },
+  'window-size': {
+    type: 'string',
+    value: 'N',
+    default: '1000',
+    description: 'rows or seconds per window',
+  },
+  'window-slide': {
+    type: 'string',
+    value: 'N',
+    description: 'rows or seconds between windows (default: the size, windows do not overlap)',
+  },
+  'sample-size': {
+    type: 'string',
+    value: 'N',
+    description: 'rows sampled per window (at least 10)',
+  },
+  'sketch-ks': {
+    type: 'boolean',
+    description: 'KS tests on quantile sketches: bounded memory, approximate',
+  },
+  'labelled-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'where labelled captures are kept for retraining (default $INFERA_HOME/capture)',
+  },
+  trainer: {
+    type: 'string',
+    choices: ['none', 'local', 'sagemaker'],
+    default: 'none',
+    description: 'who retrains after drift',
+  },
+  'retrain-after': {
+    type: 'string',
+    value: 'N',
+    description: 'drifted windows in a row that start retraining',
+  },
+  'retrain-cooldown': {
+    type: 'string',
+    value: 'S',
+    description: 'seconds between retraining jobs of a model',
+  },
+  region: {
+    type: 'string',
+    value: 'R',
+    env: 'AWS_REGION',
+    default: 'us-east-1',
+    description: "SageMaker's region",
+  },
+  'sagemaker-role-arn': {
+    type: 'string',
+    value: 'ARN',
+    description: 'the role SageMaker jobs run as',
+  },
+  'sagemaker-image': { type: 'string', value: 'URI', description: 'the training image' },
+  'capture-s3-uri': {
+    type: 'string',
+    value: 'S3',
+    description: 'the captured rows the jobs train on',
+  },
+  'output-s3-uri': {
+    type: 'string',
+    value: 'S3',
+    description: "where the jobs' models are written",
+  },
+} as const
+
+async function serve({ values }: { values: OptionValues<typeof SERVE_OPTIONS> }) {
   const kind = values['window-kind']
-  if (kind !== 'count' && kind !== 'time')
-    throw new UsageError('--window-kind must be count or time')
   // Time windows are given in seconds on the command line, milliseconds inside.
   const unit = kind === 'time' ? 1000 : 1
   const size = (toNumber(values['window-size'], '--window-size', { min: 1 }) as number) * unit
@@ -137,23 +230,23 @@ async function serve(argv: string[]) {
   const labelledDir = values['labelled-dir'] ?? defaultCaptureDir()
   const retrainAfter = toNumber(values['retrain-after'], '--retrain-after', { min: 1 })
   const cooldown = toNumber(values['retrain-cooldown'], '--retrain-cooldown')
-  const credentials = readCredentialsFile(values.credentials ?? process.env.INFERA_CREDENTIALS)
+  const credentials = readCredentialsFile(values.credentials)
   const server = await startDriftServer({
-    port: toPort(values.port) ?? 8081,
+    port: toPort(values.port) as number,
     // Loopback unless asked: ingest and labels decide what retraining learns.
-    host: values.host ?? process.env.HOST ?? '127.0.0.1',
+    host: values.host,
     credentials,
     ...('registry' in models ? { registry: models.registry } : { modelsDir: models.modelsDir }),
     labelledDir,
-    sketchKs: values['sketch-ks'] as boolean,
+    sketchKs: values['sketch-ks'],
     window: {
       kind,
       size,
       ...(slide === undefined ? {} : { slide: slide * unit }),
       ...(sampleSize === undefined ? {} : { sampleSize }),
     },
-    ...((values['database-url'] ?? process.env.DATABASE_URL)
-      ? { databaseUrl: values['database-url'] ?? process.env.DATABASE_URL }
+    ...(values['database-url']
+      ? { databaseUrl: values['database-url'] }
       : { dataDir: values['data-dir'] ?? `${inferaHome()}/drift` }),
     ...trainerOption(values, models, labelledDir),
     retrain: {
@@ -165,7 +258,7 @@ async function serve(argv: string[]) {
 }
 
 function trainerOption(
-  values: Record<string, string | boolean | undefined>,
+  values: OptionValues<typeof SERVE_OPTIONS>,
   models: LocalTrainerVersions,
   captureDir: string,
 ): { trainer?: Trainer } {
@@ -176,10 +269,10 @@ function trainerOption(
       return { trainer: new LocalTrainer({ ...models, captureDir }) }
     case 'sagemaker': {
       const needed = ['sagemaker-role-arn', 'sagemaker-image', 'capture-s3-uri', 'output-s3-uri']
-      const missing = needed.filter((flag) => !values[flag])
+      const missing = needed.filter((flag) => !values[flag as keyof typeof values])
       if (missing.length)
         throw new UsageError(`--trainer sagemaker needs ${missing.map((f) => `--${f}`).join(', ')}`)
-      const region = (values.region as string | undefined) ?? process.env.AWS_REGION ?? 'us-east-1'
+      const { region } = values
       // With --registry, a completed job's model.tar.gz is read from S3 and registered.
       const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL
       return {
@@ -197,7 +290,23 @@ function trainerOption(
         }),
       }
     }
-    default:
-      throw new UsageError('--trainer must be none, local or sagemaker')
   }
 }
+
+export const command = defineGroup(
+  'Drift detection: compare two files once, or run the drift service over live traffic.',
+  {
+    compare: defineCommand({
+      summary:
+        "Compares two CSV files column by column (Evidently's tests and conventions) and reports drift.",
+      options: COMPARE_OPTIONS,
+      run: compare,
+    }),
+    serve: defineCommand({
+      summary:
+        'Runs the drift service: ingest, windows, evaluations, history, metrics, reports, retraining.',
+      options: SERVE_OPTIONS,
+      run: serve,
+    }),
+  },
+)

@@ -1,22 +1,65 @@
-import { startGatewayServer } from '../../services/gateway/adapter/node/index.ts'
+import { availableParallelism } from 'node:os'
+import { startGatewayCluster } from '../../services/gateway/src/adapter/node/cluster/index.ts'
 import { GatewayConfigError } from '../../services/gateway/src/index.ts'
-import { closeOnSignal, InputError, parseCommandArgs, toPort, UsageError } from '../args.ts'
+import {
+  closeOnSignal,
+  defineCommand,
+  InputError,
+  type Parsed,
+  toNumber,
+  toPort,
+  UsageError,
+} from '../args.ts'
 
-export async function run(argv: string[]) {
-  const { values } = parseCommandArgs(argv, {
-    config: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    redis: { type: 'string' },
-  })
-  if (!values.config) throw new UsageError('--config FILE is required')
-  const redisUrl = values.redis ?? process.env.REDIS_URL
+const OPTIONS = {
+  config: {
+    type: 'string',
+    value: 'FILE',
+    required: true,
+    description:
+      'the gateway config (JSON or YAML): routes, API keys, rate limits; a "registry" key makes it follow the model registry\'s production and canary versions',
+  },
+  port: { type: 'string', value: 'N', default: '8080', description: 'the port to listen on' },
+  host: {
+    type: 'string',
+    value: 'H',
+    env: 'HOST',
+    default: '127.0.0.1',
+    description: 'the interface to listen on (the container image sets 0.0.0.0)',
+  },
+  redis: {
+    type: 'string',
+    value: 'URL',
+    env: 'REDIS_URL',
+    description: 'shares rate limits between replicas',
+  },
+  workers: {
+    type: 'string',
+    value: 'N',
+    description: 'processes sharing the port, 1 to 64 (default: one per core available)',
+  },
+} as const
+
+export const command = defineCommand({
+  summary: 'Runs the edge gateway (auth, rate limits, canary and shadow routing) on Node.',
+  options: OPTIONS,
+  run,
+})
+
+async function run({ values }: Parsed<typeof OPTIONS>) {
+  const redisUrl = values.redis
+  // One process per core the process may use, unless told.
+  const workers = toNumber(values.workers, '--workers', { min: 1 }) ?? availableParallelism()
+  if (!Number.isInteger(workers) || workers > 64) {
+    throw new UsageError(`--workers must be an integer from 1 to 64, got '${values.workers}'`)
+  }
   try {
-    const server = await startGatewayServer({
+    const server = await startGatewayCluster({
+      workers,
       config: values.config,
-      port: toPort(values.port) ?? 8080,
+      port: toPort(values.port) as number,
       // Loopback unless opened on purpose: the container image sets HOST=0.0.0.0.
-      host: values.host ?? process.env.HOST ?? '127.0.0.1',
+      host: values.host,
       ...(redisUrl ? { redisUrl } : {}),
     })
     closeOnSignal(server.close)

@@ -1,43 +1,106 @@
-import { MODEL_CONTROL_MODES, startInferenceServer } from '../../services/inference/src/index.ts'
+import { startInferenceServer } from '../../services/inference/src/adapter/node/index.ts'
+import { MODEL_CONTROL_MODES } from '../../services/inference/src/index.ts'
 import { readCredentialsFile } from '../../services/shared/credentials/file.ts'
 import {
   closeOnSignal,
+  defineCommand,
   InputError,
   list,
-  parseCommandArgs,
+  type Parsed,
   toNumber,
   toPort,
   UsageError,
 } from '../args.ts'
 
-export async function run(argv: string[]) {
-  const { values } = parseCommandArgs(argv, {
-    models: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'poll-interval': { type: 'string' },
-    'capture-dir': { type: 'string' },
-    'capture-url': { type: 'string' },
-    'capture-sample': { type: 'string' },
-    'capture-token-env': { type: 'string' },
-    'max-body-bytes': { type: 'string' },
-    registry: { type: 'string' },
-    'registry-models': { type: 'string' },
-    'registry-sync-seconds': { type: 'string' },
-    'registry-drain-seconds': { type: 'string' },
-    'model-control': { type: 'string' },
-    credentials: { type: 'string' },
-  })
-  if (!values.models) throw new UsageError('--models DIR is required')
-  const modelControl = values['model-control'] ?? 'none'
-  if (!(MODEL_CONTROL_MODES as readonly string[]).includes(modelControl)) {
-    throw new UsageError(
-      `--model-control must be one of ${MODEL_CONTROL_MODES.join(', ')}, got '${modelControl}'`,
-    )
-  }
+const OPTIONS = {
+  models: {
+    type: 'string',
+    value: 'DIR',
+    required: true,
+    description: 'the Triton-style model repository to serve (and, with --registry, to write into)',
+  },
+  port: { type: 'string', value: 'N', default: '8080', description: 'the port to listen on' },
+  host: {
+    type: 'string',
+    value: 'H',
+    env: 'HOST',
+    default: '127.0.0.1',
+    description: 'the interface to listen on',
+  },
+  'poll-interval': {
+    type: 'string',
+    value: 'S',
+    description: 'seconds between checks of the repository for new versions',
+  },
+  'capture-dir': { type: 'string', value: 'DIR', description: 'writes each prediction to DIR' },
+  'capture-url': {
+    type: 'string',
+    value: 'DRIFT_URL',
+    description: "posts each prediction to the drift service's ingest",
+  },
+  'capture-sample': {
+    type: 'string',
+    value: 'RATE',
+    description: 'the share of predictions captured, 0 to 1 (default 1 when capturing)',
+  },
+  'capture-token-env': {
+    type: 'string',
+    value: 'VAR',
+    default: 'INFERA_DRIFT_TOKEN',
+    description:
+      "the variable holding the drift service's bearer token (never on the command line)",
+  },
+  'max-body-bytes': {
+    type: 'string',
+    value: 'N',
+    description: 'the largest request body accepted',
+  },
+  registry: {
+    type: 'string',
+    value: 'URL',
+    description:
+      'follows the model registry: writes its production and canary versions into --models',
+  },
+  'registry-models': {
+    type: 'string',
+    value: 'a,b',
+    description: 'only these models of the registry (with --registry)',
+  },
+  'registry-sync-seconds': {
+    type: 'string',
+    value: 'N',
+    description: 'seconds between reads of the registry (with --registry)',
+  },
+  'registry-drain-seconds': {
+    type: 'string',
+    value: 'N',
+    description: 'how long a version that lost its alias keeps serving (with --registry)',
+  },
+  'model-control': {
+    type: 'string',
+    choices: MODEL_CONTROL_MODES,
+    default: 'none',
+    description:
+      "the repository API's load and unload: refused (403), or allowed with a token of scope inference:model-control",
+  },
+  credentials: {
+    type: 'string',
+    value: 'FILE',
+    env: 'INFERA_CREDENTIALS',
+    description: 'the tokens accepted for model control',
+  },
+} as const
+
+export const command = defineCommand({
+  summary: 'Serves a Triton-style model repository over the Open Inference Protocol and KServe V1.',
+  options: OPTIONS,
+  run,
+})
+
+async function run({ values }: Parsed<typeof OPTIONS>) {
   let credentials: ReturnType<typeof readCredentialsFile>
   try {
-    credentials = readCredentialsFile(values.credentials ?? process.env.INFERA_CREDENTIALS)
+    credentials = readCredentialsFile(values.credentials)
   } catch (error) {
     throw new InputError((error as Error).message)
   }
@@ -55,9 +118,9 @@ export async function run(argv: string[]) {
     )
   }
   // The drift service's ingest token comes from the environment, never argv (which `ps` shows).
-  const tokenEnv = values['capture-token-env'] ?? 'INFERA_DRIFT_TOKEN'
+  const tokenEnv = values['capture-token-env']
   const captureToken = process.env[tokenEnv] || undefined
-  if (values['capture-token-env'] !== undefined && !captureToken)
+  if (tokenEnv !== OPTIONS['capture-token-env'].default && !captureToken)
     throw new UsageError(`--capture-token-env ${tokenEnv}: the variable ${tokenEnv} is not set`)
   const registryModels = list(values['registry-models'])
   // An empty list would follow nothing at all: surely a mistake, not a wish.
@@ -66,8 +129,8 @@ export async function run(argv: string[]) {
   }
   const server = await startInferenceServer({
     modelsDir: values.models,
-    port: toPort(values.port) ?? 8080,
-    host: values.host ?? process.env.HOST ?? '127.0.0.1',
+    port: toPort(values.port) as number,
+    host: values.host,
     ...optional(
       'pollIntervalSeconds',
       toNumber(values['poll-interval'], '--poll-interval', { min: 0.05 }),
@@ -87,7 +150,7 @@ export async function run(argv: string[]) {
       'registryDrainMs',
       milliseconds(values['registry-drain-seconds'], '--registry-drain-seconds', 0),
     ),
-    modelControl: modelControl as (typeof MODEL_CONTROL_MODES)[number],
+    modelControl: values['model-control'],
     credentials,
   })
   closeOnSignal(server.close)

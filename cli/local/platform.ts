@@ -3,23 +3,29 @@
 // under INFERA_HOME. `infera start` runs it; the drift demo and the end-to-end test start it too.
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import pino from 'pino'
 import { THRESHOLDS } from '../../dashboards/rules/thresholds.ts'
 import { startDriftServer } from '../../services/drift/src/adapter/node/index.ts'
-import { LocalTrainer } from '../../services/drift/src/retrain/index.ts'
-import { startGatewayServer } from '../../services/gateway/adapter/node/index.ts'
-import { hashApiKey } from '../../services/gateway/src/auth/index.ts'
-import { validateGatewayConfig } from '../../services/gateway/src/index.ts'
-import { startInferenceServer } from '../../services/inference/src/index.ts'
+import { LocalTrainer } from '../../services/drift/src/index.ts'
+import { startGatewayServer } from '../../services/gateway/src/adapter/node/index.ts'
+import { hashApiKey, validateGatewayConfig } from '../../services/gateway/src/index.ts'
+import { startInferenceServer } from '../../services/inference/src/adapter/node/index.ts'
+import { startRegistryServer } from '../../services/registry/src/adapter/node/index.ts'
 import {
   CanaryController,
   type CanaryPolicy,
   GatewayMetricsSource,
   RegistryClient,
-  startRegistryServer,
 } from '../../services/registry/src/index.ts'
 import { generateToken } from '../../services/shared/credentials/index.ts'
-import { defaultCaptureDir, embeddedRegistryOptions, inferaHome, localTokensFile } from '../home.ts'
+import type { DemoProgress } from '../../training/demo/index.ts'
+import {
+  defaultCaptureDir,
+  embeddedRegistryOptions,
+  inferaHome,
+  localTokensFile,
+  removePlatformFile,
+  writePlatformFile,
+} from '../home.ts'
 import {
   ACCEPTS,
   credentialsFor,
@@ -28,12 +34,14 @@ import {
   HOLDERS,
   writeClientTokens,
 } from './credentials.ts'
+import { type LogTarget, ServiceLogs } from './logs.ts'
+import { DEFAULT_HOST, DEFAULT_PORTS, type ServicePorts } from './preflight.ts'
 import { seedDemoModels } from './seed.ts'
 
 export interface LocalPlatformOptions {
   /** Where the gateway, registry and drift listen: loopback unless opened (HOST, --host). */
   host: string
-  ports: { gateway: number; inference: number; drift: number; registry: number }
+  ports: ServicePorts
   apiKey: string
   /** Rows per drift window: small, so a demo's traffic shows results soon. */
   windowRows: number
@@ -46,15 +54,17 @@ export interface LocalPlatformOptions {
   canary: Partial<CanaryPolicy>
   /** How often inference and gateway follow the registry. */
   syncSeconds: number
-  /** The services log warnings and errors only, to stderr: for a demo that tells its own story. */
-  quiet: boolean
-  /** Progress lines of the start-up itself (training the demo models). */
+  /** Where the services log (see LogTarget); 'files' writes under `$INFERA_HOME/logs`. */
+  logs: LogTarget
+  /** Progress lines of the start-up itself. */
   log: (line: string) => void
+  /** The demo models' training, model by model and epoch by epoch, on a first start. */
+  onTrainingProgress?: (progress: DemoProgress) => void
 }
 
 export const LOCAL_DEFAULTS: LocalPlatformOptions = {
-  host: '127.0.0.1',
-  ports: { gateway: 8080, inference: 8082, drift: 8081, registry: 8083 },
+  host: DEFAULT_HOST,
+  ports: DEFAULT_PORTS,
   apiKey: 'infera-dev',
   windowRows: 500,
   retrainAfterWindows: THRESHOLDS.driftWindows,
@@ -64,7 +74,7 @@ export const LOCAL_DEFAULTS: LocalPlatformOptions = {
   gateMargin: 0.05,
   canary: { analysisSeconds: 300, minRequests: 100, intervalSeconds: 5 },
   syncSeconds: 2,
-  quiet: false,
+  logs: 'files',
   log: console.log,
 }
 
@@ -75,10 +85,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
   const captureDir = defaultCaptureDir()
   // What the registry's production and canary versions are materialized into for the model server.
   const servingDir = join(home, 'serving')
-  const closers: (() => Promise<void>)[] = []
-  const logging = (name: string) =>
-    options.quiet ? { logger: pino({ name, level: 'warn' }, pino.destination(2)) } : {}
-  // Front to back, so that requests already accepted still reach the services behind.
+  const logs = new ServiceLogs(options.logs, join(home, 'logs'))
+  const logging = (service: string) => {
+    const logger = logs.logger(service)
+    return logger ? { logger } : {}
+  }
+  // Front to back, so that requests already accepted still reach the services behind; the logs
+  // last, with what the services said as they stopped.
+  const closers: (() => Promise<void>)[] = [async () => logs.close()]
   const close = async () => {
     for (const stop of closers.splice(0).reverse()) await stop()
   }
@@ -95,6 +109,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
     })
     closers.push(() => rm(tokensFile, { force: true }))
 
+    options.log(
+      `starting the model registry (${process.env.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${join(home, 'registry')}`}) ...`,
+    )
     const registry = await startRegistryServer({
       ...embeddedRegistryOptions(),
       ...logging('registry'),
@@ -104,10 +121,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
     })
     closers.push(registry.close)
     // In process, under the actor 'infera start'.
-    const seeded = await seedDemoModels(registry.registry, join(home, 'build'), options.log)
+    const seeded = await seedDemoModels(registry.registry, join(home, 'build'), {
+      log: options.log,
+      ...(options.onTrainingProgress && { onProgress: options.onTrainingProgress }),
+    })
 
     // The drift service reaches the registry over HTTP, as it does in a cluster; its candidates
     // are audited as drift-retrainer.
+    options.log(
+      `starting the drift service (${process.env.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${join(home, 'drift')}`}) ...`,
+    )
     const registryClient = new RegistryClient(registry.url, { token: tokens.driftRetrainer })
     const drift = await startDriftServer({
       ...logging('drift'),
@@ -129,6 +152,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
     })
     closers.push(drift.close)
 
+    options.log('starting inference, the gateway and the canary controller ...')
     // Inference listens on loopback only: clients go through the gateway.
     const inference = await startInferenceServer({
       ...logging('inference'),
@@ -180,6 +204,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
     canary.start()
     closers.push(() => canary.stop())
 
+    // Everything listens: the CLI may find this platform now (`infera models`, a second start).
+    writePlatformFile({
+      gateway: gateway.url,
+      inference: inference.url,
+      drift: drift.url,
+      registry: registry.url,
+    })
+    closers.push(async () => removePlatformFile())
+
     return {
       apiKey: options.apiKey,
       /** The labeller's and the operator's tokens, for clients in this process (the demo). */
@@ -189,6 +222,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
         gatewayMetrics: metricsToken,
       },
       windowRows: options.windowRows,
+      /** Each service's log file, when the logs go to files. */
+      logFiles: Object.fromEntries(
+        ['gateway', 'inference', 'drift', 'registry', 'canary'].map((s) => [s, logs.file(s)]),
+      ),
       servingDir,
       captureDir,
       seeded,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ModelRegistry, readVersionFolder } from '../../services/registry/src/index.ts'
-import { buildDemoModels, DEMO_MODELS } from '../../training/demo/index.ts'
+import { buildDemoModels, DEMO_MODELS, type DemoProgress } from '../../training/demo/index.ts'
 
 const ACTOR = 'infera start'
 
@@ -13,7 +13,7 @@ const ACTOR = 'infera start'
 export async function seedDemoModels(
   registry: ModelRegistry,
   buildDir: string,
-  log: (line: string) => void,
+  { log, onProgress }: { log: (line: string) => void; onProgress?: (p: DemoProgress) => void },
 ) {
   const served = new Set(
     (await registry.list()).filter((m) => m.aliases.production).map((m) => m.name),
@@ -22,8 +22,9 @@ export async function seedDemoModels(
   if (missing.length === 0) return []
   if (missing.some((name) => !existsSync(join(buildDir, name, '1', 'model.onnx')))) {
     log(`training the demo models into ${buildDir} ...`)
-    await buildDemoModels({ outDir: buildDir })
+    await buildDemoModels({ outDir: buildDir, ...(onProgress && { onProgress }) })
   }
+  log(`registering and promoting ${missing.join(', ')} ...`)
   for (const name of missing) {
     const shown = await registry.show(name).catch(() => undefined)
     const version =

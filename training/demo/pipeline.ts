@@ -59,12 +59,15 @@ export function trainDemoModel(
   name: string,
   spec: DemoSpec,
   { train, holdout }: { train: readonly Row[]; holdout: readonly Row[] },
+  onEpoch?: (epoch: number, epochs: number) => void,
 ): TrainedDemoModel {
   const started = performance.now()
   const inputs = fitInputs(spec.inputs, train)
   const x = featureMatrix(inputs, train)
   const { layers, labels } =
-    spec.task === 'classification' ? fitClassifier(spec, train, x) : fitRegressor(spec, train, x)
+    spec.task === 'classification'
+      ? fitClassifier(spec, train, x, onEpoch)
+      : fitRegressor(spec, train, x, onEpoch)
   const trainingSeconds = (performance.now() - started) / 1000
 
   const config: DemoModelConfig = {
@@ -98,24 +101,35 @@ export function trainDemoModel(
   return { config, onnx, metrics, referenceColumns }
 }
 
-function fitClassifier(spec: DemoSpec, train: readonly Row[], x: Matrix) {
+function fitClassifier(
+  spec: DemoSpec,
+  train: readonly Row[],
+  x: Matrix,
+  onEpoch?: (epoch: number, epochs: number) => void,
+) {
   const labels = sortedUnique(stringColumn(train, spec.target))
   const indices = Int32Array.from(stringColumn(train, spec.target), (v) => labels.indexOf(v))
   const targets = { task: 'classification', labels: indices, classes: labels.length } as const
-  return { layers: trainMlp(x, targets, spec.training), labels }
+  return { layers: trainMlp(x, targets, spec.training, onEpoch), labels }
 }
 
 /**
  * Trains on the standardised target (Adam's step size suits unit-scale outputs), then folds the
  * scale back into the last layer so that the model outputs the target in its own units.
  */
-function fitRegressor(spec: DemoSpec, train: readonly Row[], x: Matrix) {
+function fitRegressor(
+  spec: DemoSpec,
+  train: readonly Row[],
+  x: Matrix,
+  onEpoch?: (epoch: number, epochs: number) => void,
+) {
   const y = numberColumn(train, spec.target)
   const { mean, std } = meanStd(y)
   const layers = trainMlp(
     x,
     { task: 'regression', values: y.map((v) => (v - mean) / std) },
     spec.training,
+    onEpoch,
   )
   const last = layers.at(-1) as DenseLayer
   last.weights = last.weights.map((w) => w * std)

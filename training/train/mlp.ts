@@ -101,7 +101,13 @@ export interface TrainOptions {
  * Mini-batch Adam on softmax cross-entropy (classification) or squared error (regression). The
  * output-layer error is the same expression for both: prediction minus target.
  */
-export function trainMlp(x: Matrix, targets: Targets, options: TrainOptions): Mlp {
+export function trainMlp(
+  x: Matrix,
+  targets: Targets,
+  options: TrainOptions,
+  /** Told after each epoch: training holds the thread for seconds, progress is all a caller sees. */
+  onEpoch?: (epoch: number, epochs: number) => void,
+): Mlp {
   const outputs = targets.task === 'classification' ? targets.classes : 1
   const mlp = initMlp([x.cols, ...options.hidden, outputs], options.seed)
   const random = createRandom(options.seed + 1)
@@ -124,6 +130,7 @@ export function trainMlp(x: Matrix, targets: Targets, options: TrainOptions): Ml
       })
       adam.step(grads)
     }
+    onEpoch?.(epoch + 1, options.epochs)
   }
   return mlp
 }
