@@ -2,7 +2,7 @@
 // upstream client and nothing else — no auth, limits, routing, metrics or logs.
 import { Hono } from 'hono'
 import { listen } from '../../shared/node-server/index.ts'
-import { createNodeSend } from '../adapter/node/send.ts'
+import { createNodeSend } from '../src/adapter/node/send.ts'
 
 const target = process.argv[2] ?? ''
 const { send } = createNodeSend()

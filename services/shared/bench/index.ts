@@ -1,7 +1,7 @@
 // Helpers shared by the npm run bench:* scripts: servers as child processes, autocannon load,
 // model repositories and OIP request bodies.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -15,29 +15,77 @@ export interface Server {
   process: ChildProcess
 }
 
-export function start(name: string, args: string[]): Promise<Server> {
+export interface StartOptions {
+  /** The program to run; node (this one) by default. */
+  executable?: string
+  /**
+   * A file for the server's stdout (its access log), which the bench then never has to read: the
+   * port is found by reading the file until it names one. Piped to the bench without it.
+   */
+  log?: string
+}
+
+const portIn = (out: string) =>
+  /listening (\d+)/.exec(out) ?? /"url":"http:\/\/[^:]+:(\d+)"/.exec(out)
+
+export function start(name: string, args: string[], options: StartOptions = {}): Promise<Server> {
+  const executable = options.executable ?? process.execPath
   // bin/infera.js registers tsx itself; the bench's own servers are TypeScript files.
-  const node = args[0]?.endsWith('.ts') ? ['--import', 'tsx', ...args] : args
-  const child = spawn(process.execPath, node, {
+  const argv =
+    executable === process.execPath && args[0]?.endsWith('.ts')
+      ? ['--import', 'tsx', ...args]
+      : args
+  const logFd = options.log ? openSync(options.log, 'w') : undefined
+  const child = spawn(executable, argv, {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', logFd ?? 'pipe', 'inherit'],
   })
+  if (logFd !== undefined) closeSync(logFd)
   return new Promise((resolve, reject) => {
     let out = ''
     let ready = false
+    const found = (match: RegExpExecArray | null) => {
+      if (!match || ready) return
+      ready = true
+      resolve({ name, port: Number(match[1]), process: child })
+    }
+    if (options.log) {
+      const log = options.log
+      const poll = setInterval(() => {
+        out = readFileSync(log, 'utf8')
+        found(portIn(out))
+        if (ready) clearInterval(poll)
+      }, 50)
+      child.once('exit', () => clearInterval(poll))
+    }
     child.stdout?.on('data', (chunk: Buffer) => {
       // Still drained once ready, so a server logging every request never blocks on a full pipe,
       // but no longer kept: a long run would otherwise buffer (and rescan) every access log line.
       if (ready) return
       out += chunk
-      const match = /listening (\d+)/.exec(out) ?? /"url":"http:\/\/[^:]+:(\d+)"/.exec(out)
-      if (match) {
-        ready = true
-        resolve({ name, port: Number(match[1]), process: child })
-      }
+      found(portIn(out))
     })
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)))
   })
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
+
+/**
+ * CPU time (user + system, microseconds) a process and every process under it have used so far:
+ * the kernel's count (/proc, Linux), the same whatever the runtime, a cluster's workers included.
+ */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .split(' ')
+    .filter(Boolean)
+    .map(Number)
+  const own = (ticks / CLOCK_TICKS_PER_SECOND) * 1e6
+  return children.reduce((sum, child) => sum + cpuMicros(child), own)
 }
 
 /** `node bin/infera.js COMMAND ...args` on a free port of 127.0.0.1. */
@@ -49,6 +97,8 @@ export const startInfera = (name: string, repo: string) =>
 
 export interface LoadResult {
   rps: number
+  /** Requests completed in the run. */
+  requests: number
   p50: number
   p99: number
   errors: number
@@ -72,7 +122,13 @@ export async function load(
     ...(rate ? { overallRate: rate } : {}),
   })
   const errors = result.errors + result.timeouts + result.non2xx
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors }
+  return {
+    rps: result.requests.average,
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+  }
 }
 
 export const warm = (

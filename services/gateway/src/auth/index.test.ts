@@ -9,6 +9,8 @@ import {
   SignJWT,
 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ACME_KEY, apiKeys, endlessBody, gateway, infer, OPS_KEY } from '../testing/gateway.ts'
+import { METRICS_TOKEN } from '../testing/index.ts'
 import {
   allows,
   authConfigSchema,
@@ -51,6 +53,7 @@ describe('API keys', async () => {
     api_keys: [
       { tenant: 'acme', sha256: await hashApiKey('acme-key'), models: ['iris', 'mnist'] },
       { tenant: 'root', sha256: (await hashApiKey('root-key')).toUpperCase(), models: ['*'] },
+      { tenant: 'ops', sha256: await hashApiKey('ops-key'), models: ['*'], scopes: ['admin'] },
     ],
   })
   const authenticate = createAuthenticator(config)
@@ -60,7 +63,19 @@ describe('API keys', async () => {
       ok: true,
       tenant: 'acme',
       models: ['iris', 'mnist'],
+      scopes: [],
     })
+  })
+
+  it('grants the scopes a key lists, and refuses a config naming an unknown one', async () => {
+    expect(await authenticate(bearer('ops-key'))).toMatchObject({
+      tenant: 'ops',
+      scopes: ['admin'],
+    })
+    const root = { tenant: 'root', sha256: await hashApiKey('root-key'), models: ['*'] }
+    expect(() => authConfigSchema.parse({ api_keys: [{ ...root, scopes: ['root'] }] })).toThrow(
+      /api_keys/,
+    )
   })
 
   it('accepts a key in x-api-key, whatever case its configured hash is in', async () => {
@@ -118,6 +133,20 @@ describe('JWT with an HS256 secret', () => {
       ok: true,
       tenant: 'acme',
       models: ['iris'],
+      scopes: [],
+    })
+  })
+
+  it('reads the admin scope from an OAuth scope string, ignoring scopes it does not know', async () => {
+    const token = await sign({ ...good, models: ['iris'], scope: 'openid admin' }, key, 'HS256')
+    expect(await authenticate(bearer(token))).toMatchObject({ tenant: 'acme', scopes: ['admin'] })
+    const other = await sign({ ...good, scope: ['openid', 'profile'] }, key, 'HS256')
+    expect(await authenticate(bearer(other))).toMatchObject({ ok: true, scopes: [] })
+    const malformed = await sign({ ...good, scope: { admin: true } }, key, 'HS256')
+    expect(await authenticate(bearer(malformed))).toEqual({
+      ok: false,
+      status: 401,
+      error: 'invalid token',
     })
   })
 
@@ -213,7 +242,12 @@ describe('JWT with a PEM public key', async () => {
   it('verifies RS256', async () => {
     const authenticate = await withPem(rsa.publicKey)
     const token = await sign({ sub: 'acme', models: ['*'] }, rsa.privateKey, 'RS256')
-    expect(await authenticate(bearer(token))).toEqual({ ok: true, tenant: 'acme', models: ['*'] })
+    expect(await authenticate(bearer(token))).toEqual({
+      ok: true,
+      tenant: 'acme',
+      models: ['*'],
+      scopes: [],
+    })
   })
 
   it('verifies ES256', async () => {
@@ -350,5 +384,59 @@ describe('who may read /metrics', async () => {
     })
     const open = authConfigSchema.parse({ open_paths: ['/metrics'] })
     expect(await createMetricsGuard(open, undefined)(request())).toEqual({ ok: true })
+  })
+})
+
+describe('the auth middleware', () => {
+  it('401s a request without a key or with a bad key, without reaching upstream', async () => {
+    const { call, upstream } = gateway()
+    const missing = await call('/v2/models/iris/infer', infer, null)
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer')
+    const bad = await call('/v2/models/iris/infer', infer, 'wrong-key')
+    expect(bad.status).toBe(401)
+    expect(await bad.json()).toEqual({ error: 'unknown API key' })
+    expect(upstream.calls).toHaveLength(0)
+  })
+
+  it('403s a model outside the tenant scope', async () => {
+    const { call, upstream } = gateway({
+      routes: [{ model: '*', variants: [{ name: 'v', weight: 100, targets: ['http://a'] }] }],
+    })
+    const response = await call('/v2/models/mnist/infer', infer, ACME_KEY)
+    expect(response.status).toBe(403)
+    expect(await response.json()).toEqual({ error: 'tenant acme may not use model mnist' })
+    expect((await call('/v2/models/mnist/infer', infer, OPS_KEY)).status).toBe(200)
+    expect(upstream.calls).toHaveLength(1)
+  })
+
+  it('serves the open paths without credentials', async () => {
+    const { app } = gateway()
+    expect((await app.request('/v2/health/live')).status).toBe(200)
+    expect((await app.request('/v2/health/ready')).status).toBe(200)
+  })
+
+  it('serves /metrics, which names tenants and targets, to scrape tokens only', async () => {
+    const { app, call } = gateway()
+    await call('/v2/models/iris/infer', infer)
+    const anonymous = await app.request('/metrics')
+    expect(anonymous.status).toBe(401)
+    expect(await anonymous.text()).not.toContain('acme')
+    // A tenant's key is good for inference, not for reading about the other tenants.
+    expect((await call('/metrics', {}, ACME_KEY)).status).toBe(401)
+    expect((await call('/metrics', {}, METRICS_TOKEN)).status).toBe(200)
+    const closed = gateway({ metrics: undefined })
+    expect((await closed.call('/metrics', {}, METRICS_TOKEN)).status).toBe(403)
+    const open = gateway({ auth: { api_keys: apiKeys, open_paths: ['/metrics'] } })
+    expect((await open.app.request('/metrics')).status).toBe(200)
+  })
+
+  it('refuses a caller without credentials before reading any of its streamed body', async () => {
+    const { call, upstream } = gateway()
+    const { pulled, init } = endlessBody()
+    expect((await call('/v2/models/iris/infer', init, null)).status).toBe(401)
+    // What a stream holds before anyone reads: its first chunk, at most.
+    expect(pulled.chunks).toBeLessThanOrEqual(1)
+    expect(upstream.calls).toHaveLength(0)
   })
 })

@@ -77,9 +77,10 @@ export function createGatewayMetrics() {
     ),
     registrySyncs: registry.register(
       new Counter(
-        'infera_gateway_registry_syncs_total',
-        'Reads of the model registry, by result: ok, or error (routes kept as they were).',
-        ['result'],
+        // One name for every service following the registry, told apart by `follower`.
+        'infera_registry_syncs_total',
+        'Reads of the model registry by the gateway, by result: ok, or error (routes kept as they were).',
+        ['follower', 'result'],
       ),
     ),
     routeWeight: registry.register(
@@ -87,6 +88,14 @@ export function createGatewayMetrics() {
         'infera_gateway_route_weight',
         'Percent of its route traffic each variant in force takes; version is the one it is pinned to.',
         ['route', 'variant', 'version'],
+      ),
+    ),
+    // Joins the per-target series (breakers, health) to the routes and variants a target serves.
+    routeTargetInfo: registry.register(
+      new Gauge(
+        'infera_gateway_route_target_info',
+        'Always 1: a target a variant of a route in force sends to.',
+        ['route', 'variant', 'target'],
       ),
     ),
     upstreamHealthy: registry.register(

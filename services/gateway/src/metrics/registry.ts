@@ -21,13 +21,16 @@ function formatLabels(pairs: readonly (readonly [string, string])[]): string {
 /** One metric family: its series keyed by label values in `labelNames` order. */
 abstract class Metric<L extends string, S> {
   protected readonly series = new Map<string, { labels: [string, string][]; state: S }>()
+  readonly #type: 'counter' | 'gauge' | 'histogram'
 
   constructor(
     readonly name: string,
     readonly help: string,
     readonly labelNames: readonly L[],
-    private readonly type: 'counter' | 'gauge' | 'histogram',
-  ) {}
+    type: 'counter' | 'gauge' | 'histogram',
+  ) {
+    this.#type = type
+  }
 
   protected abstract initial(): S
   protected abstract lines(labels: [string, string][], state: S): string[]
@@ -48,7 +51,7 @@ abstract class Metric<L extends string, S> {
   expose(): string {
     const head = [
       `# HELP ${this.name} ${escapeHelp(this.help)}`,
-      `# TYPE ${this.name} ${this.type}`,
+      `# TYPE ${this.name} ${this.#type}`,
     ]
     const body = [...this.series.values()].flatMap(({ labels, state }) => this.lines(labels, state))
     return [...head, ...body].join('\n')
@@ -98,21 +101,21 @@ interface HistogramState {
 }
 
 export class Histogram<L extends string = never> extends Metric<L, HistogramState> {
-  private readonly buckets: readonly number[]
+  readonly #buckets: readonly number[]
 
   constructor(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]) {
     super(name, help, labelNames, 'histogram')
-    this.buckets = [...buckets].sort((a, b) => a - b)
+    this.#buckets = [...buckets].sort((a, b) => a - b)
   }
 
   protected initial(): HistogramState {
-    return { counts: this.buckets.map(() => 0), sum: 0, count: 0 }
+    return { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }
   }
 
   protected lines(labels: [string, string][], state: HistogramState): string[] {
     // Buckets are cumulative in the exposition format; observe() counts each bucket alone.
     let cumulative = 0
-    const bucketLines = this.buckets.map((bound, i) => {
+    const bucketLines = this.#buckets.map((bound, i) => {
       cumulative += state.counts[i] ?? 0
       const le = formatLabels([...labels, ['le', formatNumber(bound)]])
       return `${this.name}_bucket${le} ${cumulative}`
@@ -128,7 +131,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramStat
 
   observe(labels: Labels<L>, value: number): void {
     const state = this.state(labels)
-    const index = this.buckets.findIndex((bound) => value <= bound)
+    const index = this.#buckets.findIndex((bound) => value <= bound)
     if (index >= 0) state.counts[index] = (state.counts[index] ?? 0) + 1
     state.sum += value
     state.count += 1
@@ -146,17 +149,17 @@ interface Exposable {
 }
 
 export class Registry {
-  private readonly metrics: Exposable[] = []
+  readonly #metrics: Exposable[] = []
 
   register<M extends Exposable>(metric: M): M {
-    if (this.metrics.some((m) => m.name === metric.name)) {
+    if (this.#metrics.some((m) => m.name === metric.name)) {
       throw new Error(`metric ${metric.name} is already registered`)
     }
-    this.metrics.push(metric)
+    this.#metrics.push(metric)
     return metric
   }
 
   expose(): string {
-    return `${this.metrics.map((metric) => metric.expose()).join('\n')}\n`
+    return `${this.#metrics.map((metric) => metric.expose()).join('\n')}\n`
   }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { endlessBody, gateway, OPS_KEY } from '../testing/gateway.ts'
+import { scrape } from '../testing/index.ts'
 import { MemoryRateLimitStore, rateLimitConfigSchema, rateLimitHeaders, ruleFor } from './index.ts'
 import { rateLimitStoreBehaviour } from './testing.ts'
 
@@ -64,5 +66,73 @@ describe('rateLimitHeaders', () => {
       'Retry-After': '3',
       'RateLimit-Remaining': '0',
     })
+  })
+})
+
+describe('the rate limit middleware', () => {
+  it('refuses a tenant over its bucket before reading any of its streamed body', async () => {
+    const { call } = gateway({ rate_limits: { default: { rate: 0.001, burst: 1 } } })
+    expect((await call('/v2/models/iris/ready')).status).toBe(200)
+    const { pulled, init } = endlessBody()
+    expect((await call('/v2/models/iris/infer', init)).status).toBe(429)
+    expect(pulled.chunks).toBeLessThanOrEqual(1)
+  })
+
+  it('lets requests through, counted and logged once, when the rate limit store fails', async () => {
+    const down = { take: () => Promise.reject(new Error('connection refused')) }
+    const { call, app, logs } = gateway(
+      { rate_limits: { default: { rate: 1, burst: 1 } } },
+      undefined,
+      { rateLimitStore: down },
+    )
+    for (let i = 0; i < 3; i++) {
+      const response = await call('/v2/models/iris/ready')
+      expect(response.status).toBe(200)
+      expect(response.headers.get('ratelimit-limit')).toBeNull()
+    }
+    expect((await scrape(app)).get('infera_gateway_rate_limit_errors_total')).toBe(3)
+    expect(logs.filter((line) => line.event === 'rate_limit_store')).toEqual([
+      { event: 'rate_limit_store', ok: false, error: 'Error: connection refused' },
+    ])
+  })
+
+  it('gives up on a store that does not answer within timeout_ms, or 503s when told to', async () => {
+    const stalled = { take: () => new Promise<never>(() => {}) }
+    const open = gateway(
+      { rate_limits: { default: { rate: 1, burst: 1 }, timeout_ms: 5 } },
+      undefined,
+      { rateLimitStore: stalled },
+    )
+    expect((await open.call('/v2/models/iris/ready')).status).toBe(200)
+    const closed = gateway(
+      { rate_limits: { default: { rate: 1, burst: 1 }, timeout_ms: 5, failure_mode_deny: true } },
+      undefined,
+      { rateLimitStore: stalled },
+    )
+    const refused = await closed.call('/v2/models/iris/ready')
+    expect(refused.status).toBe(503)
+    expect(await refused.json()).toEqual({ error: 'the rate limiter is unavailable' })
+    expect((await scrape(closed.app)).get('infera_gateway_rate_limit_errors_total')).toBe(1)
+  })
+
+  it('429s a tenant over its bucket with Retry-After and RateLimit headers', async () => {
+    const { call, app, clock, upstream } = gateway({
+      rate_limits: { default: { rate: 1, burst: 2 }, tenants: { ops: { rate: 100, burst: 100 } } },
+    })
+    const first = await call('/v2/models/iris/ready')
+    expect(first.status).toBe(200)
+    expect(first.headers.get('ratelimit-limit')).toBe('2')
+    expect(first.headers.get('ratelimit-remaining')).toBe('1')
+    expect((await call('/v2/models/iris/ready')).status).toBe(200)
+    const limited = await call('/v2/models/iris/ready')
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('1')
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0')
+    expect(await limited.json()).toEqual({ error: 'rate limit exceeded for tenant acme' })
+    expect((await call('/v2/models/iris/ready', {}, OPS_KEY)).status).toBe(200)
+    clock.advance(1000)
+    expect((await call('/v2/models/iris/ready')).status).toBe(200)
+    expect(upstream.calls).toHaveLength(4)
+    expect((await scrape(app)).get('infera_gateway_rate_limited_total{tenant="acme"}')).toBe(1)
   })
 })

@@ -5,7 +5,7 @@ import {
   startModelServer,
   startTestRegistry,
   type TestRegistry,
-} from '../../adapter/node/testing.ts'
+} from '../adapter/node/testing.ts'
 import { createGatewayApp, type GatewayApp, type GatewayDeps } from '../app/index.ts'
 import { hashApiKey } from '../auth/index.ts'
 import { type GatewayConfigFile, validateGatewayConfig } from '../config/index.ts'
@@ -104,7 +104,7 @@ describe('following the registry', () => {
     expect(await app.syncRegistry()).toMatchObject({ ok: true, changed: false })
     expect(logs.filter((line) => line.event === 'routes')).toHaveLength(1)
     const samples = await scrape(app)
-    expect(samples.get('infera_gateway_registry_syncs_total{result="ok"}')).toBe(2)
+    expect(samples.get('infera_registry_syncs_total{follower="gateway",result="ok"}')).toBe(2)
     expect(samples.get(weight('solo', 'production', '1'))).toBe(100)
     expect(samples.get(weight('*', 'fallback', ''))).toBe(100)
   })
@@ -244,8 +244,8 @@ describe('following the registry', () => {
 
     expect(app.getRoutes()).toBe(routes)
     const samples = await scrape(app)
-    expect(samples.get('infera_gateway_registry_syncs_total{result="error"}')).toBe(4)
-    expect(samples.get('infera_gateway_registry_syncs_total{result="ok"}')).toBe(1)
+    expect(samples.get('infera_registry_syncs_total{follower="gateway",result="error"}')).toBe(4)
+    expect(samples.get('infera_registry_syncs_total{follower="gateway",result="ok"}')).toBe(1)
     const errors = logs.filter((line) => line.event === 'registry_error')
     expect(errors).toHaveLength(4)
     expect(errors[0]).toEqual({
@@ -273,11 +273,13 @@ describe('following the registry', () => {
     // Syncs run one at a time: this one starts once the poll's has finished.
     await app.syncRegistry()
     expect(split(app, 'polled')).toEqual(['production@1:100'])
-    expect((await scrape(app)).get('infera_gateway_registry_syncs_total{result="ok"}')).toBe(2)
+    expect(
+      (await scrape(app)).get('infera_registry_syncs_total{follower="gateway",result="ok"}'),
+    ).toBe(2)
     // The next poll is scheduled when the last one ends.
     expect(scheduled).toHaveLength(2)
 
-    app.registryFollower.stop()
+    await app.registryFollower.stop()
     expect(cleared).toEqual([2])
   })
 

@@ -4,13 +4,13 @@
  * without anyone editing the gateway's config.
  */
 import { z } from 'zod'
+import { Poller, type Timers } from '../../../shared/poll/index.ts'
 import {
   type RegistryConfig,
   type RouteConfig,
   type RouteConfigFile,
   validateRoutes,
 } from '../config/index.ts'
-import { Poller, type Timers } from '../poll/index.ts'
 import { joinUrl, type Send } from '../upstream/index.ts'
 
 // Only the fields read here: the registry's answer carries much more (versions, audit trails).
@@ -75,51 +75,57 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  */
 export class RegistryFollower {
   // Versions some target reported ready: not asked again while the registry still names them.
-  private readonly ready = new Set<string>()
-  private queue: Promise<unknown> = Promise.resolve()
-  private readonly poller: Poller
+  readonly #ready = new Set<string>()
+  #queue: Promise<unknown> = Promise.resolve()
+  readonly #poller: Poller
   /** The targets each model routes to; undefined for a model that doesn't follow the registry. */
-  private readonly targetsOf: (model: string) => string[] | undefined
+  readonly #targetsOf: (model: string) => string[] | undefined
+  readonly #options: RegistryFollowerOptions
 
-  constructor(private readonly options: RegistryFollowerOptions) {
-    this.poller = new Poller(options.timers, options.config.poll_seconds * 1000, () => this.sync())
+  constructor(options: RegistryFollowerOptions) {
+    this.#options = options
+    this.#poller = new Poller(() => this.sync(), {
+      intervalMs: options.config.poll_seconds * 1000,
+      timers: options.timers,
+    })
     const { groups = [], targets } = options.config
     const byModel = new Map(groups.flatMap((group) => group.models.map((m) => [m, group.targets])))
-    this.targetsOf = (model) => byModel.get(model) ?? targets
+    this.#targetsOf = (model) => byModel.get(model) ?? targets
   }
 
   start(): void {
-    this.poller.start()
+    this.#poller.start()
   }
 
-  stop(): void {
-    this.poller.stop()
+  /** Resolves once a sync under way has finished. */
+  stop(): Promise<void> {
+    return this.#poller.stop()
   }
 
   /** One sync now; syncs run one at a time, so an older answer never replaces a newer one. */
   sync(): Promise<RegistrySync> {
-    const result = this.queue.then(() => this.syncOnce())
-    this.queue = result
+    const result = this.#queue.then(() => this.#syncOnce())
+    this.#queue = result
     return result
   }
 
-  private async syncOnce(): Promise<RegistrySync> {
+  async #syncOnce(): Promise<RegistrySync> {
     let result: RegistrySync
     try {
-      result = await this.follow(await this.readModels())
+      result = await this.#follow(await this.#readModels())
     } catch (error) {
       result = { ok: false, error: messageOf(error) }
     }
-    this.options.onSync?.(result)
+    this.#options.onSync?.(result)
     return result
   }
 
-  private async readModels(): Promise<RegistryModel[]> {
-    const url = joinUrl(this.options.config.url, '/v1/models')
-    const response = await this.options.send(url, {
+  async #readModels(): Promise<RegistryModel[]> {
+    const url = joinUrl(this.#options.config.url, '/v1/models')
+    const response = await this.#options.send(url, {
       method: 'GET',
       headers: { accept: 'application/json' },
-      timeoutMs: this.options.config.timeout_ms,
+      timeoutMs: this.#options.config.timeout_ms,
       maxResponseBytes: MODEL_LIST_LIMIT,
     })
     if (response.status !== 200) throw new Error(`${url} answered ${response.status}`)
@@ -139,34 +145,31 @@ export class RegistryFollower {
     return parsed.data.models
   }
 
-  private async follow(listed: RegistryModel[]): Promise<RegistrySync> {
+  async #follow(listed: RegistryModel[]): Promise<RegistrySync> {
     // A model in no group, without `targets`, is neither asked about nor routed: the file's
     // routes go on catching it.
-    const models = listed.filter((model) => this.targetsOf(model.name))
+    const models = listed.filter((model) => this.#targetsOf(model.name))
     const wanted = new Map(models.flatMap(wantedVersions).map((v) => [keyOf(v), v]))
-    await this.checkReadiness(wanted)
-    const pending = [...wanted].filter(([key]) => !this.ready.has(key)).map(([, v]) => v)
-    const current = this.options.getRoutes()
-    const routes = models.flatMap((model) => this.routeFor(model, current) ?? [])
+    await this.#checkReadiness(wanted)
+    const pending = [...wanted].filter(([key]) => !this.#ready.has(key)).map(([, v]) => v)
+    const current = this.#options.getRoutes()
+    const routes = models.flatMap((model) => this.#routeFor(model, current) ?? [])
     const routed = new Set(routes.map((route) => route.model))
     const next = validateRoutes(
-      [...routes, ...this.options.fileRoutes.filter((route) => !routed.has(route.model))],
+      [...routes, ...this.#options.fileRoutes.filter((route) => !routed.has(route.model))],
       'routes from the registry',
     )
     const changed = JSON.stringify(next) !== JSON.stringify(current)
-    if (changed) this.options.setRoutes(next)
+    if (changed) this.#options.setRoutes(next)
     return { ok: true, changed, pending }
   }
 
   /** The model's route, or its route in force while its production version isn't ready. */
-  private routeFor(
-    model: RegistryModel,
-    current: readonly RouteConfig[],
-  ): RouteConfigFile | undefined {
+  #routeFor(model: RegistryModel, current: readonly RouteConfig[]): RouteConfigFile | undefined {
     const { production, canary } = model.aliases
-    const targets = this.targetsOf(model.name)
+    const targets = this.#targetsOf(model.name)
     if (!production || !targets) return undefined
-    const isReady = (version: number) => this.ready.has(keyOf({ model: model.name, version }))
+    const isReady = (version: number) => this.#ready.has(keyOf({ model: model.name, version }))
     if (!isReady(production.version)) return current.find((route) => route.model === model.name)
     const canaryWeight = canary?.weight && isReady(canary.version) ? canary.weight : 0
     const variants: RouteConfigFile['variants'] = [
@@ -186,32 +189,32 @@ export class RegistryFollower {
       })
     }
     // A file route of the same name lends the model its settings (sticky, shadow, timeouts).
-    const settings = this.options.fileRoutes.find((route) => route.model === model.name)
+    const settings = this.#options.fileRoutes.find((route) => route.model === model.name)
     return { ...settings, model: model.name, variants }
   }
 
   /** Asks the targets about each version not yet known ready; forgets versions no longer wanted. */
-  private async checkReadiness(wanted: ReadonlyMap<string, ModelVersionRef>): Promise<void> {
-    for (const key of this.ready) if (!wanted.has(key)) this.ready.delete(key)
+  async #checkReadiness(wanted: ReadonlyMap<string, ModelVersionRef>): Promise<void> {
+    for (const key of this.#ready) if (!wanted.has(key)) this.#ready.delete(key)
     await Promise.all(
       [...wanted]
-        .filter(([key]) => !this.ready.has(key))
+        .filter(([key]) => !this.#ready.has(key))
         .map(async ([key, version]) => {
-          if (await this.readyOnAnyTarget(version)) this.ready.add(key)
+          if (await this.#readyOnAnyTarget(version)) this.#ready.add(key)
         }),
     )
   }
 
   /** Whether a target the model routes to reports the version ready. */
-  private async readyOnAnyTarget({ model, version }: ModelVersionRef): Promise<boolean> {
+  async #readyOnAnyTarget({ model, version }: ModelVersionRef): Promise<boolean> {
     const path = `/v2/models/${encodeURIComponent(model)}/versions/${version}/ready`
     const answers = await Promise.all(
-      (this.targetsOf(model) ?? []).map((target) =>
-        this.options
+      (this.#targetsOf(model) ?? []).map((target) =>
+        this.#options
           .send(joinUrl(target, path), {
             method: 'GET',
             headers: {},
-            timeoutMs: this.options.config.timeout_ms,
+            timeoutMs: this.#options.config.timeout_ms,
             maxResponseBytes: READY_ANSWER_LIMIT,
           })
           .then(

@@ -55,16 +55,22 @@ export interface TargetState {
  * first; unhealthy ones after, since a health check can lag behind a recovered target.
  */
 export class RoundRobin {
-  private readonly next = new Map<string, number>()
+  readonly #next = new Map<string, number>()
 
+  // One pass and two arrays: it runs for every proxied request.
   order(key: string, targets: readonly string[], state: TargetState): string[] {
-    const start = this.next.get(key) ?? 0
-    this.next.set(key, (start + 1) % Math.max(targets.length, 1))
-    const rotated = [...targets.slice(start), ...targets.slice(0, start)]
-    const usable = rotated.filter((target) => state.available(target))
-    return [
-      ...usable.filter((target) => state.healthy(target)),
-      ...usable.filter((target) => !state.healthy(target)),
-    ]
+    const start = this.#next.get(key) ?? 0
+    this.#next.set(key, (start + 1) % Math.max(targets.length, 1))
+    const healthy: string[] = []
+    const unhealthy: string[] = []
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(start + i) % targets.length] as string
+      if (!state.available(target)) continue
+      if (state.healthy(target)) healthy.push(target)
+      else unhealthy.push(target)
+    }
+    return unhealthy.length === 0 ? healthy : healthy.concat(unhealthy)
   }
 }
+
+export { RoutingTable, type RoutingTableOptions } from './table.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Timers } from '../poll/index.ts'
+import type { Timers } from '../../../shared/poll/index.ts'
 import { fakeUpstreams } from '../testing/index.ts'
 import { HealthChecker } from './index.ts'
 
@@ -78,7 +78,7 @@ describe('HealthChecker', () => {
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect(upstream.calls).toHaveLength(1)
     expect(pending).toHaveLength(1)
-    checker.stop()
+    await checker.stop()
     expect(pending).toHaveLength(0)
   })
 })

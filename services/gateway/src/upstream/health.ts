@@ -1,4 +1,4 @@
-import { Poller, type Timers } from '../poll/index.ts'
+import { Poller, type Timers } from '../../../shared/poll/index.ts'
 import type { Send } from './send.ts'
 import { joinUrl } from './url.ts'
 
@@ -29,46 +29,52 @@ interface TargetHealth {
  * Targets start healthy: the gateway serves before the first round completes.
  */
 export class HealthChecker {
-  private readonly health = new Map<string, TargetHealth>()
-  private readonly poller: Poller
+  readonly #health = new Map<string, TargetHealth>()
+  readonly #poller: Poller
+  readonly #options: HealthCheckOptions
 
-  constructor(private readonly options: HealthCheckOptions) {
-    this.poller = new Poller(options.timers, options.intervalMs, () => this.checkAll())
-    for (const target of options.targets) this.health.set(target, { healthy: true, streak: 0 })
+  constructor(options: HealthCheckOptions) {
+    this.#options = options
+    this.#poller = new Poller(() => this.checkAll(), {
+      intervalMs: options.intervalMs,
+      timers: options.timers,
+    })
+    for (const target of options.targets) this.#health.set(target, { healthy: true, streak: 0 })
   }
 
   healthy(target: string): boolean {
-    return this.health.get(target)?.healthy ?? true
+    return this.#health.get(target)?.healthy ?? true
   }
 
   /** Checks `target` from the next round on; it counts as healthy until then. */
   add(target: string): void {
-    if (!this.health.has(target)) this.health.set(target, { healthy: true, streak: 0 })
+    if (!this.#health.has(target)) this.#health.set(target, { healthy: true, streak: 0 })
   }
 
   start(): void {
-    this.poller.start()
+    this.#poller.start()
   }
 
-  stop(): void {
-    this.poller.stop()
+  /** Resolves once a round under way has finished. */
+  stop(): Promise<void> {
+    return this.#poller.stop()
   }
 
   /** One round over every target; the loop calls it, tests may too. */
   async checkAll(): Promise<void> {
     await Promise.all(
-      [...this.health.entries()].map(async ([target, state]) => {
-        this.record(target, state, await this.probe(target))
+      [...this.#health.entries()].map(async ([target, state]) => {
+        this.#record(target, state, await this.#probe(target))
       }),
     )
   }
 
-  private async probe(target: string): Promise<boolean> {
+  async #probe(target: string): Promise<boolean> {
     try {
-      const response = await this.options.send(joinUrl(target, this.options.path), {
+      const response = await this.#options.send(joinUrl(target, this.#options.path), {
         method: 'GET',
         headers: {},
-        timeoutMs: this.options.timeoutMs,
+        timeoutMs: this.#options.timeoutMs,
         maxResponseBytes: HEALTH_RESPONSE_LIMIT,
       })
       return response.status >= 200 && response.status < 300
@@ -77,16 +83,16 @@ export class HealthChecker {
     }
   }
 
-  private record(target: string, state: TargetHealth, ok: boolean): void {
+  #record(target: string, state: TargetHealth, ok: boolean): void {
     if (ok === state.healthy) {
       state.streak = 0
       return
     }
     state.streak += 1
-    const needed = state.healthy ? this.options.unhealthyAfter : this.options.healthyAfter
+    const needed = state.healthy ? this.#options.unhealthyAfter : this.#options.healthyAfter
     if (state.streak < needed) return
     state.healthy = ok
     state.streak = 0
-    this.options.onChange?.(target, ok)
+    this.#options.onChange?.(target, ok)
   }
 }

@@ -1,4 +1,4 @@
-import type { Timers } from '../poll/index.ts'
+import type { Timers } from '../../../shared/poll/index.ts'
 import type { TargetState } from '../routing/index.ts'
 import { type BreakerState, CircuitBreaker } from './breaker.ts'
 import { HealthChecker, type HealthCheckOptions } from './health.ts'
@@ -19,11 +19,13 @@ export interface TargetPoolOptions {
  * come in with `add`, as routes name them.
  */
 export class TargetPool implements TargetState {
-  private readonly breakers = new Map<string, CircuitBreaker>()
-  private readonly checker: HealthChecker | undefined
+  readonly #breakers = new Map<string, CircuitBreaker>()
+  readonly #checker: HealthChecker | undefined
+  readonly #options: TargetPoolOptions
 
-  constructor(private readonly options: TargetPoolOptions) {
-    this.checker =
+  constructor(options: TargetPoolOptions) {
+    this.#options = options
+    this.#checker =
       options.healthChecks &&
       new HealthChecker({
         ...options.healthChecks,
@@ -39,23 +41,23 @@ export class TargetPool implements TargetState {
    * already in.
    */
   add(target: string): boolean {
-    if (this.breakers.has(target)) return false
+    if (this.#breakers.has(target)) return false
     const breaker = new CircuitBreaker({
-      ...this.options.breaker,
-      now: this.options.now,
-      onChange: (state) => this.options.onBreakerChange?.(target, state),
+      ...this.#options.breaker,
+      now: this.#options.now,
+      onChange: (state) => this.#options.onBreakerChange?.(target, state),
     })
-    this.breakers.set(target, breaker)
-    this.checker?.add(target)
+    this.#breakers.set(target, breaker)
+    this.#checker?.add(target)
     return true
   }
 
   targets(): IterableIterator<string> {
-    return this.breakers.keys()
+    return this.#breakers.keys()
   }
 
   breaker(target: string): CircuitBreaker {
-    const breaker = this.breakers.get(target)
+    const breaker = this.#breakers.get(target)
     if (!breaker) throw new Error(`unknown target ${target}`)
     return breaker
   }
@@ -65,7 +67,7 @@ export class TargetPool implements TargetState {
   }
 
   healthy(target: string): boolean {
-    return this.checker?.healthy(target) ?? true
+    return this.#checker?.healthy(target) ?? true
   }
 
   /** Serving: healthy and its breaker not open. */
@@ -74,14 +76,15 @@ export class TargetPool implements TargetState {
   }
 
   start(): void {
-    this.checker?.start()
+    this.#checker?.start()
   }
 
-  stop(): void {
-    this.checker?.stop()
+  /** Resolves once a round of checks under way has finished. */
+  async stop(): Promise<void> {
+    await this.#checker?.stop()
   }
 
   checkNow(): Promise<void> {
-    return this.checker?.checkAll() ?? Promise.resolve()
+    return this.#checker?.checkAll() ?? Promise.resolve()
   }
 }

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { buildIdentityModel } from '../../../../training/onnx/index.ts'
-import { startRegistryServer } from '../../../registry/src/index.ts'
-import { registryWriter } from '../../../registry/src/testing/index.ts'
-import { listen } from '../../../shared/node-server/index.ts'
+import { buildIdentityModel } from '../../../../../training/onnx/index.ts'
+import { startRegistryServer } from '../../../../registry/src/adapter/node/index.ts'
+import { registryWriter } from '../../../../registry/src/testing/index.ts'
+import { listen } from '../../../../shared/node-server/index.ts'
 
 /** A plain HTTP server on a free loopback port. */
 export async function serve(handler: (request: Request) => Response | Promise<Response>) {

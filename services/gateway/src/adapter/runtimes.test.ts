@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -9,19 +9,19 @@ import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { buildIdentityModel } from '../../../training/onnx/index.ts'
-import { tempDir, writeModel } from '../../inference/src/testing/index.ts'
-import { type Listening, listen } from '../../shared/node-server/index.ts'
-import { hashApiKey } from '../src/auth/index.ts'
-import type { RouteConfigFile } from '../src/config/index.ts'
-import type { GatewayConfigFile } from '../src/index.ts'
-import { METRICS_TOKEN, TEST_METRICS } from '../src/testing/index.ts'
+import { describeWith, installed } from '../../../../testing/tools/index.ts'
+import { buildIdentityModel } from '../../../../training/onnx/index.ts'
+import { tempDir, writeModel } from '../../../inference/src/testing/index.ts'
+import { type Listening, listen } from '../../../shared/node-server/index.ts'
+import { hashApiKey } from '../auth/index.ts'
+import type { RouteConfigFile } from '../config/index.ts'
+import { createGatewayApp, type GatewayConfigFile, validateGatewayConfig } from '../index.ts'
+import { METRICS_TOKEN, TEST_METRICS } from '../testing/index.ts'
 
 const scrapeInit = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }
 
 // The gateway's src must run unmodified off Node; these tests run it on the real runtimes.
-const root = fileURLToPath(new URL('../../../', import.meta.url))
-const DENO = join(root, 'node_modules/.bin/deno')
+const root = fileURLToPath(new URL('../../../../', import.meta.url))
 const KEY = 'runtime-test-key'
 
 /** Starts a real process and resolves with the URL from its `"url":"…"` log line. */
@@ -95,21 +95,7 @@ async function expectClosedButLive(gateway: string) {
   expect((await fetch(`${gateway}/v2/health/live`)).status).toBe(200)
 }
 
-const denoMissing = !existsSync(DENO)
-if (denoMissing && process.env.CI) {
-  // CI must run this suite: a missing binary is a broken install, not a reason to skip.
-  describe('gateway on Deno', () => {
-    it('needs node_modules/.bin/deno', () => {
-      throw new Error(`${DENO} is missing: run npm ci (the deno package provides it)`)
-    })
-  })
-}
-
-// The suite name carries the reason, since vitest reports a skip without one.
-const denoSuite = denoMissing
-  ? `gateway on Deno: skipped, ${DENO} is missing (npm ci installs it)`
-  : 'gateway on Deno (real processes, real HTTP)'
-describe.skipIf(denoMissing)(denoSuite, () => {
+describeWith(installed('deno'), 'gateway on Deno (real processes, real HTTP)', (tools) => {
   const children: ChildProcess[] = []
   let inference: string
   let registry: Listening
@@ -136,14 +122,14 @@ describe.skipIf(denoMissing)(denoSuite, () => {
     writeFileSync(configFile, JSON.stringify(await gatewayConfig(inference, registry)))
     // --cached-only: the npm packages must come from node_modules, never the network.
     gatewayProcess = start(
-      DENO,
+      tools.deno,
       [
         'run',
         '--cached-only',
         '--allow-net',
         '--allow-read',
         '--allow-env',
-        'services/gateway/adapter/deno/index.ts',
+        'services/gateway/src/adapter/deno/index.ts',
         '--config',
         configFile,
         '--port',
@@ -243,7 +229,7 @@ describe('gateway under workerd (miniflare)', () => {
     // Miniflare runs one ES module; the browser builds of hono, zod, jose and yaml are web-only.
     const scriptPath = join(tempDir(), 'worker.js')
     await build({
-      entryPoints: [join(root, 'services/gateway/adapter/workers/index.ts')],
+      entryPoints: [join(root, 'services/gateway/src/adapter/workers/index.ts')],
       outfile: scriptPath,
       bundle: true,
       format: 'esm',
@@ -312,5 +298,62 @@ describe('gateway under workerd (miniflare)', () => {
       .poll(async () => (await fetch(`${gateway}/metrics`, scrapeInit)).text(), { timeout: 3000 })
       .toMatch(/^infera_gateway_shadow_duration_seconds_count\{[^}]*\} 1$/m)
     await expect.poll(() => workerLog).toMatch(/"event":"access".*"status":200.*"tenant":"acme"/)
+  })
+})
+
+describe('discovery endpoints through a gateway (real HTTP, a real inference process)', () => {
+  const children: ChildProcess[] = []
+  let gateway: Listening
+  const OPS_KEY = 'runtime-ops-key'
+
+  beforeAll(async () => {
+    const repo = identityRepo()
+    writeModel(repo, 'twin', { onnx: buildIdentityModel({ datatype: 'FP32', shape: [1, 2] }) })
+    const inference = await start(
+      process.execPath,
+      ['bin/infera.js', 'inference', '--models', repo, '--port', '0', '--host', '127.0.0.1'],
+      children,
+    ).url
+    const config = validateGatewayConfig(
+      {
+        // The catch-all's models are whatever its model servers list.
+        routes: [{ model: '*', variants: [{ name: 'main', weight: 100, targets: [inference] }] }],
+        auth: {
+          api_keys: [
+            // `absent` is a model no server holds: listed nowhere.
+            { tenant: 'acme', sha256: await hashApiKey(KEY), models: ['identity', 'absent'] },
+            { tenant: 'ops', sha256: await hashApiKey(OPS_KEY), models: ['*'] },
+          ],
+        },
+      },
+      'discovery test config',
+    )
+    gateway = await listen(createGatewayApp(config, { log: () => {} }).fetch, { port: 0 })
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL')
+    await gateway?.stop()
+  })
+
+  const get = (path: string, key: string, method = 'GET') =>
+    fetch(`${gateway.url}${path}`, { method, headers: { authorization: `Bearer ${key}` } })
+
+  it('answers GET /v2 with the server metadata, and 405s HEAD', async () => {
+    const res = await get('/v2', KEY)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({
+      name: 'infera-gateway',
+      extensions: expect.any(Array),
+    })
+    expect((await get('/v2', KEY, 'HEAD')).status).toBe(405)
+    expect((await fetch(`${gateway.url}/v2`)).status).toBe(401)
+  })
+
+  it("lists the inference server's models that each key may use on GET /v1/models", async () => {
+    expect(await (await get('/v1/models', OPS_KEY)).json()).toEqual({
+      models: ['identity', 'twin'],
+    })
+    expect(await (await get('/v1/models', KEY)).json()).toEqual({ models: ['identity'] })
   })
 })

@@ -3,7 +3,7 @@
  * on Node and Deno, unmodified. The config is JSON or YAML text in the `GATEWAY_CONFIG` binding
  * (a secret or a var), e.g. in wrangler.toml:
  *
- *   main = "services/gateway/adapter/workers/index.ts"
+ *   main = "services/gateway/src/adapter/workers/index.ts"
  *   compatibility_date = "2025-01-01"
  *   [vars]
  *   GATEWAY_CONFIG = '''{"routes":[...]}'''
@@ -24,7 +24,7 @@ import {
   type GatewayApp,
   type GatewayConfig,
   parseGatewayConfig,
-} from '../../src/index.ts'
+} from '../../index.ts'
 
 export interface GatewayWorkerEnv {
   GATEWAY_CONFIG: string

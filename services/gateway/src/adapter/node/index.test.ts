@@ -4,9 +4,9 @@ import { type AddressInfo, connect } from 'node:net'
 import pino from 'pino'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hashApiKey } from '../../src/auth/index.ts'
-import { type GatewayConfigFile, validateGatewayConfig } from '../../src/config/index.ts'
-import { scrape, TEST_METRICS } from '../../src/testing/index.ts'
+import { hashApiKey } from '../../auth/index.ts'
+import { type GatewayConfigFile, validateGatewayConfig } from '../../config/index.ts'
+import { scrape, TEST_METRICS } from '../../testing/index.ts'
 import { startGatewayServer } from './index.ts'
 import {
   type ModelServer,
@@ -111,7 +111,7 @@ describe('the Node gateway following the registry', () => {
     })
     expect(await inferMany(gateway.url, 'other', 1)).toEqual({ '1': 1 })
     const samples = await scrape({ request: (path, init) => fetch(`${gateway.url}${path}`, init) })
-    expect(samples.get('infera_gateway_registry_syncs_total{result="error"}')).toBe(1)
+    expect(samples.get('infera_registry_syncs_total{follower="gateway",result="error"}')).toBe(1)
   })
 })
 

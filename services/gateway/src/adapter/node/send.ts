@@ -5,7 +5,7 @@ import {
   type UpstreamResponse,
   UpstreamResponseTooLarge,
   UpstreamTimeout,
-} from '../../src/upstream/index.ts'
+} from '../../upstream/index.ts'
 
 export interface NodeSend {
   send: Send

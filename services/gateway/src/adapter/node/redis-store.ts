@@ -4,7 +4,7 @@ import {
   type RateLimitResult,
   type RateLimitRule,
   type RateLimitStore,
-} from '../../src/ratelimit/index.ts'
+} from '../../ratelimit/index.ts'
 
 /** What the store needs from a node-redis client (v4 and later), so any client or cluster fits. */
 export interface RedisScriptClient {

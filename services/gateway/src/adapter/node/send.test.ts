@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { UpstreamResponseTooLarge, UpstreamTimeout } from '../../src/upstream/index.ts'
+import { UpstreamResponseTooLarge, UpstreamTimeout } from '../../upstream/index.ts'
 import { createNodeSend } from './send.ts'
 
 // A real upstream: echoes what it got, or answers big, or never answers.

@@ -1,7 +1,7 @@
 /**
  * The edge gateway on Deno: the same app as on Node, unmodified.
  *
- *   npx deno run --allow-net --allow-read --allow-env services/gateway/adapter/deno/index.ts \
+ *   npx deno run --allow-net --allow-read --allow-env services/gateway/src/adapter/deno/index.ts \
  *     --config gateway.yaml --port 8080 [--host 0.0.0.0]
  *
  * Run it from the repository root: Deno reads the root package.json and takes hono, zod, yaml
@@ -11,7 +11,7 @@
  * the registry is read once before listening (the file's routes serve if that fails) and then
  * polled.
  */
-import { createGatewayApp, type GatewayConfig, parseGatewayConfig } from '../../src/index.ts'
+import { createGateway, type GatewayConfig, parseGatewayConfig } from '../../index.ts'
 
 // Only what this file uses, so `tsc` (Node types) checks it without Deno's lib.
 declare const Deno: {
@@ -60,18 +60,18 @@ const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line))
 
 let flags: Flags
 let config: GatewayConfig
-let app: ReturnType<typeof createGatewayApp>
+let gateway: ReturnType<typeof createGateway>
 try {
   flags = parseFlags(Deno.args)
   config = parseGatewayConfig(await Deno.readTextFile(flags.config), flags.config)
-  app = createGatewayApp(config, { log })
+  gateway = createGateway(config, { log })
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`)
   Deno.exit(2)
 }
 
-app.healthChecks.start()
-if (config.registry) await app.syncRegistry()
+const { app } = gateway
+await gateway.start()
 const server = Deno.serve(
   {
     port: flags.port,
@@ -82,14 +82,14 @@ const server = Deno.serve(
   // Deno's second argument is connection info, not Hono's env bindings.
   (request) => app.fetch(request),
 )
-app.registryFollower.start()
 
 let stopping = false
 const stop = () => {
   if (stopping) return
   stopping = true
-  app.registryFollower.stop()
-  app.healthChecks.stop()
+  // Load balancers see /v2/health/ready turn 503 while in-flight requests finish.
+  app.drain()
+  void gateway.stop()
   // shutdown() lets in-flight requests finish before `finished` resolves.
   void server.shutdown()
 }

@@ -1,0 +1,99 @@
+// A fixed-rate (open-loop) load in a process of its own: requests leave on schedule whether or not
+// earlier ones have answered, and each latency counts from when its request was due, so a stall
+// shows in the percentiles instead of slowing the load (no coordinated omission). Timed with
+// performance.now(): microseconds, where autocannon rounds to whole milliseconds. The targets take
+// turns a second at a time, so a machine whose load drifts weighs on each alike, and only one is
+// loaded at any moment.
+//
+//   tsx open-loop.ts RATE SECONDS BODY TARGETS_JSON   (TARGETS_JSON: [{ "url", "headers" }])
+//   → one JSON line: per target { sent, failed, p50, p99, tail } (SECONDS each; tail: seconds from
+//     its last request due to its last answer, well over a second when the rate was too high)
+import http from 'node:http'
+
+interface Target {
+  url: string
+  headers: Record<string, string>
+}
+
+const [rateText = '', secondsText = '', body = '', targetsJson = '[]'] = process.argv.slice(2)
+const rate = Number(rateText)
+const seconds = Number(secondsText)
+const targets = JSON.parse(targetsJson) as Target[]
+if (!(rate > 0) || !(seconds > 0) || targets.length === 0) {
+  throw new Error('usage: open-loop.ts RATE SECONDS BODY TARGETS_JSON')
+}
+
+function runner({ url, headers }: Target) {
+  // Enough connections that a request never waits for a free one at the rates measured here.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 })
+  const allHeaders = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  }
+  const latencies: number[] = []
+  let failed = 0
+  let lastAnswer = 0
+  let lastDue = 0
+  let sent = 0
+  const send = (due: number) =>
+    new Promise<void>((resolve) => {
+      lastDue = due
+      sent++
+      const request = http.request(
+        url,
+        { method: 'POST', headers: allHeaders, agent },
+        (response) => {
+          response.resume()
+          response.on('end', () => {
+            lastAnswer = performance.now()
+            if (response.statusCode === 200) latencies.push(lastAnswer - due)
+            else failed++
+            resolve()
+          })
+        },
+      )
+      request.on('error', () => {
+        failed++
+        resolve()
+      })
+      request.end(body)
+    })
+  const summary = () => {
+    agent.destroy()
+    latencies.sort((a, b) => a - b)
+    const quantile = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN
+    return {
+      sent,
+      failed,
+      p50: quantile(0.5),
+      p99: quantile(0.99),
+      tail: (lastAnswer - lastDue) / 1000,
+    }
+  }
+  return { send, summary }
+}
+
+const runners = targets.map(runner)
+const interval = 1000 / rate
+const total = Math.round(rate * seconds) * runners.length
+const started = performance.now()
+const pending: Promise<void>[] = []
+await new Promise<void>((done) => {
+  // Every millisecond (as often as timers go), send whatever has fallen due since, each request
+  // to the target whose second it is.
+  const tick = () => {
+    const now = performance.now()
+    while (pending.length < total && started + pending.length * interval <= now) {
+      const offset = pending.length * interval
+      const turn = Math.floor(offset / 1000) % runners.length
+      pending.push((runners[turn] as ReturnType<typeof runner>).send(started + offset))
+    }
+    if (pending.length < total) setTimeout(tick, 1)
+    else done()
+  }
+  tick()
+})
+await Promise.all(pending)
+console.log(JSON.stringify(runners.map((r) => r.summary())))

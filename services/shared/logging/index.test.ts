@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { bufferedDestination } from './index.ts'
+
+const dirs: string[] = []
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+})
+
+const lines = async (file: string) =>
+  (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean)
+
+describe('bufferedDestination', () => {
+  it('holds short lines back, then writes them within about a second', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
+    dirs.push(dir)
+    const file = join(dir, 'access.log')
+    const destination = bufferedDestination(file)
+    await new Promise((resolve) => destination.once('ready', resolve))
+    for (let i = 0; i < 3; i++) destination.write(`{"line":${i}}\n`)
+    expect(await lines(file)).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(await lines(file)).toEqual(['{"line":0}', '{"line":1}', '{"line":2}'])
+    destination.end()
+  })
+
+  it('writes out what it holds when the process exits', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
+    dirs.push(dir)
+    const file = join(dir, 'exit.log')
+    const script = `
+      import pino from 'pino'
+      import { bufferedDestination } from './services/shared/logging/index.ts'
+      const logger = pino({ name: 'test' }, bufferedDestination(${JSON.stringify(file)}))
+      for (let i = 0; i < 5; i++) logger.info({ i }, 'request')
+    `
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: 'inherit',
+      },
+    )
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0)
+    expect((await lines(file)).map((line) => JSON.parse(line).i)).toEqual([0, 1, 2, 3, 4])
+  })
+})
