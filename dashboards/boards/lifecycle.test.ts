@@ -32,7 +32,6 @@ describe('the model lifecycle dashboard', () => {
       'infera_canary_slow_ratio',
       'infera_drift_retrain_candidates_total',
       'infera_drift_retrain_jobs_total',
-      'infera_gateway_registry_syncs_total',
       'infera_gateway_route_weight',
       'infera_registry_served_version',
       'infera_registry_syncs_total',

@@ -5,7 +5,6 @@ import {
   datasourceVariable,
   labelVariable,
   type PanelBuilder,
-  type Query,
   timeSeries,
 } from '../panels/index.ts'
 import { rate } from '../panels/queries.ts'
@@ -56,13 +55,8 @@ const canaryFigure = (
     }),
   })
 
-// Inference and the gateway each follow the registry, and count their syncs by result.
-const FOLLOWERS = [
-  { name: 'inference', metric: 'infera_registry_syncs_total' },
-  { name: 'gateway', metric: 'infera_gateway_registry_syncs_total' },
-]
-const followerQueries = (query: (metric: string) => string, legend: string): Query[] =>
-  FOLLOWERS.map(({ name, metric }) => ({ expr: query(metric), legend: `${name} ${legend}` }))
+// Inference and the gateway each follow the registry, and count their syncs by follower and result.
+const REGISTRY_SYNCS = 'infera_registry_syncs_total'
 
 const serving: PanelBuilder[] = [
   currentTable({
@@ -192,11 +186,12 @@ const following: PanelBuilder[] = [
     unit: 'percentunit',
     min: 0,
     max: 1,
-    queries: followerQueries(
-      (metric) =>
-        `${rate(metric, 'result="error"', 'job, instance')} / ${rate(metric, '', 'job, instance')}`,
-      '{{instance}}',
-    ),
+    queries: [
+      {
+        expr: `${rate(REGISTRY_SYNCS, 'result="error"', 'follower, job, instance')} / ${rate(REGISTRY_SYNCS, '', 'follower, job, instance')}`,
+        legend: '{{follower}} {{instance}}',
+      },
+    ],
     thresholds: { base: 'green', steps: [[1, 'red']] },
   }),
   timeSeries({
@@ -204,7 +199,9 @@ const following: PanelBuilder[] = [
     description:
       'Syncs with the registry per second by result: a follower whose line falls to zero has stopped syncing.',
     unit: 'ops',
-    queries: followerQueries((metric) => rate(metric, '', 'result'), '{{result}}'),
+    queries: [
+      { expr: rate(REGISTRY_SYNCS, '', 'follower, result'), legend: '{{follower}} {{result}}' },
+    ],
   }),
 ]
 

@@ -14,10 +14,9 @@ const at = (target: { job: string; instance: string }) =>
   `instance="${target.instance}",job="${target.job}"`
 const decisions = (verdict: string, model = 'penguins') =>
   `infera_canary_decisions_total{${registry},model="${model}",verdict="${verdict}"}`
-const syncs = (target: typeof inference, result: string, metric = 'infera_registry_syncs_total') =>
-  `${metric}{${at(target)},result="${result}"}`
-const gatewaySyncs = (result: string) =>
-  syncs(gateway, result, 'infera_gateway_registry_syncs_total')
+const syncs = (target: typeof inference, result: string, follower = 'inference') =>
+  `infera_registry_syncs_total{${at(target)},follower="${follower}",result="${result}"}`
+const gatewaySyncs = (result: string) => syncs(gateway, result, 'gateway')
 const jobs = (status: string) =>
   `infera_drift_retrain_jobs_total{${drift},model="penguins",trainer="local",status="${status}"}`
 const candidates = (gate: string) =>
@@ -103,6 +102,13 @@ const cases: AlertCase[] = [
     at: failingLongEnough,
     series: { [gatewaySyncs('ok')]: okUntil10, [gatewaySyncs('error')]: errorsFrom10 },
     fires: [gateway],
+  },
+  {
+    title: "a gateway whose registry went away is not an inference server's alert",
+    alert: 'InferaRegistrySyncFailing',
+    at: failingLongEnough,
+    series: { [gatewaySyncs('ok')]: okUntil10, [gatewaySyncs('error')]: errorsFrom10 },
+    fires: [],
   },
   {
     // Failing from the start, then reaching it now and then: the first ok series ends it.

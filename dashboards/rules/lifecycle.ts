@@ -10,10 +10,12 @@ const lately = `in the last ${THRESHOLDS.lifecycleEventMinutes} minutes`
 // Long enough for several syncs at any scrape interval up to a minute.
 const SYNC_WINDOW = '5m'
 
+// Every follower's syncs, labelled `follower="inference|gateway"` and `result="ok|error"`.
+const REGISTRY_SYNCS = 'infera_registry_syncs_total'
+
 interface FollowerSpec {
   alert: string
-  /** The follower's sync counter, labelled `result="ok|error"`. */
-  metric: string
+  /** The follower, as its syncs are labelled. */
   service: 'inference' | 'gateway'
   summary: string
   /** Why a sync fails and what stays as it was meanwhile. */
@@ -28,7 +30,7 @@ interface FollowerSpec {
  */
 function registryFollowerAlert(spec: FollowerSpec): AlertingRule {
   const syncs = (result: string) =>
-    `sum by (job, instance) (increase(${spec.metric}{result="${result}"}[${SYNC_WINDOW}])) > 0`
+    `sum by (job, instance) (increase(${REGISTRY_SYNCS}{follower="${spec.service}",result="${result}"}[${SYNC_WINDOW}])) > 0`
   return {
     alert: spec.alert,
     // Failed syncs and no successful one over the window, all along `for`. A server whose syncs
@@ -62,14 +64,12 @@ export const lifecycleRuleGroup = (): RuleGroup => ({
     },
     registryFollowerAlert({
       alert: 'InferaRegistrySyncFailing',
-      metric: 'infera_registry_syncs_total',
       service: 'inference',
       summary: 'Inference server {{ $labels.instance }} cannot follow the model registry',
       description: `No sync of {{ $labels.instance }} ({{ $labels.job }}) with the model registry ${failingFor}: the registry is unreachable, or a model's version cannot be written into the model repository (its log says which). It goes on serving the versions it had; promotions, canaries and rollbacks do not reach it.`,
     }),
     registryFollowerAlert({
       alert: 'InferaGatewayRegistrySyncFailing',
-      metric: 'infera_gateway_registry_syncs_total',
       service: 'gateway',
       summary: 'Gateway {{ $labels.instance }} cannot follow the model registry',
       description: `No read of the model registry by gateway {{ $labels.instance }} ({{ $labels.job }}) ${failingFor}: the registry is unreachable or its answer cannot be routed (the gateway's log says why). Its routes stay as they were; promotions, canary weights and the canary controller's rollbacks do not reach clients.`,

@@ -82,9 +82,12 @@ describe('the bootstrap stack', () => {
   })
 
   it('has an ECR repository for every image a Dockerfile builds', () => {
-    const services = readdirSync(join(ROOT, 'services')).filter((dir) =>
-      readdirSync(join(ROOT, 'services', dir)).some((f) => f.startsWith('Dockerfile')),
-    )
+    const services = readdirSync(join(ROOT, 'services'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .filter((dir) =>
+        readdirSync(join(ROOT, 'services', dir)).some((f) => f.startsWith('Dockerfile')),
+      )
     expect(services.length).toBeGreaterThan(0)
     for (const service of services) expect(IMAGES).toContain(service)
   })

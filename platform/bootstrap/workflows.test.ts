@@ -57,7 +57,10 @@ const upJobs = Object.entries(platform.jobs).filter(
 
 describe('the images job', () => {
   it('builds every Dockerfile under services/ for linux/amd64 and pushes it', () => {
-    const dockerfiles = readdirSync(join(ROOT, 'services')).flatMap((service) =>
+    const services = readdirSync(join(ROOT, 'services'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+    const dockerfiles = services.flatMap((service) =>
       readdirSync(join(ROOT, 'services', service))
         .filter((f) => f.startsWith('Dockerfile'))
         .map((f) => `services/${service}/${f}`),

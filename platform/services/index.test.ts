@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { MockedResource } from '../testing/mocks.ts'
 import { type PlatformRun, platformRun } from '../testing/stacks.ts'
+import { gatewayWorkers } from './index.ts'
 
 const STACKS = ['dev', 'staging', 'prod'] as const
 type Stack = (typeof STACKS)[number]
@@ -188,5 +189,29 @@ describe('Services: the public gateway', () => {
     const s = service('dev')
     expect(s.props.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }])
     expect(s.props.metadata.annotations[`${ANNOTATION}-ssl-cert`]).toBeUndefined()
+  })
+})
+
+describe('Services: the gateway runs one worker per core of its CPU limit', () => {
+  it.each([
+    ['2', 2],
+    ['500m', 1],
+    ['1500m', 2],
+    ['1', 1],
+  ])('a %s limit gives --workers %i', (cpu, workers) => {
+    expect(gatewayWorkers(cpu)).toBe(workers)
+  })
+
+  it('refuses a limit that is not a CPU quantity', () => {
+    expect(() => gatewayWorkers('2Gi')).toThrow(/not a CPU quantity: '2Gi'/)
+  })
+
+  it.each(STACKS)('sets --workers from the container CPU limit on %s', (stack) => {
+    const container = runs[stack].find.one(DEPLOYMENT, '-gateway').props.spec.template.spec
+      .containers[0]
+    const args: string[] = container.args
+    const workers = args[args.indexOf('--workers') + 1]
+    expect(args).toContain('--workers')
+    expect(workers).toBe(String(gatewayWorkers(container.resources.limits.cpu)))
   })
 })

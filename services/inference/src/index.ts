@@ -1,8 +1,5 @@
-export {
-  type InferenceServer,
-  type InferenceServerOptions,
-  startInferenceServer,
-} from './adapter/node/index.ts'
+// The inference service's public surface: what its adapters, the CLI and tests import. The wiring
+// is in service.ts; the Node server in adapter/node, which imports this file.
 export {
   createInferenceApp,
   DEFAULT_MAX_BODY_BYTES,
@@ -29,3 +26,4 @@ export {
   ModelRepository,
   type VersionStatus,
 } from './repository/index.ts'
+export { createInferenceService, type InferenceSetup } from './service.ts'

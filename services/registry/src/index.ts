@@ -1,55 +1,7 @@
-import pino, { type Logger } from 'pino'
-import type { Credential } from '../../shared/credentials/index.ts'
-import { createRegistryApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
-import { CanaryController, type CanaryMetricsSource, type CanaryPolicy } from './canary/index.ts'
-import { createRegistryMetrics } from './metrics/index.ts'
-import { openRegistry, type RegistryOptions } from './registry/index.ts'
+// The registry's public surface: what its adapters, the CLI and tests import. The wiring is in
+// service.ts; the Node server in adapter/node, which imports this file. Other services import
+// only client/ and types.ts.
 
-export interface RegistrySetup extends Omit<RegistryOptions, 'onAudit'> {
-  maxBodyBytes?: number
-  logger?: Logger
-  isReady?: () => boolean
-  /** Runs a canary controller on the gateway's metrics: canaries are promoted or rolled back. */
-  canary?: { metrics: CanaryMetricsSource; policy?: Partial<CanaryPolicy> }
-  /** Who may change the registry over HTTP (scope registry:write); none: nobody may. */
-  credentials?: readonly Credential[]
-}
-
-/**
- * The registry wired up — metadata store, artifact store, HTTP app with its metrics, and the canary
- * controller if asked for, already running — without a port. `close` stops the controller, then
- * closes the stores.
- */
-export async function createRegistry(options: RegistrySetup) {
-  const logger = options.logger ?? pino({ name: 'registry' })
-  const { promRegistry, countTransitions } = createRegistryMetrics()
-  const registry = await openRegistry({ ...options, onAudit: countTransitions })
-  const canary =
-    options.canary &&
-    new CanaryController({
-      registry,
-      metrics: options.canary.metrics,
-      policy: options.canary.policy,
-      logger: logger.child({ component: 'canary-controller' }),
-      promRegistry,
-    })
-  canary?.start()
-  const app = createRegistryApp({
-    registry,
-    logger,
-    promRegistry,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    isReady: options.isReady ?? (() => true),
-    credentials: options.credentials,
-  })
-  const close = async () => {
-    await canary?.stop()
-    await registry.close()
-  }
-  return { app, registry, logger, promRegistry, canary, close }
-}
-
-export { startRegistryServer } from './adapter/node/index.ts'
 export {
   ACTOR_HEADER,
   createRegistryApp,
@@ -78,10 +30,15 @@ export {
   PrometheusMetricsSource,
   type VariantCounts,
 } from './canary/index.ts'
-export { RegistryClient, type RegistryClientOptions } from './client/index.ts'
+export {
+  type MaterializedModel,
+  materialize,
+  RegistryClient,
+  type RegistryClientOptions,
+} from './client/index.ts'
 export { DEFAULT_MARGIN, GATE_METRICS, type GateReport } from './gate/index.ts'
-export { type MaterializedModel, materialize } from './materialize/index.ts'
 export * from './registry/index.ts'
+export { createRegistryService, type RegistrySetup } from './service.ts'
 export {
   type AliasName,
   type AuditEntry,

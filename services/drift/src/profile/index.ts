@@ -11,51 +11,16 @@ import {
   type Value,
 } from '../detect/index.ts'
 import { readCategory, readNumber } from '../quality/index.ts'
-import { BoundedCounts, DEFAULT_K, Kll, type KllJson, Reservoir } from '../sketch/index.ts'
+import { BoundedCounts, DEFAULT_K, Kll, Reservoir } from '../sketch/index.ts'
 import { histogram, populationStd, sturgesEdges } from '../stats/index.ts'
+import type {
+  CategoricalProfile,
+  ColumnProfile,
+  NumericalProfile,
+  ReferenceProfile,
+} from './types.ts'
 
-export interface NumericalProfile {
-  type: 'numerical'
-  /** Values present: finite numbers or numeric strings. */
-  count: number
-  /** Values missing or not numbers. */
-  missing: number
-  /** Null when the column has no values. */
-  min: number | null
-  max: number | null
-  mean: number | null
-  /** Population standard deviation (numpy's ddof = 0). */
-  std: number | null
-  sketch: KllJson
-  /** Sturges bins over the reference (numpy.histogram_bin_edges(…, "sturges")) and their counts. */
-  histogram: { edges: number[]; counts: number[] }
-}
-
-export interface CategoricalProfile {
-  type: 'categorical'
-  count: number
-  missing: number
-  /**
-   * Count by category key (numbers as their string form), first-seen order. Past 1000 distinct
-   * values the rest are counted under OVERFLOW_CATEGORY (see ../sketch).
-   */
-  frequencies: Record<string, number>
-}
-
-export type ColumnProfile = NumericalProfile | CategoricalProfile
-
-export interface ReferenceProfile {
-  version: 1
-  rows: number
-  created_at: string
-  columns: Record<string, ColumnProfile>
-  /**
-   * A uniform sample of at most `sampleSize` reference rows, in reference order, typed as window
-   * tables are: numbers for numerical columns, category keys for categorical ones, null for
-   * missing values.
-   */
-  sample: Table
-}
+export type * from './types.ts'
 
 export interface ProfileOptions {
   /** Column types by name, overriding inference (detect's inferType on the reference alone). */

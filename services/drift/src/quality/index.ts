@@ -4,7 +4,7 @@
  * (rules in ./values.ts). Counting never throws, whatever the rows hold.
  */
 import type { FeatureQuality, QualityReport } from '../evaluation/index.ts'
-import type { ReferenceProfile } from '../profile/index.ts'
+import type { ReferenceProfile } from '../profile/types.ts'
 import { OVERFLOW_CATEGORY } from '../sketch/index.ts'
 import { isNumberKey, readCategory, readNumber } from './values.ts'
 
@@ -77,20 +77,20 @@ export class QualityCounter {
   rows = 0
   // Counts by column position (see QualityLayout.index); plain arrays of small integers, as
   // windows make and drop counters often and typed arrays would each cost a native buffer.
-  private readonly present: number[]
-  private readonly missing: number[]
-  private readonly outOfRange: number[]
-  private readonly unseen: number[]
-  private readonly wrongType: number[]
-  private readonly unknown = new Set<string>()
+  readonly #present: number[]
+  readonly #missing: number[]
+  readonly #outOfRange: number[]
+  readonly #unseen: number[]
+  readonly #wrongType: number[]
+  readonly #unknown = new Set<string>()
 
   constructor(readonly layout: QualityLayout) {
     const zeros = () => new Array<number>(layout.index.size).fill(0)
-    this.present = zeros()
-    this.missing = zeros()
-    this.outOfRange = zeros()
-    this.unseen = zeros()
-    this.wrongType = zeros()
+    this.#present = zeros()
+    this.#missing = zeros()
+    this.#outOfRange = zeros()
+    this.#unseen = zeros()
+    this.#wrongType = zeros()
   }
 
   /**
@@ -111,17 +111,17 @@ export class QualityCounter {
       const value = field(record, layout.numerical[i] as string, layout.guarded[i] as boolean)
       if (value !== undefined) {
         found++
-        increment(this.present, i)
+        increment(this.#present, i)
       }
       const x = readNumber(value)
       if (x === undefined) {
-        increment(this.wrongType, i)
+        increment(this.#wrongType, i)
         numbers[i] = Number.NaN
       } else {
         if (Number.isNaN(x)) {
-          increment(this.missing, i)
+          increment(this.#missing, i)
         } else if (x < (layout.low[i] as number) || x > (layout.high[i] as number)) {
-          increment(this.outOfRange, i)
+          increment(this.#outOfRange, i)
         }
         numbers[i] = x
       }
@@ -131,28 +131,28 @@ export class QualityCounter {
       const value = field(record, layout.categorical[j] as string, layout.guarded[c] as boolean)
       if (value !== undefined) {
         found++
-        increment(this.present, c)
+        increment(this.#present, c)
       }
       const key = readCategory(value, layout.numbersAllowed[j] as boolean)
-      if (key === undefined) increment(this.wrongType, c)
-      else if (key === null) increment(this.missing, c)
-      else if (layout.known[j]?.has(key) === false) increment(this.unseen, c)
+      if (key === undefined) increment(this.#wrongType, c)
+      else if (key === null) increment(this.#missing, c)
+      else if (layout.known[j]?.has(key) === false) increment(this.#unseen, c)
       categories[j] = key ?? null
     }
     // Counting keys needs no allocation; only a row with extra keys is searched for them.
     let keys = 0
     for (const _ in record) keys++
-    if (keys > found) this.noteUnknown(record)
+    if (keys > found) this.#noteUnknown(record)
   }
 
   merge(other: QualityCounter): void {
     this.rows += other.rows
-    const theirs = other.tallies()
-    this.tallies().forEach((mine, t) => {
+    const theirs = other.#tallies()
+    this.#tallies().forEach((mine, t) => {
       const add = theirs[t] as number[]
       for (let i = 0; i < mine.length; i++) mine[i] = (mine[i] as number) + (add[i] as number)
     })
-    for (const name of other.unknown) this.addUnknown(name)
+    for (const name of other.#unknown) this.#addUnknown(name)
   }
 
   copyFrom(other: QualityCounter): void {
@@ -162,8 +162,8 @@ export class QualityCounter {
 
   reset(): void {
     this.rows = 0
-    for (const tally of this.tallies()) tally.fill(0)
-    this.unknown.clear()
+    for (const tally of this.#tallies()) tally.fill(0)
+    this.#unknown.clear()
   }
 
   /**
@@ -177,10 +177,10 @@ export class QualityCounter {
     const features = Object.fromEntries(
       layout.columns.map((name): [string, FeatureQuality] => {
         const i = layout.index.get(name) as number
-        const missing = this.missing[i] as number
-        const outOfRange = this.outOfRange[i] as number
-        const unseen = this.unseen[i] as number
-        const wrongType = this.wrongType[i] as number
+        const missing = this.#missing[i] as number
+        const outOfRange = this.#outOfRange[i] as number
+        const unseen = this.#unseen[i] as number
+        const wrongType = this.#wrongType[i] as number
         return [
           name,
           {
@@ -202,23 +202,23 @@ export class QualityCounter {
       missing_features:
         rows === 0
           ? []
-          : layout.columns.filter((name) => this.present[layout.index.get(name) as number] === 0),
-      unknown_features: [...this.unknown].sort(),
+          : layout.columns.filter((name) => this.#present[layout.index.get(name) as number] === 0),
+      unknown_features: [...this.#unknown].sort(),
     }
   }
 
-  private tallies(): number[][] {
-    return [this.present, this.missing, this.outOfRange, this.unseen, this.wrongType]
+  #tallies(): number[][] {
+    return [this.#present, this.#missing, this.#outOfRange, this.#unseen, this.#wrongType]
   }
 
-  private noteUnknown(record: Record<string, unknown>): void {
+  #noteUnknown(record: Record<string, unknown>): void {
     for (const name in record) {
-      if (!this.layout.index.has(name) && Object.hasOwn(record, name)) this.addUnknown(name)
+      if (!this.layout.index.has(name) && Object.hasOwn(record, name)) this.#addUnknown(name)
     }
   }
 
-  private addUnknown(name: string): void {
-    if (this.unknown.size < MAX_UNKNOWN_FEATURES) this.unknown.add(name)
+  #addUnknown(name: string): void {
+    if (this.#unknown.size < MAX_UNKNOWN_FEATURES) this.#unknown.add(name)
   }
 }
 

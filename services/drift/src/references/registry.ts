@@ -1,4 +1,4 @@
-import { type ModelRegistry, RegistryError } from '../../../registry/src/index.ts'
+import { type ModelRegistry, RegistryError } from '../../../registry/src/types.ts'
 import { parseCsvTable } from '../table/index.ts'
 import {
   type Reference,

@@ -13,7 +13,7 @@ import {
   type Row,
   regressionMetrics,
 } from '../../../../training/train/index.ts'
-import type { ModelRegistry } from '../../../registry/src/index.ts'
+import type { ModelRegistry } from '../../../registry/src/types.ts'
 import { FolderVersions } from './folder.ts'
 import { type PromotionOptions, RegistryVersions } from './registry.ts'
 import { type Trainer, type TrainingJob, type TrainingRequest, trainingJobName } from './trainer.ts'

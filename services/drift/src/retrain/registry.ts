@@ -9,7 +9,7 @@ import {
   type ModelRegistry,
   RegistryError,
   type VersionFiles,
-} from '../../../registry/src/index.ts'
+} from '../../../registry/src/types.ts'
 import { isMissing, registryVersion } from '../references/index.ts'
 import { errorMessage, type TrainingJob, type TrainingRequest } from './trainer.ts'
 import {

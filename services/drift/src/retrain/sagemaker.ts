@@ -9,7 +9,7 @@ import {
   type TrainingInstanceType,
   type TrainingJobStatus,
 } from '@aws-sdk/client-sagemaker'
-import { type ModelRegistry, RegistryError } from '../../../registry/src/index.ts'
+import { type ModelRegistry, RegistryError } from '../../../registry/src/types.ts'
 import { VERSION_NUMBER } from '../references/index.ts'
 import { downloadModelArtifact, ModelArtifactError } from './artifact.ts'
 import { type CandidateDetails, type PromotionOptions, RegistryVersions } from './registry.ts'

@@ -2,6 +2,7 @@ import { appendFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import { Poller } from '../../../shared/poll/index.ts'
 import { DriftInputError, type DriftOptions } from '../detect/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
 import {
@@ -129,17 +130,18 @@ export class DriftService {
   readonly #recordedJobs = new Set<string>()
   readonly #policy: RetrainPolicy
   readonly #trigger: RetrainTrigger | undefined
-  readonly #ticker: NodeJS.Timeout | undefined
+  readonly #ticker: Poller | undefined
 
   constructor(readonly options: DriftServiceOptions) {
     const { window } = options
     // Time windows close on the clock too, so a quiet stream still gets its windows evaluated.
     if (window.kind === 'time') {
-      this.#ticker = setInterval(
-        () => void this.tick(),
-        Math.min(window.slide ?? window.size, 10_000),
-      )
-      this.#ticker.unref()
+      this.#ticker = new Poller(() => this.tick(), {
+        intervalMs: Math.min(window.slide ?? window.size, 10_000),
+        unref: true,
+        onError: (error) => options.logger.error({ err: error }, 'closing time windows failed'),
+      })
+      this.#ticker.start()
     }
     this.#policy = new RetrainPolicy(options.retrain)
     this.#trigger = options.trainer
@@ -365,7 +367,7 @@ export class DriftService {
   /** Stops following remote training jobs (they run on), finishes local work, closes the store. */
   async close() {
     this.#closing = true
-    clearInterval(this.#ticker)
+    await this.#ticker?.stop()
     await this.#trigger?.close()
     await this.idle()
     await this.options.store.close()

@@ -13,7 +13,7 @@ export class BoundedCounts {
   total = 0
   /** Values counted under OVERFLOW_CATEGORY. */
   overflow = 0
-  private readonly counts = new Map<string, number>()
+  readonly #counts = new Map<string, number>()
 
   constructor(readonly cap = DEFAULT_CATEGORY_CAP) {
     if (!Number.isInteger(cap) || cap < 0) {
@@ -23,20 +23,20 @@ export class BoundedCounts {
 
   /** Distinct values with their own key. */
   get distinct(): number {
-    return this.counts.size
+    return this.#counts.size
   }
 
   add(value: string, count = 1): void {
     this.total += count
-    const current = this.counts.get(value)
-    if (current !== undefined) this.counts.set(value, current + count)
-    else if (this.counts.size < this.cap) this.counts.set(value, count)
+    const current = this.#counts.get(value)
+    if (current !== undefined) this.#counts.set(value, current + count)
+    else if (this.#counts.size < this.cap) this.#counts.set(value, count)
     else this.overflow += count
   }
 
   /** Adds `other`'s counts, under the same cap: its keys past the cap overflow here too. */
   merge(other: BoundedCounts): void {
-    for (const [value, count] of other.counts) this.add(value, count)
+    for (const [value, count] of other.#counts) this.add(value, count)
     this.total += other.overflow
     this.overflow += other.overflow
   }
@@ -48,14 +48,14 @@ export class BoundedCounts {
   }
 
   reset(): void {
-    this.counts.clear()
+    this.#counts.clear()
     this.total = 0
     this.overflow = 0
   }
 
   /** Counts by value, in first-seen order, with OVERFLOW_CATEGORY last when anything overflowed. */
   toMap(): Map<string, number> {
-    const map = new Map(this.counts)
+    const map = new Map(this.#counts)
     if (this.overflow > 0)
       map.set(OVERFLOW_CATEGORY, (map.get(OVERFLOW_CATEGORY) ?? 0) + this.overflow)
     return map

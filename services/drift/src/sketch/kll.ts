@@ -49,104 +49,104 @@ export function normalizedRankError(k: number, pmf = true): number {
 export class Kll {
   readonly k: number
   /** The smallest k among merged sketches that were estimating: it governs the error. */
-  private minK: number
+  #minK: number
   /**
    * Room for levels[numLevels] items, and maybe more: a reset sketch keeps what it grew. None
    * until the first value (levels all 0), so a clone or a restored sketch allocates only once.
    */
-  private items = NO_ITEMS
+  #items = NO_ITEMS
   /**
    * levels[h]..levels[h+1] are level h's items; levels[0] is also the free space below. A plain
    * array (small integers, on the JS heap): sketches come and go with windows, and every typed
    * array would be one more buffer for malloc.
    */
-  private readonly levels: number[] = new Array<number>(MAX_LEVELS + 1).fill(0)
-  private numLevels = 1
-  private count = 0
-  private lowest = Number.POSITIVE_INFINITY
-  private highest = Number.NEGATIVE_INFINITY
-  private level0Sorted = false
-  private view: SortedView | undefined
-  private readonly random: Random
+  readonly #levels: number[] = new Array<number>(MAX_LEVELS + 1).fill(0)
+  #numLevels = 1
+  #count = 0
+  #lowest = Number.POSITIVE_INFINITY
+  #highest = Number.NEGATIVE_INFINITY
+  #level0Sorted = false
+  #view: SortedView | undefined
+  readonly #random: Random
   /** Nominal capacity by depth below the top level, computed once. */
-  private readonly capacities: Int32Array
+  readonly #capacities: Int32Array
 
   constructor(k = DEFAULT_K, seed = 0) {
     if (!Number.isInteger(k) || k < M || k > MAX_K) {
       throw new RangeError(`k must be an integer in [${M}, ${MAX_K}], not ${k}`)
     }
     this.k = k
-    this.minK = k
-    this.random = new Random(seed)
-    this.capacities = levelCapacities(k)
+    this.#minK = k
+    this.#random = new Random(seed)
+    this.#capacities = levelCapacities(k)
   }
 
   get n(): number {
-    return this.count
+    return this.#count
   }
 
   /** NaN when empty. */
   get min(): number {
-    return this.count === 0 ? Number.NaN : this.lowest
+    return this.#count === 0 ? Number.NaN : this.#lowest
   }
 
   get max(): number {
-    return this.count === 0 ? Number.NaN : this.highest
+    return this.#count === 0 ? Number.NaN : this.#highest
   }
 
   /** Items the sketch holds, each standing for 2^level values. */
   get retained(): number {
-    return (this.levels[this.numLevels] as number) - (this.levels[0] as number)
+    return (this.#levels[this.#numLevels] as number) - (this.#levels[0] as number)
   }
 
   get isEstimating(): boolean {
-    return this.numLevels > 1
+    return this.#numLevels > 1
   }
 
   /** Adds one value. NaN and ±Infinity are ignored: in Infera they are missing values. */
   update(x: number): void {
     if (x - x !== 0) return
-    if (x < this.lowest) this.lowest = x
-    if (x > this.highest) this.highest = x
-    this.insert(x)
-    this.count++
+    if (x < this.#lowest) this.#lowest = x
+    if (x > this.#highest) this.#highest = x
+    this.#insert(x)
+    this.#count++
   }
 
   /** The error bound for this sketch's effective k: double-sided by default, as for a PMF. */
   normalizedRankError(pmf = true): number {
-    return normalizedRankError(this.minK, pmf)
+    return normalizedRankError(this.#minK, pmf)
   }
 
   /** Folds `other` in, as KllDoublesSketch.merge; `other` is left as it was. */
   merge(sketch: Kll): void {
-    if (sketch.count === 0) return
+    if (sketch.#count === 0) return
     // Merging a sketch into itself would read the levels it is rewriting.
     const other = sketch === this ? sketch.clone() : sketch
-    const finalN = this.count + other.count
-    const otherLevels = other.levels
+    const finalN = this.#count + other.#count
+    const otherLevels = other.#levels
     for (let i = otherLevels[0] as number; i < (otherLevels[1] as number); i++) {
-      this.insert(other.items[i] as number)
+      this.#insert(other.#items[i] as number)
     }
-    if (other.numLevels > 1) this.mergeHigherLevels(other)
-    this.view = undefined
-    this.count = finalN
-    if (other.isEstimating) this.minK = Math.min(this.minK, other.minK)
-    this.lowest = Math.min(this.lowest, other.lowest)
-    this.highest = Math.max(this.highest, other.highest)
+    if (other.#numLevels > 1) this.#mergeHigherLevels(other)
+    this.#view = undefined
+    this.#count = finalN
+    if (other.isEstimating) this.#minK = Math.min(this.#minK, other.#minK)
+    this.#lowest = Math.min(this.#lowest, other.#lowest)
+    this.#highest = Math.max(this.#highest, other.#highest)
   }
 
   /** Empties the sketch, keeping its buffer (and generator) for the values to come. */
   reset(): void {
-    const room = this.items.length === 0 ? 0 : this.k
-    this.minK = this.k
-    this.levels[0] = room
-    this.levels[1] = room
-    this.numLevels = 1
-    this.count = 0
-    this.lowest = Number.POSITIVE_INFINITY
-    this.highest = Number.NEGATIVE_INFINITY
-    this.level0Sorted = false
-    this.view = undefined
+    const room = this.#items.length === 0 ? 0 : this.k
+    this.#minK = this.k
+    this.#levels[0] = room
+    this.#levels[1] = room
+    this.#numLevels = 1
+    this.#count = 0
+    this.#lowest = Number.POSITIVE_INFINITY
+    this.#highest = Number.NEGATIVE_INFINITY
+    this.#level0Sorted = false
+    this.#view = undefined
   }
 
   /** An exact copy, generator state included. */
@@ -161,19 +161,19 @@ export class Kll {
     if (other.k !== this.k) {
       throw new RangeError(`cannot copy a sketch of k ${other.k} into k ${this.k}`)
     }
-    const capacity = other.levels[other.numLevels] as number
-    if (this.items.length < capacity) this.items = new Float64Array(capacity)
-    this.items.set(other.items.subarray(0, capacity))
-    for (let h = 0; h <= other.numLevels; h++) this.levels[h] = other.levels[h] as number
-    this.minK = other.minK
-    this.numLevels = other.numLevels
-    this.count = other.count
-    this.lowest = other.lowest
-    this.highest = other.highest
-    this.level0Sorted = other.level0Sorted
+    const capacity = other.#levels[other.#numLevels] as number
+    if (this.#items.length < capacity) this.#items = new Float64Array(capacity)
+    this.#items.set(other.#items.subarray(0, capacity))
+    for (let h = 0; h <= other.#numLevels; h++) this.#levels[h] = other.#levels[h] as number
+    this.#minK = other.#minK
+    this.#numLevels = other.#numLevels
+    this.#count = other.#count
+    this.#lowest = other.#lowest
+    this.#highest = other.#highest
+    this.#level0Sorted = other.#level0Sorted
     // The view is never mutated, only dropped on change, so both can hold it.
-    this.view = other.view
-    this.random.state = other.random.state
+    this.#view = other.#view
+    this.#random.state = other.#random.state
   }
 
   /**
@@ -183,8 +183,8 @@ export class Kll {
   quantile(rank: number, inclusive = true): number {
     if (!(rank >= 0 && rank <= 1)) throw new RangeError(`rank must lie in [0, 1], not ${rank}`)
     const { quantiles, cumWeights } = this.sortedView()
-    let natural = rank * this.count
-    if (this.count <= TAIL_ROUNDING) natural = Math.round(natural * TAIL_ROUNDING) / TAIL_ROUNDING
+    let natural = rank * this.#count
+    if (this.#count <= TAIL_ROUNDING) natural = Math.round(natural * TAIL_ROUNDING) / TAIL_ROUNDING
     const index = inclusive
       ? firstIndex(cumWeights, Math.ceil(natural), true)
       : firstIndex(cumWeights, Math.floor(natural), false)
@@ -196,7 +196,7 @@ export class Kll {
     if (Number.isNaN(x)) throw new RangeError('rank of NaN')
     const { quantiles, cumWeights } = this.sortedView()
     const index = lastIndex(quantiles, x, inclusive)
-    return index === -1 ? 0 : (cumWeights[index] as number) / this.count
+    return index === -1 ? 0 : (cumWeights[index] as number) / this.#count
   }
 
   /** Ranks at strictly increasing split points, then 1: the CDF as KllDoublesSketch.getCDF. */
@@ -217,19 +217,19 @@ export class Kll {
    * ends (DataSketches' IncludeMinMax), cached until the next update. Read-only.
    */
   sortedView(): SortedView {
-    if (this.view) return this.view
-    if (this.count === 0) throw new RangeError('the sketch is empty')
-    const levels = this.levels
+    if (this.#view) return this.#view
+    if (this.#count === 0) throw new RangeError('the sketch is empty')
+    const levels = this.#levels
     const bottom = levels[0] as number
-    if (!this.level0Sorted) {
-      sortRange(this.items, bottom, levels[1] as number)
-      this.level0Sorted = true
+    if (!this.#level0Sorted) {
+      sortRange(this.#items, bottom, levels[1] as number)
+      this.#level0Sorted = true
     }
-    const quantiles = this.items.slice(bottom, levels[this.numLevels])
+    const quantiles = this.#items.slice(bottom, levels[this.#numLevels])
     const weights = new Float64Array(quantiles.length)
     // Start offsets of the non-empty levels, each a sorted run, and one past the last.
     const runs: number[] = []
-    for (let level = 0, weight = 1; level < this.numLevels; level++, weight *= 2) {
+    for (let level = 0, weight = 1; level < this.#numLevels; level++, weight *= 2) {
       const from = (levels[level] as number) - bottom
       const to = (levels[level + 1] as number) - bottom
       if (from < to) {
@@ -244,24 +244,24 @@ export class Kll {
     for (let i = 1; i < weights.length; i++) {
       weights[i] = (weights[i] as number) + (weights[i - 1] as number)
     }
-    this.view = includeMinMax(quantiles, weights, this.lowest, this.highest)
-    return this.view
+    this.#view = includeMinMax(quantiles, weights, this.#lowest, this.#highest)
+    return this.#view
   }
 
   toJSON(): KllJson {
-    const levels = this.levels
-    const empty = this.count === 0
+    const levels = this.#levels
+    const empty = this.#count === 0
     return {
       k: this.k,
-      min_k: this.minK,
-      n: this.count,
-      min: empty ? null : this.lowest,
-      max: empty ? null : this.highest,
-      levels: Array.from({ length: this.numLevels }, (_, h) => {
+      min_k: this.#minK,
+      n: this.#count,
+      min: empty ? null : this.#lowest,
+      max: empty ? null : this.#highest,
+      levels: Array.from({ length: this.#numLevels }, (_, h) => {
         return (levels[h + 1] as number) - (levels[h] as number)
       }),
-      items: Array.from(this.items.subarray(levels[0], levels[this.numLevels])),
-      random: this.random.state,
+      items: Array.from(this.#items.subarray(levels[0], levels[this.#numLevels])),
+      random: this.#random.state,
     }
   }
 
@@ -285,50 +285,50 @@ export class Kll {
       json.random >= 0 &&
       json.random < 2 ** 32
     if (!valid) throw new RangeError('not a KLL sketch: inconsistent levels, items or n')
-    const capacity = totalCapacity(sketch.capacities, levels.length)
+    const capacity = totalCapacity(sketch.#capacities, levels.length)
     if (items.length > capacity) throw new RangeError('not a KLL sketch: more items than room')
     if (n > 0) {
       const { min, max } = json
       if (typeof min !== 'number' || typeof max !== 'number' || !(min <= max)) {
         throw new RangeError('not a KLL sketch: min and max must be numbers, min ≤ max')
       }
-      sketch.lowest = min
-      sketch.highest = max
+      sketch.#lowest = min
+      sketch.#highest = max
     }
-    sketch.items = new Float64Array(capacity)
-    sketch.items.set(items, capacity - items.length)
-    sketch.numLevels = levels.length
+    sketch.#items = new Float64Array(capacity)
+    sketch.#items.set(items, capacity - items.length)
+    sketch.#numLevels = levels.length
     let boundary = capacity - items.length
     for (let h = 0; h < levels.length; h++) {
-      sketch.levels[h] = boundary
+      sketch.#levels[h] = boundary
       boundary += levels[h] as number
     }
-    sketch.levels[levels.length] = boundary
-    sketch.count = n
-    sketch.minK = json.min_k
-    sketch.random.state = json.random
+    sketch.#levels[levels.length] = boundary
+    sketch.#count = n
+    sketch.#minK = json.min_k
+    sketch.#random.state = json.random
     return sketch
   }
 
   /** Stores x in level 0, compacting first when the items array is full (updateDouble). */
-  private insert(x: number): void {
-    if (this.levels[0] === 0) this.compress()
-    const position = (this.levels[0] as number) - 1
-    this.levels[0] = position
-    this.items[position] = x
-    this.level0Sorted = false
-    this.view = undefined
+  #insert(x: number): void {
+    if (this.#levels[0] === 0) this.#compress()
+    const position = (this.#levels[0] as number) - 1
+    this.#levels[0] = position
+    this.#items[position] = x
+    this.#level0Sorted = false
+    this.#view = undefined
   }
 
-  private capacity(level: number, numLevels: number): number {
-    return this.capacities[numLevels - level - 1] as number
+  #capacity(level: number, numLevels: number): number {
+    return this.#capacities[numLevels - level - 1] as number
   }
 
   /** Halves the lowest level at or over capacity into the one above (compressWhileUpdating). */
-  private compress(): void {
-    const levels = this.levels
-    if (this.items.length === 0) {
-      this.items = new Float64Array(this.k)
+  #compress(): void {
+    const levels = this.#levels
+    if (this.#items.length === 0) {
+      this.#items = new Float64Array(this.k)
       levels[0] = this.k
       levels[1] = this.k
       return
@@ -336,12 +336,12 @@ export class Kll {
     let level = 0
     while (
       (levels[level + 1] as number) - (levels[level] as number) <
-      this.capacity(level, this.numLevels)
+      this.#capacity(level, this.#numLevels)
     ) {
       level++
     }
-    if (level === this.numLevels - 1) this.addEmptyTopLevel()
-    const items = this.items
+    if (level === this.#numLevels - 1) this.#addEmptyTopLevel()
+    const items = this.#items
     const rawBeg = levels[level] as number
     const rawEnd = levels[level + 1] as number
     const popAbove = (levels[level + 2] as number) - rawEnd
@@ -351,9 +351,9 @@ export class Kll {
     const half = adjPop >> 1
     if (level === 0) sortRange(items, adjBeg, rawEnd)
     if (popAbove === 0) {
-      halveUp(items, adjBeg, adjPop, this.random.uint32() & 1)
+      halveUp(items, adjBeg, adjPop, this.#random.uint32() & 1)
     } else {
-      halveDown(items, adjBeg, adjPop, this.random.uint32() & 1)
+      halveDown(items, adjBeg, adjPop, this.#random.uint32() & 1)
       mergeSorted(items, adjBeg, half, items, rawEnd, popAbove, items, adjBeg + half)
     }
     levels[level + 1] = rawEnd - half
@@ -372,58 +372,58 @@ export class Kll {
   }
 
   /** Grows the full items array by a new bottom level's capacity (KllHelper's growth scheme). */
-  private addEmptyTopLevel(): void {
-    const levels = this.levels
-    const oldTotal = levels[this.numLevels] as number
-    const delta = this.capacity(0, this.numLevels + 1)
-    if (this.items.length >= oldTotal + delta) {
-      this.items.copyWithin(delta, 0, oldTotal)
+  #addEmptyTopLevel(): void {
+    const levels = this.#levels
+    const oldTotal = levels[this.#numLevels] as number
+    const delta = this.#capacity(0, this.#numLevels + 1)
+    if (this.#items.length >= oldTotal + delta) {
+      this.#items.copyWithin(delta, 0, oldTotal)
     } else {
       const grown = new Float64Array(oldTotal + delta)
-      grown.set(this.items.subarray(0, oldTotal), delta)
-      this.items = grown
+      grown.set(this.#items.subarray(0, oldTotal), delta)
+      this.#items = grown
     }
-    for (let h = 0; h <= this.numLevels; h++) levels[h] = (levels[h] as number) + delta
-    this.numLevels++
-    levels[this.numLevels] = oldTotal + delta
+    for (let h = 0; h <= this.#numLevels; h++) levels[h] = (levels[h] as number) + delta
+    this.#numLevels++
+    levels[this.#numLevels] = oldTotal + delta
   }
 
   /** The rest of KllDoublesHelper.mergeDoubleImpl: level 0 of `other` is already in. */
-  private mergeHigherLevels(other: Kll): void {
-    const mine = this.levels
-    const theirs = other.levels
+  #mergeHigherLevels(other: Kll): void {
+    const mine = this.#levels
+    const theirs = other.#levels
     const work = mergeBuffer(
-      this.retained + (theirs[other.numLevels] as number) - (theirs[1] as number),
+      this.retained + (theirs[other.#numLevels] as number) - (theirs[1] as number),
     )
-    const provisional = Math.max(this.numLevels, other.numLevels)
+    const provisional = Math.max(this.#numLevels, other.#numLevels)
     const workLevels = new Array<number>(MAX_LEVELS + 2).fill(0)
     const outLevels = new Array<number>(MAX_LEVELS + 2).fill(0)
     // Level by level, both sketches' items merged in order (populateDoubleWorkArrays).
     const levelSize = (levels: number[], numLevels: number, h: number) =>
       h < numLevels ? (levels[h + 1] as number) - (levels[h] as number) : 0
-    const ownZero = levelSize(mine, this.numLevels, 0)
-    work.set(this.items.subarray(mine[0], mine[1]), 0)
+    const ownZero = levelSize(mine, this.#numLevels, 0)
+    work.set(this.#items.subarray(mine[0], mine[1]), 0)
     workLevels[1] = ownZero
     for (let h = 1; h < provisional; h++) {
-      const own = levelSize(mine, this.numLevels, h)
-      const their = levelSize(theirs, other.numLevels, h)
+      const own = levelSize(mine, this.#numLevels, h)
+      const their = levelSize(theirs, other.#numLevels, h)
       const start = workLevels[h] as number
       workLevels[h + 1] = start + own + their
-      mergeSorted(this.items, mine[h] ?? 0, own, other.items, theirs[h] ?? 0, their, work, start)
+      mergeSorted(this.#items, mine[h] ?? 0, own, other.#items, theirs[h] ?? 0, their, work, start)
     }
-    const [numLevels, target, population] = this.compressAll(
+    const [numLevels, target, population] = this.#compressAll(
       provisional,
       work,
       workLevels,
       outLevels,
     )
-    const items = this.items.length >= target ? this.items : new Float64Array(target)
+    const items = this.#items.length >= target ? this.#items : new Float64Array(target)
     const free = target - population
     items.set(work.subarray(outLevels[0], (outLevels[0] as number) + population), free)
     const shift = free - (outLevels[0] as number)
     for (let h = 0; h <= numLevels; h++) mine[h] = (outLevels[h] as number) + shift
-    this.items = items
-    this.numLevels = numLevels
+    this.#items = items
+    this.#numLevels = numLevels
   }
 
   /**
@@ -431,7 +431,7 @@ export class Kll {
    * its total capacity, adding levels as needed; `buffer` is both input and output.
    * Returns [numLevels, total capacity, items kept].
    */
-  private compressAll(
+  #compressAll(
     numLevelsIn: number,
     buffer: Float64Array,
     inLevels: number[],
@@ -439,7 +439,7 @@ export class Kll {
   ): [number, number, number] {
     let numLevels = numLevelsIn
     let population = (inLevels[numLevels] as number) - (inLevels[0] as number)
-    let target = totalCapacity(this.capacities, numLevels)
+    let target = totalCapacity(this.#capacities, numLevels)
     outLevels[0] = 0
     for (let level = 0; level < numLevels; level++) {
       if (level === numLevels - 1) inLevels[level + 2] = inLevels[level + 1] as number
@@ -447,7 +447,7 @@ export class Kll {
       const rawEnd = inLevels[level + 1] as number
       const rawPop = rawEnd - rawBeg
       const out = outLevels[level] as number
-      if (population < target || rawPop < this.capacity(level, numLevels)) {
+      if (population < target || rawPop < this.#capacity(level, numLevels)) {
         buffer.copyWithin(out, rawBeg, rawEnd)
         outLevels[level + 1] = out + rawPop
         continue
@@ -459,18 +459,18 @@ export class Kll {
       const half = adjPop >> 1
       if (odd) buffer[out] = buffer[rawBeg] as number
       outLevels[level + 1] = out + odd
-      if (level === 0 && !this.level0Sorted) sortRange(buffer, adjBeg, rawEnd)
+      if (level === 0 && !this.#level0Sorted) sortRange(buffer, adjBeg, rawEnd)
       if (popAbove === 0) {
-        halveUp(buffer, adjBeg, adjPop, this.random.uint32() & 1)
+        halveUp(buffer, adjBeg, adjPop, this.#random.uint32() & 1)
       } else {
-        halveDown(buffer, adjBeg, adjPop, this.random.uint32() & 1)
+        halveDown(buffer, adjBeg, adjPop, this.#random.uint32() & 1)
         mergeSorted(buffer, adjBeg, half, buffer, rawEnd, popAbove, buffer, adjBeg + half)
       }
       population -= half
       inLevels[level + 1] = rawEnd - half
       if (level === numLevels - 1) {
         numLevels++
-        target += this.capacity(0, numLevels)
+        target += this.#capacity(0, numLevels)
       }
     }
     return [numLevels, target, population]

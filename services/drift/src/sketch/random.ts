@@ -4,24 +4,24 @@
  */
 export class Random {
   // In a typed array: a plain field holding a uint32 past 2^30 would be a boxed double.
-  private readonly word = new Uint32Array(1)
+  readonly #word = new Uint32Array(1)
 
   constructor(seed = 0) {
-    this.word[0] = seed >>> 0
+    this.#word[0] = seed >>> 0
   }
 
   /** The whole state: restoring it resumes the same sequence. */
   get state(): number {
-    return this.word[0] as number
+    return this.#word[0] as number
   }
 
   set state(state: number) {
-    this.word[0] = state >>> 0
+    this.#word[0] = state >>> 0
   }
 
   uint32(): number {
-    const state = ((this.word[0] as number) + 0x9e3779b9) >>> 0
-    this.word[0] = state
+    const state = ((this.#word[0] as number) + 0x9e3779b9) >>> 0
+    this.#word[0] = state
     let z = Math.imul(state ^ (state >>> 16), 0x85ebca6b)
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
     return (z ^ (z >>> 16)) >>> 0

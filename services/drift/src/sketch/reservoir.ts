@@ -9,11 +9,13 @@ import { Random } from './random.ts'
 export class ReservoirSlots {
   /** Items offered so far. */
   seen = 0
+  readonly #random: Random
 
   constructor(
     readonly capacity: number,
-    private readonly random: Random,
+    random: Random,
   ) {
+    this.#random = random
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be a positive integer, not ${capacity}`)
     }
@@ -31,7 +33,7 @@ export class ReservoirSlots {
   next(): number {
     const t = this.seen++
     if (t < this.capacity) return t
-    const slot = this.random.below(t + 1)
+    const slot = this.#random.below(t + 1)
     return slot < this.capacity ? slot : -1
   }
 
@@ -84,34 +86,34 @@ export function unionSlots(
 
 /** A fixed-capacity uniform sample of the items offered, seeded so runs repeat. */
 export class Reservoir<T> {
-  private readonly slots: ReservoirSlots
-  private readonly random: Random
-  private items: T[] = []
+  readonly #slots: ReservoirSlots
+  readonly #random: Random
+  #items: T[] = []
 
   constructor(capacity: number, seed = 0) {
-    this.random = new Random(seed)
-    this.slots = new ReservoirSlots(capacity, this.random)
+    this.#random = new Random(seed)
+    this.#slots = new ReservoirSlots(capacity, this.#random)
   }
 
   get capacity(): number {
-    return this.slots.capacity
+    return this.#slots.capacity
   }
 
   /** Items offered, to this reservoir or to those merged into it. */
   get seen(): number {
-    return this.slots.seen
+    return this.#slots.seen
   }
 
   /** The sample, in no particular order. */
   get sample(): readonly T[] {
-    return this.items
+    return this.#items
   }
 
   /** Offers one item; true when it was kept. */
   offer(item: T): boolean {
-    const slot = this.slots.next()
+    const slot = this.#slots.next()
     if (slot < 0) return false
-    this.items[slot] = item
+    this.#items[slot] = item
     return true
   }
 
@@ -126,11 +128,11 @@ export class Reservoir<T> {
         `cannot merge a reservoir of ${other.capacity} into one of ${this.capacity}`,
       )
     }
-    const [mine, theirs] = unionSlots([this.slots, other.slots], this.capacity, this.random)
+    const [mine, theirs] = unionSlots([this.#slots, other.#slots], this.capacity, this.#random)
     const merged: T[] = []
-    for (const slot of mine ?? []) merged.push(this.items[slot] as T)
-    for (const slot of theirs ?? []) merged.push(other.items[slot] as T)
-    this.items = merged
-    this.slots.seen += other.seen
+    for (const slot of mine ?? []) merged.push(this.#items[slot] as T)
+    for (const slot of theirs ?? []) merged.push(other.#items[slot] as T)
+    this.#items = merged
+    this.#slots.seen += other.seen
   }
 }

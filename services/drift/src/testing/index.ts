@@ -6,7 +6,7 @@ import { buildDemoModels } from '../../../../training/demo/index.ts'
 import { tempDir } from '../../../inference/src/testing/index.ts'
 import { type ModelRegistry, readVersionFolder } from '../../../registry/src/index.ts'
 import { bearer, credentialFor } from '../../../shared/credentials/index.ts'
-import { createDrift, type DriftSetup } from '../index.ts'
+import { createDriftService, type DriftSetup } from '../index.ts'
 
 /** The demo models' repository, built once per test file. */
 
@@ -93,7 +93,7 @@ export async function createTestDriftApp(
   modelsDir: string | undefined,
   options: Partial<Omit<DriftSetup, 'modelsDir'>> = {},
 ) {
-  const drift = await createDrift({
+  const drift = await createDriftService({
     ...(modelsDir && { modelsDir }),
     window: { kind: 'count', size: 100 },
     processMetrics: false,

@@ -2,7 +2,7 @@ import type { Distribution } from '../evaluation/index.ts'
 import type { CategoricalProfile, NumericalProfile, ReferenceProfile } from '../profile/index.ts'
 import { niceEdges } from '../scale/index.ts'
 import { Kll, OVERFLOW_CATEGORY } from '../sketch/index.ts'
-import type { WindowSnapshot } from './index.ts'
+import type { WindowSnapshot } from './types.ts'
 
 /** Categories drawn one by one; the rest share one bar. */
 export const MAX_PLOTTED_CATEGORIES = 20

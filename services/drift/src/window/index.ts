@@ -7,16 +7,18 @@
  * out of the window is emptied and refilled with the next slide.
  */
 import type { Table, Value } from '../detect/index.ts'
-import type { QualityReport, WindowInfo } from '../evaluation/index.ts'
+import type { WindowInfo } from '../evaluation/index.ts'
 import type { ReferenceProfile } from '../profile/index.ts'
 import { type QualityLayout, qualityLayout } from '../quality/index.ts'
 import { type Kll, Random, unionSlots } from '../sketch/index.ts'
 import { Pane } from './pane.ts'
 import { SlidingMerge } from './sliding.ts'
 import type { Summary } from './summary.ts'
+import type { WindowSnapshot } from './types.ts'
 
 export { distributions, MAX_PLOTTED_CATEGORIES } from './distributions.ts'
 export { summaries, TOP_CATEGORIES } from './summaries.ts'
+export type { WindowSnapshot } from './types.ts'
 
 export interface WindowOptions {
   /** Windows of `size` rows, or of `size` milliseconds of row time. */
@@ -30,22 +32,6 @@ export interface WindowOptions {
   now?: () => number
   /** Seeds the reservoirs and sketches, so a replayed stream gives the same windows. */
   seed?: number
-}
-
-/** One window: its rows summarised, sampled and checked. */
-export interface WindowSnapshot {
-  info: WindowInfo
-  /**
-   * A uniform sample of the window's rows (all of them up to sampleSize), oldest pane first:
-   * numbers in numerical columns, category keys in categorical ones, null for missing or
-   * wrongly typed values. Ready for detectDrift against the profile's sample.
-   */
-  table: Table
-  /** Every value of each numerical column, sketched. */
-  sketches: Record<string, Kll>
-  /** Every value of each categorical column, counted (capped; see ../sketch). */
-  counts: Record<string, Map<string, number>>
-  quality: QualityReport
 }
 
 /** What the windows hold right now, for bounds checks and metrics. */
@@ -74,20 +60,20 @@ export class DriftWindows {
   rowsSeen = 0
   /** Time windows: rows dropped because their pane had already closed. */
   lateRows = 0
-  private readonly layout: QualityLayout
+  readonly #layout: QualityLayout
   /** P panes: the one being filled (at head) and the window's closed ones before it. */
-  private readonly ring: Pane[]
+  readonly #ring: Pane[]
   /** Summaries of the closed panes still in the window, oldest first. */
-  private readonly closed = new SlidingMerge<Summary>()
-  private head = 0
-  private readonly random: Random
-  private readonly now: () => number
-  private readonly scratchNumbers: Float64Array
-  private readonly scratchCategories: Array<string | null>
+  readonly #closed = new SlidingMerge<Summary>()
+  #head = 0
+  readonly #random: Random
+  readonly #now: () => number
+  readonly #scratchNumbers: Float64Array
+  readonly #scratchCategories: Array<string | null>
   /** Time windows: the filling pane's index (undefined before the first row), latest time seen. */
-  private latest: number | undefined
-  private clock = Number.NEGATIVE_INFINITY
-  private firstTime = Number.POSITIVE_INFINITY
+  #latest: number | undefined
+  #clock = Number.NEGATIVE_INFINITY
+  #firstTime = Number.POSITIVE_INFINITY
 
   constructor(profile: ReferenceProfile, options: WindowOptions) {
     const { kind, size } = options
@@ -111,17 +97,17 @@ export class DriftWindows {
     this.size = size
     this.slide = slide
     this.sampleSize = sampleSize
-    this.now = options.now ?? Date.now
-    this.random = new Random(options.seed ?? 0)
-    this.layout = qualityLayout(profile)
-    this.scratchNumbers = new Float64Array(this.layout.numerical.length)
-    this.scratchCategories = this.layout.categorical.map(() => null)
+    this.#now = options.now ?? Date.now
+    this.#random = new Random(options.seed ?? 0)
+    this.#layout = qualityLayout(profile)
+    this.#scratchNumbers = new Float64Array(this.#layout.numerical.length)
+    this.#scratchCategories = this.#layout.categorical.map(() => null)
     // A count pane sees exactly `slide` rows, so room for more would go unused; a time pane can
     // see any number, and the union draw may ask one pane for the whole window's sample.
     const paneSample = kind === 'count' ? Math.min(sampleSize, slide) : sampleSize
-    this.ring = Array.from(
+    this.#ring = Array.from(
       { length: size / slide },
-      () => new Pane(this.layout, paneSample, this.random.uint32()),
+      () => new Pane(this.#layout, paneSample, this.#random.uint32()),
     )
   }
 
@@ -136,32 +122,32 @@ export class DriftWindows {
    */
   add(rows: ReadonlyArray<unknown>, ts?: ArrayLike<number>): WindowSnapshot[] {
     const completed: WindowSnapshot[] = []
-    const stamp = ts === undefined ? this.now() : Number.NaN
+    const stamp = ts === undefined ? this.#now() : Number.NaN
     for (let r = 0; r < rows.length; r++) {
       let time = ts === undefined ? stamp : (ts[r] as number)
       // Outside the range of dates a window's bounds couldn't be written, and no evaluation of
       // the model could ever be made again: such a row counts as arriving now.
-      if (!(Math.abs(time) <= MAX_TIME)) time = this.now()
+      if (!(Math.abs(time) <= MAX_TIME)) time = this.#now()
       this.rowsSeen++
-      if (this.kind === 'count') this.addCounted(rows[r], time, completed)
-      else this.addTimed(rows[r], time, completed)
+      if (this.kind === 'count') this.#addCounted(rows[r], time, completed)
+      else this.#addTimed(rows[r], time, completed)
     }
     if (this.kind === 'time' && ts === undefined) {
-      this.clock = Math.max(this.clock, stamp)
+      this.#clock = Math.max(this.#clock, stamp)
       const index = Math.floor(stamp / this.slide)
-      if (this.latest !== undefined && index > this.latest) this.advance(index, completed)
+      if (this.#latest !== undefined && index > this.#latest) this.#advance(index, completed)
     }
     return completed
   }
 
   /** The window in progress, from the rows so far; undefined while it has none. */
   current(): WindowSnapshot | undefined {
-    const panes = this.windowPanes(true)
+    const panes = this.#windowPanes(true)
     if (panes.every((pane) => pane.rows === 0)) return undefined
-    const filling = this.ring[this.head] as Pane
-    const summary = this.closed.query() ?? filling.summary.clone()
-    if (this.closed.size > 0) summary.merge(filling.summary)
-    return this.snapshot(summary, panes, this.kind === 'time' ? this.latest : undefined)
+    const filling = this.#ring[this.#head] as Pane
+    const summary = this.#closed.query() ?? filling.summary.clone()
+    if (this.#closed.size > 0) summary.merge(filling.summary)
+    return this.#snapshot(summary, panes, this.kind === 'time' ? this.#latest : undefined)
   }
 
   /**
@@ -171,58 +157,58 @@ export class DriftWindows {
    */
   fill(): number {
     if (this.kind === 'count') {
-      return this.windowPanes(true).reduce((rows, pane) => rows + pane.rows, 0) / this.size
+      return this.#windowPanes(true).reduce((rows, pane) => rows + pane.rows, 0) / this.size
     }
-    if (this.latest === undefined) return 0
-    const start = Math.max(this.windowStart(this.latest), this.firstTime)
-    return Math.min(1, Math.max(0, (this.clock - start) / this.size))
+    if (this.#latest === undefined) return 0
+    const start = Math.max(this.#windowStart(this.#latest), this.#firstTime)
+    return Math.min(1, Math.max(0, (this.#clock - start) / this.size))
   }
 
   footprint(): WindowFootprint {
     let sampleRows = 0
     let sketchItems = 0
     let categories = 0
-    for (const pane of this.ring) sampleRows += pane.slots.size
-    for (const summary of [...this.ring.map((pane) => pane.summary), ...this.closed.held()]) {
+    for (const pane of this.#ring) sampleRows += pane.slots.size
+    for (const summary of [...this.#ring.map((pane) => pane.summary), ...this.#closed.held()]) {
       for (const sketch of summary.sketches) sketchItems += sketch.retained
       for (const counts of summary.counts) categories += counts.distinct
     }
-    return { panes: this.ring.length, sampleRows, sketchItems, categories }
+    return { panes: this.#ring.length, sampleRows, sketchItems, categories }
   }
 
-  private addCounted(row: unknown, time: number, completed: WindowSnapshot[]): void {
-    const pane = this.ring[this.head] as Pane
-    pane.add(row, time, this.scratchNumbers, this.scratchCategories)
-    if (pane.rows === this.slide) this.close(completed)
+  #addCounted(row: unknown, time: number, completed: WindowSnapshot[]): void {
+    const pane = this.#ring[this.#head] as Pane
+    pane.add(row, time, this.#scratchNumbers, this.#scratchCategories)
+    if (pane.rows === this.slide) this.#close(completed)
   }
 
-  private addTimed(row: unknown, time: number, completed: WindowSnapshot[]): void {
+  #addTimed(row: unknown, time: number, completed: WindowSnapshot[]): void {
     const index = Math.floor(time / this.slide)
-    if (this.latest === undefined) {
-      this.latest = index
-      ;(this.ring[this.head] as Pane).reset(index)
-    } else if (index > this.latest) {
-      this.advance(index, completed)
-    } else if (index < this.latest) {
+    if (this.#latest === undefined) {
+      this.#latest = index
+      ;(this.#ring[this.#head] as Pane).reset(index)
+    } else if (index > this.#latest) {
+      this.#advance(index, completed)
+    } else if (index < this.#latest) {
       this.lateRows++
       return
     }
-    ;(this.ring[this.head] as Pane).add(row, time, this.scratchNumbers, this.scratchCategories)
-    this.clock = Math.max(this.clock, time)
-    this.firstTime = Math.min(this.firstTime, time)
+    ;(this.#ring[this.#head] as Pane).add(row, time, this.#scratchNumbers, this.#scratchCategories)
+    this.#clock = Math.max(this.#clock, time)
+    this.#firstTime = Math.min(this.#firstTime, time)
   }
 
   /** Closes panes until `index` (> latest) is the filling one, completing the windows they end. */
-  private advance(index: number, completed: WindowSnapshot[]): void {
-    const gap = index - (this.latest as number)
-    const closes = Math.min(gap, this.ring.length)
-    for (let step = 0; step < closes; step++) this.close(completed)
+  #advance(index: number, completed: WindowSnapshot[]): void {
+    const gap = index - (this.#latest as number)
+    const closes = Math.min(gap, this.#ring.length)
+    for (let step = 0; step < closes; step++) this.#close(completed)
     // After P closes every later window is empty, however long the silence: jump ahead.
     if (gap > closes) {
-      this.closed.clear()
-      for (const pane of this.ring) pane.reset(index)
+      this.#closed.clear()
+      for (const pane of this.#ring) pane.reset(index)
     }
-    this.latest = index
+    this.#latest = index
   }
 
   /**
@@ -230,46 +216,48 @@ export class DriftWindows {
    * windows once P panes have closed, time windows whenever the window has rows), the oldest pane
    * leaves and is refilled next.
    */
-  private close(completed: WindowSnapshot[]): void {
-    const pane = this.ring[this.head] as Pane
-    this.closed.push(pane.summary)
-    const panes = this.windowPanes(false)
+  #close(completed: WindowSnapshot[]): void {
+    const pane = this.#ring[this.#head] as Pane
+    this.#closed.push(pane.summary)
+    const panes = this.#windowPanes(false)
     const due =
-      this.kind === 'count' ? this.closed.size === this.ring.length : panes.some((p) => p.rows > 0)
+      this.kind === 'count'
+        ? this.#closed.size === this.#ring.length
+        : panes.some((p) => p.rows > 0)
     if (due) {
-      const summary = this.closed.query() as Summary
-      completed.push(this.snapshot(summary, panes, this.kind === 'time' ? pane.index : undefined))
+      const summary = this.#closed.query() as Summary
+      completed.push(this.#snapshot(summary, panes, this.kind === 'time' ? pane.index : undefined))
     }
-    if (this.closed.size === this.ring.length) this.closed.pop()
-    this.head = (this.head + 1) % this.ring.length
-    ;(this.ring[this.head] as Pane).reset(pane.index + 1)
+    if (this.#closed.size === this.#ring.length) this.#closed.pop()
+    this.#head = (this.#head + 1) % this.#ring.length
+    ;(this.#ring[this.#head] as Pane).reset(pane.index + 1)
   }
 
   /** The window's panes, oldest first: the closed ones in it, and the filling one if asked. */
-  private windowPanes(withFilling: boolean): Pane[] {
-    const count = this.ring.length
-    const closed = this.closed.size
+  #windowPanes(withFilling: boolean): Pane[] {
+    const count = this.#ring.length
+    const closed = this.#closed.size
     const panes: Pane[] = []
     for (let back = closed - (withFilling ? 0 : 1); back >= 0; back--) {
-      panes.push(this.ring[(this.head - back + count) % count] as Pane)
+      panes.push(this.#ring[(this.#head - back + count) % count] as Pane)
     }
     return panes
   }
 
-  private windowStart(lastPane: number): number {
-    return (lastPane - this.ring.length + 1) * this.slide
+  #windowStart(lastPane: number): number {
+    return (lastPane - this.#ring.length + 1) * this.slide
   }
 
   /** A window from its summary and panes; `lastPane` gives a time window's bounds. */
-  private snapshot(summary: Summary, panes: Pane[], lastPane: number | undefined): WindowSnapshot {
-    const { layout } = this
+  #snapshot(summary: Summary, panes: Pane[], lastPane: number | undefined): WindowSnapshot {
+    const layout = this.#layout
     const [start, end] =
       lastPane === undefined
         ? [
             panes.reduce((first, p) => Math.min(first, p.first), Number.POSITIVE_INFINITY),
             panes.reduce((last, p) => Math.max(last, p.last), Number.NEGATIVE_INFINITY),
           ]
-        : [this.windowStart(lastPane), (lastPane + 1) * this.slide]
+        : [this.#windowStart(lastPane), (lastPane + 1) * this.slide]
     const startIso = new Date(start).toISOString()
     const endIso = new Date(end).toISOString()
     const info: WindowInfo = {
@@ -281,7 +269,7 @@ export class DriftWindows {
     }
     return {
       info,
-      table: this.sampleTable(panes),
+      table: this.#sampleTable(panes),
       sketches: Object.fromEntries(
         layout.numerical.map((name, i) => [name, summary.sketches[i] as Kll]),
       ),
@@ -293,12 +281,12 @@ export class DriftWindows {
   }
 
   /** A uniform sample of the panes' rows, sampleSize at most, oldest pane first. */
-  private sampleTable(panes: Pane[]): Table {
-    const { layout } = this
+  #sampleTable(panes: Pane[]): Table {
+    const layout = this.#layout
     const picks = unionSlots(
       panes.map((pane) => pane.slots),
       this.sampleSize,
-      this.random,
+      this.#random,
     )
     const total = picks.reduce((sum, slots) => sum + slots.length, 0)
     return Object.fromEntries(

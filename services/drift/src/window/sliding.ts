@@ -14,68 +14,68 @@ interface Mergeable<T> {
  */
 export class SlidingMerge<T extends Mergeable<T>> {
   /** front[i]: the merge of the flipped items from i to the last flipped one. */
-  private front: T[] = []
-  private frontStart = 0
-  private back: T | undefined
-  private backItems: T[] = []
-  private spare: T[] = []
+  #front: T[] = []
+  #frontStart = 0
+  #back: T | undefined
+  #backItems: T[] = []
+  #spare: T[] = []
 
   get size(): number {
-    return this.front.length - this.frontStart + this.backItems.length
+    return this.#front.length - this.#frontStart + this.#backItems.length
   }
 
   push(item: T): void {
-    this.backItems.push(item)
-    if (this.back === undefined) this.back = this.copy(item)
-    else this.back.merge(item)
+    this.#backItems.push(item)
+    if (this.#back === undefined) this.#back = this.#copy(item)
+    else this.#back.merge(item)
   }
 
   /** Drops the oldest item. */
   pop(): void {
-    if (this.frontStart === this.front.length) this.flip()
-    this.frontStart++
+    if (this.#frontStart === this.#front.length) this.#flip()
+    this.#frontStart++
   }
 
   /** A fresh merge of every item, or undefined when there are none. */
   query(): T | undefined {
-    const oldest = this.front[this.frontStart]
-    const merged = (oldest ?? this.back)?.clone()
-    if (oldest !== undefined && this.back !== undefined) merged?.merge(this.back)
+    const oldest = this.#front[this.#frontStart]
+    const merged = (oldest ?? this.#back)?.clone()
+    if (oldest !== undefined && this.#back !== undefined) merged?.merge(this.#back)
     return merged
   }
 
   /** Every merge held, in use or spare (for memory accounting). */
   held(): T[] {
-    return [...this.front, ...this.spare, ...(this.back === undefined ? [] : [this.back])]
+    return [...this.#front, ...this.#spare, ...(this.#back === undefined ? [] : [this.#back])]
   }
 
   clear(): void {
-    this.front = []
-    this.frontStart = 0
-    this.back = undefined
-    this.backItems = []
-    this.spare = []
+    this.#front = []
+    this.#frontStart = 0
+    this.#back = undefined
+    this.#backItems = []
+    this.#spare = []
   }
 
-  private flip(): void {
-    const items = this.backItems
-    this.spare.push(...this.front)
-    if (this.back !== undefined) this.spare.push(this.back)
+  #flip(): void {
+    const items = this.#backItems
+    this.#spare.push(...this.#front)
+    if (this.#back !== undefined) this.#spare.push(this.#back)
     const front: T[] = new Array(items.length)
     for (let i = items.length - 1; i >= 0; i--) {
-      const suffix = this.copy(items[i] as T)
+      const suffix = this.#copy(items[i] as T)
       if (i + 1 < items.length) suffix.merge(front[i + 1] as T)
       front[i] = suffix
     }
-    this.front = front
-    this.frontStart = 0
-    this.back = undefined
-    this.backItems = []
+    this.#front = front
+    this.#frontStart = 0
+    this.#back = undefined
+    this.#backItems = []
   }
 
   /** A copy of `item` in a spare merge if there is one. */
-  private copy(item: T): T {
-    const spare = this.spare.pop()
+  #copy(item: T): T {
+    const spare = this.#spare.pop()
     if (spare === undefined) return item.clone()
     spare.copyFrom(item)
     return spare

@@ -3,7 +3,7 @@ import type { NumericalProfile, ReferenceProfile } from '../profile/index.ts'
 import { type Kll, OVERFLOW_CATEGORY } from '../sketch/index.ts'
 import { populationStd } from '../stats/index.ts'
 import { referenceSketch } from './distributions.ts'
-import type { WindowSnapshot } from './index.ts'
+import type { WindowSnapshot } from './types.ts'
 
 /** Categories listed per side in a categorical summary. */
 export const TOP_CATEGORIES = 5

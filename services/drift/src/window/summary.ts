@@ -21,12 +21,12 @@ export class Summary {
   }
 
   merge(other: Summary): void {
-    this.combine(other, 'merge')
+    this.#combine(other, 'merge')
   }
 
   /** Makes this an exact copy of `other`, reusing its buffers. */
   copyFrom(other: Summary): void {
-    this.combine(other, 'copyFrom')
+    this.#combine(other, 'copyFrom')
   }
 
   clone(): Summary {
@@ -47,7 +47,7 @@ export class Summary {
   }
 
   /** Applies `how` part by part: each sketch, each category count, the quality counts. */
-  private combine(other: Summary, how: 'merge' | 'copyFrom'): void {
+  #combine(other: Summary, how: 'merge' | 'copyFrom'): void {
     this.sketches.forEach((sketch, i) => {
       sketch[how](other.sketches[i] as Kll)
     })

@@ -7,8 +7,9 @@
 import { mkdir } from 'node:fs/promises'
 import type { Logger } from 'pino'
 // The module alone: following the registry needs none of the registry service's code.
-import { type MaterializedModel, materialize } from '../../../registry/src/materialize/index.ts'
-import type { ModelRegistry } from '../../../registry/src/registry/types.ts'
+import { type MaterializedModel, materialize } from '../../../registry/src/client/index.ts'
+import type { ModelRegistry } from '../../../registry/src/types.ts'
+import { Poller } from '../../../shared/poll/index.ts'
 import type { InferenceMetrics } from '../metrics/index.ts'
 import type { ModelRepository, VersionStatus } from '../repository/index.ts'
 
@@ -48,17 +49,20 @@ const ALIASES = ['production', 'canary'] as const
 
 export class RegistryFollower {
   readonly #options: RegistryFollowerOptions
-  readonly #intervalMs: number
   readonly #drainMs: number
   #models = new Map<string, FollowedModel>()
-  #timer: NodeJS.Timeout | undefined
+  readonly #poller: Poller
   /** Syncs run one after another, whether the timer or a caller asks. */
   #queue: Promise<unknown> = Promise.resolve()
 
   constructor(options: RegistryFollowerOptions) {
     this.#options = options
-    this.#intervalMs = options.intervalMs ?? 5000
     this.#drainMs = options.drainMs ?? 30_000
+    this.#poller = new Poller(() => this.sync(), {
+      intervalMs: options.intervalMs ?? 5000,
+      onError: (error) =>
+        options.logger.error({ err: error }, 'registry sync failed; serving what was there'),
+    })
   }
 
   /**
@@ -74,19 +78,12 @@ export class RegistryFollower {
 
   /** Syncs every `intervalMs`, the first time `intervalMs` from now. */
   start() {
-    const tick = async () => {
-      await this.sync().catch((error) =>
-        this.#options.logger.error({ err: error }, 'registry sync failed; serving what was there'),
-      )
-      if (this.#timer) this.#timer = setTimeout(tick, this.#intervalMs)
-    }
-    this.#timer = setTimeout(tick, this.#intervalMs)
+    this.#poller.start()
   }
 
-  /** Stops following; resolves once a sync under way has finished. */
+  /** Stops following; resolves once a sync under way, the loop's or a caller's, has finished. */
   async stop() {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+    await this.#poller.stop()
     await this.#queue
   }
 
@@ -109,7 +106,7 @@ export class RegistryFollower {
       if (!models.some((m) => m.error)) result = 'ok'
       return models
     } finally {
-      metrics?.registrySyncs.inc({ result })
+      metrics?.registrySyncs.inc({ follower: 'inference', result })
     }
   }
 

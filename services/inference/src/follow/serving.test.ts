@@ -1,7 +1,8 @@
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
-import { RegistryClient, startRegistryServer } from '../../../registry/src/index.ts'
+import { startRegistryServer } from '../../../registry/src/adapter/node/index.ts'
+import { RegistryClient } from '../../../registry/src/index.ts'
 import { tempDir } from '../../../registry/src/testing/index.ts'
 import { credentialFor, generateToken } from '../../../shared/credentials/index.ts'
 import { type InferenceServer, startInferenceServer } from '../adapter/node/index.ts'
@@ -157,8 +158,8 @@ describe('serving that follows the registry', () => {
     await expect(inference.follower.sync()).rejects.toThrow()
     expect(await infer(inference.url, 1)).toEqual({ status: 200, version: '1' })
     const metrics = await (await fetch(`${inference.url}/metrics`)).text()
-    expect(metrics).toContain('infera_registry_syncs_total{result="ok"} 1')
-    expect(metrics).toContain('infera_registry_syncs_total{result="error"} 1')
+    expect(metrics).toContain('infera_registry_syncs_total{follower="inference",result="ok"} 1')
+    expect(metrics).toContain('infera_registry_syncs_total{follower="inference",result="error"} 1')
     expect(metrics).toContain('infera_registry_served_version{model="m",alias="production"} 1')
 
     // Starting without the registry is refused, naming it.

@@ -100,9 +100,10 @@ export function createInferenceMetrics({ processMetrics = true } = {}) {
       registers,
     }),
     registrySyncs: new Counter({
+      // One name for every service following the registry, told apart by `follower`.
       name: 'infera_registry_syncs_total',
       help: 'Syncs with the model registry by result: error when it was unreachable or a model failed.',
-      labelNames: ['result'] as const,
+      labelNames: ['follower', 'result'] as const,
       registers,
     }),
     registryServedVersion: new Gauge({

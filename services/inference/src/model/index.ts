@@ -68,6 +68,7 @@ export class ModelVersion {
   readonly #batcher: DynamicBatcher<Job>
   #pending = 0
   #drained: Array<() => void> = []
+  readonly #onBatch: ((stats: BatchStats) => void) | undefined
 
   private constructor(
     readonly name: string,
@@ -76,9 +77,10 @@ export class ModelVersion {
     /** The providers the session runs on: those configured, less optional ones not available. */
     readonly executionProviders: string[],
     readonly session: ort.InferenceSession,
-    private readonly onBatch?: (stats: BatchStats) => void,
+    onBatch?: (stats: BatchStats) => void,
     onQueueDepth?: (depth: number) => void,
   ) {
+    this.#onBatch = onBatch
     this.inputs = session.inputMetadata.map((m) => toSpec(m, 'input'))
     this.outputs = session.outputMetadata.map((m) => toSpec(m, 'output'))
     const batchable = [...this.inputs, ...this.outputs].every((spec) => spec.shape[0] === -1)
@@ -259,7 +261,7 @@ export class ModelVersion {
         outputMs: performance.now() - inferEnded,
       },
     )
-    this.onBatch?.({ rows, queueSeconds, computeSeconds })
+    this.#onBatch?.({ rows, queueSeconds, computeSeconds })
     batch.forEach((job, j) => {
       job.resolve({
         outputs: jobOutputs[j] as TensorData[],

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { Logger } from 'pino'
+import { Poller } from '../../../shared/poll/index.ts'
 import { type ModelConfig, parseModelConfig, selectVersions } from '../config/index.ts'
 import { badRequest, notFound, unavailable } from '../errors/index.ts'
 import { type InferenceMetrics, type ModelState, setModelState } from '../metrics/index.ts'
@@ -63,8 +64,7 @@ const VERSION_DIR = /^[1-9][0-9]*$/
  */
 export class ModelRepository {
   readonly #models = new Map<string, ModelEntry>()
-  #pollTimer: NodeJS.Timeout | undefined
-  #polling: Promise<void> | undefined
+  #poller: Poller | undefined
 
   constructor(readonly options: RepositoryOptions) {}
 
@@ -76,15 +76,13 @@ export class ModelRepository {
     await Promise.all((await this.#modelNames()).map((name) => this.#sync(name, true)))
   }
 
+  /** Polls the disk every `intervalMs` from now until `close()`; one loop, however often called. */
   startPolling(intervalMs: number) {
-    const tick = async () => {
-      this.#polling = this.poll().catch((error) =>
-        this.options.logger.error({ err: error }, 'poll failed'),
-      )
-      await this.#polling
-      if (this.#pollTimer) this.#pollTimer = setTimeout(tick, intervalMs)
-    }
-    this.#pollTimer = setTimeout(tick, intervalMs)
+    this.#poller ??= new Poller(() => this.poll(), {
+      intervalMs,
+      onError: (error) => this.options.logger.error({ err: error }, 'poll failed'),
+    })
+    this.#poller.start()
   }
 
   async poll() {
@@ -202,9 +200,7 @@ export class ModelRepository {
 
   /** Stops polling and waits for every accepted request, then releases the sessions. */
   async close() {
-    clearTimeout(this.#pollTimer)
-    this.#pollTimer = undefined
-    await this.#polling
+    await this.#poller?.stop()
     await Promise.all([...this.#models.keys()].map((name) => this.#retire(name)))
   }
 

@@ -311,6 +311,15 @@ describe('the registry API', () => {
     }
   })
 
+  it('registers a version without config.json: the defaults, inputs and outputs from the graph', async () => {
+    const form = versionForm(fx.good)
+    form.delete('config.json')
+    form.delete('metrics.json')
+    const { status, body } = await call('POST', '/v1/models/bare-penguins/versions', form)
+    expect(status).toBe(201)
+    expect(body).toMatchObject({ model: 'bare-penguins', version: 1, config: {}, metrics: null })
+  })
+
   it('answers 404 for what does not exist, and 413 for a body over the limit', async () => {
     for (const path of [
       '/v1/models/nobody',

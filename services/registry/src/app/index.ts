@@ -19,9 +19,9 @@ import {
   type ModelRegistry,
   RegistryError,
 } from '../registry/index.ts'
-import { ACTOR_HEADER, SHA256_HEADER } from './headers.ts'
+import { ACTOR_HEADER, SHA256_HEADER } from '../types.ts'
 
-export { ACTOR_HEADER, SHA256_HEADER } from './headers.ts'
+export { ACTOR_HEADER, SHA256_HEADER } from '../types.ts'
 
 export interface RegistryAppOptions {
   registry: ModelRegistry
@@ -60,7 +60,8 @@ const versionNumber = z
 
 const registerForm = z.strictObject({
   'model.onnx': z.instanceof(File, { message: 'must be a file' }),
-  'config.json': jsonPartSchema,
+  // Optional: the defaults, with the inputs and outputs read from the graph.
+  'config.json': jsonPartSchema.optional(),
   'metrics.json': jsonPartSchema.optional(),
   'reference.csv': fileOrText.optional(),
   version: versionNumber.optional(),
@@ -220,7 +221,7 @@ export function createRegistryApp(options: RegistryAppOptions) {
       throw new RegistryError(400, `the form is not valid multipart/form-data: ${error.message}`)
     })
     const form = valid(registerForm, parsed, 'the form')
-    const config = await jsonPart(form['config.json'], 'config.json')
+    const config = (await jsonPart(form['config.json'], 'config.json')) ?? {}
     const metrics = (await jsonPart(form['metrics.json'], 'metrics.json')) ?? null
     if (!isObject(config)) throw new RegistryError(400, 'config.json must be a JSON object')
     if (metrics !== null && !isObject(metrics)) {

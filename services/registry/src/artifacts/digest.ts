@@ -1,6 +1,8 @@
 /** What every artifact store shares: the interface, content addressing and verification. */
-import { createHash } from 'node:crypto'
 import type { FileRef } from '../store/index.ts'
+
+export { sha256, verified } from '../client/files.ts'
+export { ArtifactError } from '../types.ts'
 
 export interface ArtifactStore {
   /** Where the artifacts are, for people: a folder, or s3://bucket/prefix. */
@@ -12,27 +14,5 @@ export interface ArtifactStore {
   close(): void
 }
 
-/** An artifact that is missing, or whose bytes are not the ones recorded. */
-export class ArtifactError extends Error {}
-
-export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
-
 /** The object's key below the store's root: `sha256/ab/abcd…`, so no folder grows too large. */
 export const artifactKey = (digest: string) => `sha256/${digest.slice(0, 2)}/${digest}`
-
-/** Returns `bytes` if they are what `ref` records, else throws naming the difference. */
-export function verified(ref: FileRef, bytes: Uint8Array, where: string): Uint8Array {
-  if (bytes.byteLength !== ref.size) {
-    throw new ArtifactError(
-      `artifact sha256:${ref.sha256} in ${where} has ${bytes.byteLength} bytes, not ${ref.size}` +
-        (bytes.byteLength < ref.size ? ' (truncated)' : ''),
-    )
-  }
-  const actual = sha256(bytes)
-  if (actual !== ref.sha256) {
-    throw new ArtifactError(
-      `artifact sha256:${ref.sha256} in ${where} is corrupt: its content hashes to ${actual}`,
-    )
-  }
-  return bytes
-}

@@ -35,4 +35,4 @@ export {
   sha256,
   verified,
 } from './digest.ts'
-export { LocalArtifactStore, writeAtomically } from './local.ts'
+export { LocalArtifactStore } from './local.ts'

@@ -1,19 +1,8 @@
-import { randomUUID } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { writeAtomically } from '../client/files.ts'
 import type { FileRef } from '../store/index.ts'
 import { ArtifactError, type ArtifactStore, artifactKey, sha256, verified } from './digest.ts'
-
-/** Writes beside and renames: a reader never sees half a file under the final name. */
-export async function writeAtomically(path: string, data: string | Uint8Array) {
-  const temporary = `${path}.${randomUUID()}.tmp`
-  try {
-    await writeFile(temporary, data)
-    await rename(temporary, path)
-  } finally {
-    await rm(temporary, { force: true })
-  }
-}
 
 /** Artifacts as files in a folder: `dir/sha256/ab/abcd…`. */
 export class LocalArtifactStore implements ArtifactStore {

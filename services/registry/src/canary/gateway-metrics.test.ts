@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGatewayServer } from '../../../gateway/adapter/node/index.ts'
+import { startGatewayServer } from '../../../gateway/src/adapter/node/index.ts'
 import { hashApiKey } from '../../../gateway/src/auth/index.ts'
 import { validateGatewayConfig } from '../../../gateway/src/index.ts'
 import { unreachableUrl } from '../testing/index.ts'

@@ -4,6 +4,7 @@
  */
 import pino, { type Logger } from 'pino'
 import { Registry as PromRegistry } from 'prom-client'
+import { Poller } from '../../../shared/poll/index.ts'
 import type { ModelRegistry, ModelView } from '../registry/index.ts'
 import { CanaryAnalysis, canaryPolicy, judge, NO_TRAFFIC } from './analysis.ts'
 import { type CanaryMetrics, createCanaryMetrics } from './metrics.ts'
@@ -38,8 +39,7 @@ export class CanaryController {
   readonly #metrics: CanaryMetrics
   /** By model: the analysis of the canary version last seen. */
   readonly #analyses = new Map<string, CanaryAnalysis>()
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<unknown> | undefined
+  readonly #poller: Poller
 
   constructor(options: CanaryControllerOptions) {
     this.policy = canaryPolicy(options.policy)
@@ -49,6 +49,12 @@ export class CanaryController {
     this.#actor = options.actor ?? 'canary-controller'
     this.#now = options.now ?? Date.now
     this.#metrics = createCanaryMetrics(options.promRegistry ?? new PromRegistry())
+    this.#poller = new Poller(() => this.tick(), {
+      intervalMs: this.policy.intervalSeconds * 1000,
+      // The loop alone keeps no process alive.
+      unref: true,
+      onError: (error) => this.#logger.error({ err: error }, 'canary tick failed'),
+    })
   }
 
   /** One analysis pass over every model holding a canary alias; never rejects. */
@@ -72,23 +78,14 @@ export class CanaryController {
     return decisions
   }
 
-  /** Ticks every `policy.intervalSeconds` (a tick still running is not overlapped). */
+  /** Ticks every `policy.intervalSeconds`, counted from the end of the last tick. */
   start(): void {
-    if (this.#timer) return
-    this.#timer = setInterval(() => {
-      this.#running ??= this.tick().finally(() => {
-        this.#running = undefined
-      })
-    }, this.policy.intervalSeconds * 1000)
-    // The loop alone keeps no process alive.
-    this.#timer.unref()
+    this.#poller.start()
   }
 
   /** Stops the loop; resolves once a tick under way has finished. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
+  stop(): Promise<void> {
+    return this.#poller.stop()
   }
 
   async #analyse(model: string, version: number): Promise<CanaryDecision> {

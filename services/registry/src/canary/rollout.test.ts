@@ -3,12 +3,12 @@
 // gateway's metrics — which rolls the canary back, after which the gateway sends production all.
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGatewayServer } from '../../../gateway/adapter/node/index.ts'
+import { startGatewayServer } from '../../../gateway/src/adapter/node/index.ts'
 import {
   serve,
   startTestRegistry,
   type TestRegistry,
-} from '../../../gateway/adapter/node/testing.ts'
+} from '../../../gateway/src/adapter/node/testing.ts'
 import { hashApiKey } from '../../../gateway/src/auth/index.ts'
 import { validateGatewayConfig } from '../../../gateway/src/index.ts'
 import { RegistryClient } from '../client/index.ts'

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
-import { startGatewayServer } from '../../../gateway/adapter/node/index.ts'
+import { startGatewayServer } from '../../../gateway/src/adapter/node/index.ts'
 import { hashApiKey } from '../../../gateway/src/auth/index.ts'
 import { validateGatewayConfig } from '../../../gateway/src/index.ts'
 

@@ -6,7 +6,6 @@ import { listen } from '../../../shared/node-server/index.ts'
 import { startRegistryServer } from '../adapter/node/index.ts'
 import { SHA256_HEADER } from '../app/index.ts'
 import { ArtifactError, sha256 } from '../artifacts/index.ts'
-import { materialize } from '../materialize/index.ts'
 import { RegistryError } from '../registry/index.ts'
 import {
   holdoutCsv,
@@ -17,6 +16,7 @@ import {
   trainVersion,
 } from '../testing/index.ts'
 import { RegistryClient } from './index.ts'
+import { materialize } from './materialize.ts'
 
 let server: Awaited<ReturnType<typeof startRegistryServer>>
 let client: RegistryClient

@@ -4,14 +4,12 @@
  * `actor` the operations take is not sent.
  */
 
-// Headers, types and the input rules alone: the client needs none of the service's code.
+// The contract and its own folder alone: the client loads none of the service's code.
 import { bearer } from '../../../shared/credentials/index.ts'
-import { SHA256_HEADER } from '../app/headers.ts'
-import { ArtifactError, verified } from '../artifacts/index.ts'
-import { everyModel } from '../registry/pages.ts'
 import {
   type AliasOptions,
   type AliasRemoval,
+  ArtifactError,
   type AuditPage,
   type AuditPageOptions,
   type Change,
@@ -22,10 +20,15 @@ import {
   type PromoteOptions,
   type RegisterInput,
   RegistryError,
+  SHA256_HEADER,
   type TransitionResult,
   type VersionDetail,
   type VersionDiff,
-} from '../registry/types.ts'
+} from '../types.ts'
+import { verified } from './files.ts'
+import { everyModel } from './pages.ts'
+
+export { type MaterializedModel, materialize } from './materialize.ts'
 
 const STATUSES = new Set([400, 401, 403, 404, 409, 500])
 

@@ -9,8 +9,10 @@ import { classificationMetrics, regressionMetrics } from '../../../../training/t
 import { InferenceError } from '../../../inference/src/errors/index.ts'
 import type { ModelVersion } from '../../../inference/src/model/index.ts'
 import { predictRows, withModel } from './model.ts'
+import type { SampleReport } from './sample.ts'
 
 export { checkConfig, ModelCheckError, withModel } from './model.ts'
+export { checkSample, type SampleReport } from './sample.ts'
 
 export type Task = 'classification' | 'regression'
 
@@ -52,6 +54,11 @@ export interface GateReport {
   holdout: { rows: number; sha256: string } | null
   metrics: { candidate: Record<string, number>; production: Record<string, number> | null } | null
   checks: MetricCheck[]
+  /**
+   * Without a holdout, for a first version or one that declares no task: it loaded and answered a
+   * sample of its shapes (and kept production's inputs and outputs). Absent from older reports.
+   */
+  sample?: SampleReport | null
   passed: boolean
   /** Promoted without the gate's approval (`--force`). */
   forced: boolean
@@ -80,6 +87,10 @@ export interface GateInput {
 
 const isTask = (value: unknown): value is Task =>
   value === 'classification' || value === 'regression'
+
+/** Whether a version says what it predicts, so that a holdout can score it. */
+export const declaresTask = (v: Pick<GateVersion, 'config' | 'metrics'>) =>
+  isTask(v.config.task ?? v.metrics?.task)
 
 /** The task and target a version declares, in config.json or else in metrics.json. */
 function declared(v: GateVersion, model: string) {

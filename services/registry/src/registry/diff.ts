@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import type { ValueChange, VersionDiff, VersionView } from './types.ts'
+import type { ValueChange, VersionDiff, VersionView } from '../types.ts'
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { RegistryError, type VersionFiles } from './types.ts'
+import { RegistryError, type VersionFiles } from '../types.ts'
 
 export interface VersionFolder {
   files: VersionFiles
@@ -33,25 +33,20 @@ function jsonObject(bytes: Buffer, path: string): Record<string, unknown> {
 /**
  * A version folder as training writes it: model.onnx, with metrics.json and reference.csv when
  * there are, and config.json in the folder or — Triton's layout, `<model>/config.json` beside
- * `<model>/<version>/` — in its parent.
+ * `<model>/<version>/` — in its parent. Without one the config is `{}`: the defaults, with the
+ * inputs and outputs read from the ONNX graph.
  */
 export async function readVersionFolder(dir: string): Promise<VersionFolder> {
   const onnx = await read(join(dir, 'model.onnx'))
   if (!onnx) throw new RegistryError(400, `${dir} has no model.onnx`)
   const configPath = [join(dir, 'config.json'), join(dirname(dir), 'config.json')]
-  let config: Record<string, unknown> | undefined
+  let config: Record<string, unknown> = {}
   for (const path of configPath) {
     const bytes = await read(path)
     if (bytes) {
       config = jsonObject(bytes, path)
       break
     }
-  }
-  if (!config) {
-    throw new RegistryError(
-      400,
-      `no config.json in ${dir} or its parent: the registry keeps each version's config ({} will do)`,
-    )
   }
   const metrics = await read(join(dir, 'metrics.json'))
   const reference = await read(join(dir, 'reference.csv'))

@@ -1,6 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { buildMlp, GraphBuilder } from '../../../../training/onnx/index.ts'
 import { ArtifactError, artifactKey } from '../artifacts/index.ts'
 import {
   registration,
@@ -147,8 +148,109 @@ describe('registering', () => {
     writeFileSync(join(dir, 'penguins', '3', 'metrics.json'), '{"accuracy":')
     await refused(readVersionFolder(join(dir, 'penguins', '3')), 400, /metrics\.json is not JSON/)
     await refused(readVersionFolder(join(dir, 'penguins')), 400, /has no model\.onnx/)
-    writeFileSync(join(dir, 'model.onnx'), fx.good.onnx)
-    await refused(readVersionFolder(dir), 400, /no config\.json in .* or its parent/)
+  })
+
+  it('needs no config.json: the defaults, with inputs and outputs read from the graph', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'model.onnx'), rawModel())
+    const folder = await readVersionFolder(dir)
+    expect(folder).toEqual({
+      files: { 'model.onnx': Buffer.from(rawModel()) },
+      config: {},
+      metrics: null,
+    })
+    const name = newModel()
+    const detail = await fx.registry.register({ name, ...folder, actor: 'alice' })
+    expect(detail).toMatchObject({ version: 1, config: {}, stage: 'candidate' })
+  })
+})
+
+/** A model of raw tensors, as a framework exports one: FP32 input [batch, 4] to output [batch, 3]. */
+const rawModel = ({ inputSize = 4, seed = 1 } = {}) =>
+  buildMlp({ inputSize, hidden: [8], outputSize: 3, seed, softmax: false })
+
+/** One that answers NaN or infinity: the log of its input, which a sample of zeros makes -∞. */
+function logModel() {
+  const g = new GraphBuilder('log')
+  g.output('output', 'FP32', ['batch', 4], g.op('Log', [g.input('input', 'FP32', ['batch', 4])]))
+  return g.serialize()
+}
+
+const rawRegistration = (name: string, onnx: Uint8Array) => ({
+  name,
+  files: { 'model.onnx': onnx },
+  config: {},
+  actor: 'alice',
+})
+
+describe('promoting a model of raw tensors (no task, no holdout)', () => {
+  it('checks that the first version loads and answers a sample of its shapes', async () => {
+    const name = newModel()
+    await fx.registry.register(rawRegistration(name, rawModel()))
+    const { gate } = await fx.registry.promote(name, 1, { ...alice, to: 'production' })
+    expect(gate).toMatchObject({
+      passed: true,
+      forced: false,
+      task: null,
+      holdout: null,
+      sample: {
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+        outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 3] }],
+        sample: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }],
+        problem: null,
+      },
+    })
+    expect(gate?.summary).toBe(
+      `no production version: version 1 of ${name} is the first; it loads and answers a sample of zeros`,
+    )
+  })
+
+  it('promotes a later version that answers with production’s inputs and outputs, without --force', async () => {
+    const name = newModel()
+    await fx.registry.register(rawRegistration(name, rawModel()))
+    await fx.registry.promote(name, 1, { ...alice, to: 'production' })
+    await fx.registry.register(rawRegistration(name, rawModel({ seed: 2 })))
+    const { gate, audit } = await fx.registry.promote(name, 2, { ...alice, to: 'production' })
+    expect(gate).toMatchObject({ passed: true, forced: false, production_version: 1 })
+    expect(gate?.summary).toMatch(
+      /declares no task to score; .* with production version 1's inputs/,
+    )
+    expect(audit.at(-1)).toMatchObject({ action: 'promote', to_version: 2, from_version: 1 })
+  })
+
+  it('refuses, keeping the report, a version that answers NaN or changes the interface', async () => {
+    const name = newModel()
+    await fx.registry.register(rawRegistration(name, rawModel()))
+    await fx.registry.promote(name, 1, { ...alice, to: 'production' })
+    await fx.registry.register(rawRegistration(name, logModel()))
+    await fx.registry.register(rawRegistration(name, rawModel({ inputSize: 5 })))
+    await refused(
+      fx.registry.promote(name, 2, { ...alice, to: 'production' }),
+      409,
+      "output 'output' has -Infinity at element 0 for a sample of zeros (force, with a reason",
+    )
+    await refused(
+      fx.registry.promote(name, 3, { ...alice, to: 'production' }),
+      409,
+      "its inputs (input FP32[-1,5]) are not production's (input FP32[-1,4])",
+    )
+    expect((await fx.registry.version(name, 3)).gate_reports).toMatchObject([
+      { passed: false, report: { sample: { problem: expect.stringContaining('inputs') } } },
+    ])
+    expect((await production(name))?.version).toBe(1)
+    // The owner may still decide otherwise, on the record.
+    const forced = { ...alice, to: 'production' as const, force: true, reason: 'new interface' }
+    expect((await fx.registry.promote(name, 3, forced)).gate).toMatchObject({ forced: true })
+  })
+
+  it('still asks for a holdout when either side declares a task', async () => {
+    const name = await withProduction()
+    await fx.registry.register(rawRegistration(name, rawModel()))
+    await refused(
+      fx.registry.promote(name, 2, { ...alice, to: 'production' }),
+      400,
+      'promoting to production needs a holdout CSV to score version 2',
+    )
   })
 })
 

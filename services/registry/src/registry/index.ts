@@ -8,37 +8,24 @@ import {
   openArtifactStore,
 } from '../artifacts/index.ts'
 import {
-  checkConfig,
-  DEFAULT_MARGIN,
-  evaluateGate,
-  GateInputError,
-  type GateReport,
-  type GateVersion,
-  ModelCheckError,
-  withModel,
-} from '../gate/index.ts'
-import {
-  type AuditEntry,
-  type FileRef,
-  type NewAuditEntry,
-  openRegistryStore,
-  type RegistryStore,
-  type RegistryStoreOptions,
-  type RegistryTx,
-  type StoredAlias,
-  type StoredGateReport,
-  type StoredVersion,
-} from '../store/index.ts'
-import { diffVersions } from './diff.ts'
-import {
   echo,
   MAX_LISTED_AUDIT,
   MAX_LISTED_VERSIONS,
   MAX_PAGE,
   MAX_VERSION,
-  MODEL_NAME,
-} from './limits.ts'
-import { everyModel } from './pages.ts'
+} from '../client/limits.ts'
+import { everyModel } from '../client/pages.ts'
+import { checkConfig, type GateReport, withModel } from '../gate/index.ts'
+import {
+  type AuditEntry,
+  type FileRef,
+  openRegistryStore,
+  type RegistryStore,
+  type RegistryStoreOptions,
+  type RegistryTx,
+  type StoredAlias,
+  type StoredVersion,
+} from '../store/index.ts'
 import {
   type AliasOptions,
   type AliasRemoval,
@@ -56,42 +43,27 @@ import {
   type VersionDetail,
   type VersionDiff,
   type VersionView,
-} from './types.ts'
+} from '../types.ts'
+import { audit, dropCanaryOf, putCanary } from './changes.ts'
+import {
+  asInvalid,
+  checkChange,
+  checkLimit,
+  checkName,
+  checkVersion,
+  conflict,
+  invalid,
+  named,
+  promotable,
+  required,
+} from './checks.ts'
+import { diffVersions } from './diff.ts'
+import { toProduction } from './promotion.ts'
 
+export * from '../client/limits.ts'
+export * from '../types.ts'
 export { diffVersions } from './diff.ts'
 export { readVersionFolder, type VersionFolder } from './folder.ts'
-export * from './limits.ts'
-export * from './types.ts'
-
-const conflict = (message: string, details?: Record<string, unknown>) =>
-  new RegistryError(409, message, details)
-const invalid = (message: string) => new RegistryError(400, message)
-
-// Checked before any query: the database never sees a name or number it can't hold.
-function checkName(name: string) {
-  if (typeof name !== 'string' || !MODEL_NAME.test(name)) {
-    throw invalid(
-      `model name ${echo(name)} must be 1–128 letters, digits, '_', '.' or '-', starting with a letter or digit`,
-    )
-  }
-}
-
-function checkVersion(version: number, what = 'version') {
-  if (!Number.isInteger(version) || version < 1 || version > MAX_VERSION) {
-    throw invalid(`${what} must be a whole number from 1 to ${MAX_VERSION}, not ${echo(version)}`)
-  }
-}
-
-function checkLimit(limit: number | undefined) {
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) {
-    throw invalid(`limit must be a whole number from 1 to ${MAX_PAGE}, not ${echo(limit)}`)
-  }
-}
-
-function checkChange({ actor, reason = '' }: Change) {
-  if (actor.trim() === '' || actor.length > 200) throw invalid('actor must be 1–200 characters')
-  if (reason.length > 2000) throw invalid('reason must be at most 2000 characters')
-}
 
 const viewOf = (v: StoredVersion, aliases: StoredAlias[]): VersionView => {
   const held = aliases.filter((a) => a.model === v.model && a.version === v.version)
@@ -101,8 +73,6 @@ const viewOf = (v: StoredVersion, aliases: StoredAlias[]): VersionView => {
     aliases: held.map((a) => a.alias),
   }
 }
-
-const named = (name: string, version: number) => `version ${version} of ${name}`
 
 export interface RegistryHooks {
   /** Told of the audit entries of every change once it is committed: metrics count them. */
@@ -280,7 +250,10 @@ export class Registry implements ModelRegistry {
       }
     }
     if (options.to === 'staging') return this.#toStaging(name, version, options)
-    if (options.to === 'production') return this.#toProduction(name, version, options)
+    if (options.to === 'production') {
+      const sources = { store: this.store, artifacts: this.artifacts }
+      return toProduction({ ...sources, change: this.#change.bind(this) }, name, version, options)
+    }
     throw invalid(`a version is promoted to production or staging, not ${options.to}`)
   }
 
@@ -300,178 +273,6 @@ export class Registry implements ModelRegistry {
     })
   }
 
-  async #toProduction(name: string, version: number, options: PromoteOptions) {
-    const { force = false, margin = DEFAULT_MARGIN, canary } = options
-    if (force && !options.reason?.trim()) {
-      throw invalid('a forced promotion needs a reason: it skips the evaluation gate')
-    }
-    // The gate runs outside the transaction (it takes seconds); the transaction then checks that
-    // production is still the version the candidate was compared with.
-    const checkCanary = (held: StoredAlias[]) => {
-      if (
-        options.onlyIfCanary &&
-        !held.some((a) => a.alias === 'canary' && a.version === version)
-      ) {
-        throw conflict(`${named(name, version)} no longer holds the canary: nothing promoted`)
-      }
-    }
-    const aliases = await this.store.aliases(name)
-    // Checked before the gate runs, and again in the transaction in case the canary moved meanwhile.
-    checkCanary(aliases)
-    const candidate = await promotable(this.store, name, version, aliases)
-    const production = aliases.find((a) => a.alias === 'production')?.version
-    if (canary && production === undefined) {
-      throw conflict(
-        `${name} has no production version for a canary to run beside: promote one to production first`,
-      )
-    }
-    const reused =
-      options.holdoutCsv === undefined && !force && production !== undefined
-        ? await this.#passedGate(name, version, production)
-        : undefined
-    const report =
-      reused?.report ?? (await this.#gate(name, candidate, production, options, { force, margin }))
-    const result = await this.#change(
-      name,
-      async (tx, now) => {
-        await promotable(tx, name, version, now)
-        const holder = now.find((a) => a.alias === 'production')?.version
-        if (holder !== production) {
-          throw conflict(
-            `production of ${name} moved to version ${holder} while the gate ran; promote again`,
-          )
-        }
-        checkCanary(now)
-        // Kept even when the gate refuses: the report says why.
-        const stored = reused ?? (await tx.saveGateReport(name, version, report))
-        if (!report.passed && !report.forced) return []
-        const details = {
-          gate_report: stored.id,
-          gate_passed: report.passed,
-          forced: force,
-          ...(reused && { reused: true }),
-        }
-        if (canary) {
-          return [
-            await this.#putCanary(
-              tx,
-              name,
-              version,
-              now,
-              { actor: options.actor, reason: options.reason, weight: canary.weight },
-              details,
-            ),
-          ]
-        }
-        const entries = await this.#dropCanaryOf(tx, name, version, now, {
-          ...options,
-          reason: 'promoted to production',
-        })
-        await tx.putAlias({
-          model: name,
-          alias: 'production',
-          version,
-          weight: null,
-          previous_version: production ?? null,
-        })
-        entries.push(
-          await tx.appendAudit({
-            ...audit(name, 'promote', options),
-            version,
-            alias: 'production',
-            from_stage: candidate.stage,
-            to_stage: 'production',
-            from_version: production ?? null,
-            to_version: version,
-            details,
-          }),
-        )
-        return entries
-      },
-      report,
-    )
-    if (!report.passed && !report.forced)
-      throw conflict(`the gate refused: ${report.summary}`, { gate: report })
-    return result
-  }
-
-  /**
-   * The version's latest gate report against `production`, if it passed (a forced one did not): a
-   * canary's gate already compared it with this production, so promoting it needs no new holdout.
-   */
-  async #passedGate(
-    name: string,
-    version: number,
-    production: number,
-  ): Promise<StoredGateReport | undefined> {
-    const reports = await this.store.gateReports(name, version)
-    const latest = reports.findLast((r) => r.report.production_version === production)
-    return latest?.passed ? latest : undefined
-  }
-
-  async #gate(
-    name: string,
-    candidate: StoredVersion,
-    production: number | undefined,
-    options: PromoteOptions,
-    { force, margin }: { force: boolean; margin: number },
-  ): Promise<GateReport> {
-    const unevaluated = (passed: boolean, summary: string): GateReport => ({
-      model: name,
-      candidate_version: candidate.version,
-      production_version: production ?? null,
-      task: null,
-      target: null,
-      margin,
-      holdout: null,
-      metrics: null,
-      checks: [],
-      passed,
-      forced: force,
-      summary,
-      actor: options.actor,
-    })
-    const { holdoutCsv } = options
-    if (holdoutCsv === undefined) {
-      if (production === undefined) {
-        return unevaluated(
-          true,
-          `no production version: ${named(name, candidate.version)} is the first`,
-        )
-      }
-      if (!force) {
-        throw invalid(
-          `promoting to production needs a holdout CSV to score ${named(name, candidate.version)} ` +
-            `against production version ${production} (or force, with a reason)`,
-        )
-      }
-      return unevaluated(false, 'the gate was skipped (forced)')
-    }
-    const report = await asInvalid(async () =>
-      evaluateGate({
-        model: name,
-        candidate: await this.#gateVersion(candidate),
-        production:
-          production === undefined
-            ? undefined
-            : await this.#gateVersion(await required(this.store, name, production)),
-        holdoutCsv,
-        margin,
-        actor: options.actor,
-      }),
-    )
-    return { ...report, forced: force }
-  }
-
-  async #gateVersion(v: StoredVersion): Promise<GateVersion> {
-    return {
-      version: v.version,
-      config: v.config,
-      metrics: v.metrics,
-      onnx: await this.artifacts.get(v.files['model.onnx'] as FileRef),
-    }
-  }
-
   async rollback(name: string, change: Change) {
     checkName(name)
     checkChange(change)
@@ -488,7 +289,7 @@ export class Registry implements ModelRegistry {
       if (target.stage === 'archived') {
         throw conflict(`${named(name, previous)}, production before, has been archived since`)
       }
-      const entries = await this.#dropCanaryOf(tx, name, previous, aliases, change)
+      const entries = await dropCanaryOf(tx, name, previous, aliases, change)
       await tx.putAlias({
         model: name,
         alias: 'production',
@@ -547,34 +348,7 @@ export class Registry implements ModelRegistry {
     }
     return this.#change(name, async (tx, aliases) => {
       await promotable(tx, name, version, aliases)
-      return [await this.#putCanary(tx, name, version, aliases, options)]
-    })
-  }
-
-  /** Gives `version` the canary alias, replacing the version that held it, audited. */
-  async #putCanary(
-    tx: RegistryTx,
-    name: string,
-    version: number,
-    aliases: StoredAlias[],
-    options: AliasOptions,
-    details: Record<string, unknown> = {},
-  ): Promise<AuditEntry> {
-    const current = aliases.find((a) => a.alias === 'canary')
-    await tx.putAlias({
-      model: name,
-      alias: 'canary',
-      version,
-      weight: options.weight,
-      previous_version: current?.version ?? null,
-    })
-    return tx.appendAudit({
-      ...audit(name, 'set_alias', options),
-      version,
-      alias: 'canary',
-      from_version: current?.version ?? null,
-      to_version: version,
-      details: { ...details, weight: options.weight },
+      return [await putCanary(tx, name, version, aliases, options)]
     })
   }
 
@@ -590,28 +364,8 @@ export class Registry implements ModelRegistry {
           `the ${alias} of ${name} is version ${current.version} now, not ${change.version}: nothing removed`,
         )
       }
-      return this.#dropCanaryOf(tx, name, current.version, aliases, change)
+      return dropCanaryOf(tx, name, current.version, aliases, change)
     })
-  }
-
-  /** Removes the canary alias if `version` holds it, audited; production and canary never meet. */
-  async #dropCanaryOf(
-    tx: RegistryTx,
-    name: string,
-    version: number,
-    aliases: StoredAlias[],
-    change: Change,
-  ): Promise<AuditEntry[]> {
-    if (aliases.find((a) => a.alias === 'canary')?.version !== version) return []
-    await tx.removeAlias(name, 'canary')
-    return [
-      await tx.appendAudit({
-        ...audit(name, 'remove_alias', change),
-        version,
-        alias: 'canary',
-        from_version: version,
-      }),
-    ]
   }
 
   async diff(name: string, from: number, to: number): Promise<VersionDiff> {
@@ -656,49 +410,6 @@ export class Registry implements ModelRegistry {
     this.artifacts.close()
     await this.store.close()
   }
-}
-
-function audit(model: string, action: NewAuditEntry['action'], change: Change): NewAuditEntry {
-  return { model, action, actor: change.actor, reason: change.reason ?? '' }
-}
-
-/** Runs `work`, turning a model or holdout the gate can't use into a 400 that names it. */
-async function asInvalid<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof ModelCheckError || error instanceof GateInputError) {
-      throw invalid(error.message)
-    }
-    throw error
-  }
-}
-
-async function required(
-  reads: Pick<RegistryStore, 'version'>,
-  name: string,
-  version: number,
-): Promise<StoredVersion> {
-  const v = await reads.version(name, version)
-  if (!v) throw new RegistryError(404, `no ${named(name, version)}`)
-  return v
-}
-
-/** The version, if it may take a stage or alias: not archived, not production already. */
-async function promotable(
-  reads: Pick<RegistryStore, 'version'>,
-  name: string,
-  version: number,
-  aliases: StoredAlias[],
-): Promise<StoredVersion> {
-  const v = await required(reads, name, version)
-  if (v.stage === 'archived') {
-    throw conflict(`${named(name, version)} is archived: an archived version can't be promoted`)
-  }
-  if (aliases.some((a) => a.alias === 'production' && a.version === version)) {
-    throw conflict(`${named(name, version)} already holds production`)
-  }
-  return v
 }
 
 export interface RegistryOptions

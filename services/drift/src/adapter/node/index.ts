@@ -1,5 +1,5 @@
 import { listenUntilClosed, Readiness } from '../../../../shared/node-server/index.ts'
-import { createDrift, type DriftSetup } from '../../index.ts'
+import { createDriftService, type DriftSetup } from '../../index.ts'
 
 export interface DriftServerOptions extends Omit<DriftSetup, 'isReady'> {
   port: number
@@ -9,7 +9,7 @@ export interface DriftServerOptions extends Omit<DriftSetup, 'isReady'> {
 /** The drift service on a port; `close` stops taking requests, finishes its work, closes the store. */
 export async function startDriftServer(options: DriftServerOptions) {
   const readiness = new Readiness()
-  const drift = await createDrift({ ...options, isReady: readiness.isReady })
+  const drift = await createDriftService({ ...options, isReady: readiness.isReady })
   const { url, port, close } = await listenUntilClosed(drift.app.fetch, options, {
     readiness,
     release: async () => {

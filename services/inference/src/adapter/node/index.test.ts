@@ -101,7 +101,7 @@ describe('infera inference (a real process)', () => {
 
     const wrong = startCli([...args.slice(0, 4), '--model-control', 'poll'])
     expect(await wrong.exited).toBe(2)
-    expect(wrong.log()).toContain("--model-control must be one of none, explicit, got 'poll'")
+    expect(wrong.log()).toContain("--model-control must be none or explicit, not 'poll'")
   })
 
   it('does not start when the registry it should follow can’t be read, and says which', async () => {

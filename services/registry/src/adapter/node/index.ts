@@ -1,5 +1,5 @@
 import { listenUntilClosed, Readiness } from '../../../../shared/node-server/index.ts'
-import { createRegistry, type RegistrySetup } from '../../index.ts'
+import { createRegistryService, type RegistrySetup } from '../../index.ts'
 
 export interface RegistryServerOptions extends Omit<RegistrySetup, 'isReady'> {
   port: number
@@ -16,7 +16,7 @@ export async function startRegistryServer(options: RegistryServerOptions) {
     promRegistry,
     canary,
     close: closeRegistry,
-  } = await createRegistry({ ...options, isReady: readiness.isReady })
+  } = await createRegistryService({ ...options, isReady: readiness.isReady })
   const { url, port, close } = await listenUntilClosed(app.fetch, options, {
     readiness,
     release: async () => {

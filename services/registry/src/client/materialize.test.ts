@@ -6,7 +6,7 @@ import { createInferenceMetrics } from '../../../inference/src/metrics/index.ts'
 import { ModelRepository } from '../../../inference/src/repository/index.ts'
 import { artifactKey } from '../artifacts/index.ts'
 import { registration, tempDir, usePenguinsRegistry } from '../testing/index.ts'
-import { materialize } from './index.ts'
+import { materialize } from './materialize.ts'
 
 const fx = usePenguinsRegistry()
 

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import { sha256, writeAtomically } from '../artifacts/index.ts'
-import type { ModelRegistry, ModelView, VersionView } from '../registry/index.ts'
 import type { AliasName } from '../store/index.ts'
+import type { ModelRegistry, ModelView, VersionView } from '../types.ts'
+import { sha256, writeAtomically } from './files.ts'
 
 export interface MaterializedModel {
   name: string

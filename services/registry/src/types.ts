@@ -1,5 +1,9 @@
-/** The registry's operations and the shapes they return: the same in process and over HTTP. */
-import type { GateReport } from '../gate/index.ts'
+/**
+ * The registry's contract: its operations and the shapes they return, the same in process and over
+ * HTTP. Other services import this file and `client/` only: the `import type`s below are erased, so
+ * loading it loads none of the server (the store's drivers, the gate's onnxruntime).
+ */
+import type { GateReport } from './gate/index.ts'
 import type {
   AliasName,
   AuditEntry,
@@ -7,7 +11,18 @@ import type {
   Stage,
   StoredGateReport,
   StoredVersion,
-} from '../store/index.ts'
+} from './store/index.ts'
+
+export type { GateReport } from './gate/index.ts'
+export type { AliasName, AuditEntry, FileRef, Lineage, Stage } from './store/index.ts'
+
+/** Who makes a change: every change is audited with it. */
+export const ACTOR_HEADER = 'x-infera-actor'
+/** The digest the registry recorded for a downloaded file, to check the bytes against. */
+export const SHA256_HEADER = 'x-infera-sha256'
+
+/** An artifact that is missing, or whose bytes are not the ones recorded. */
+export class ArtifactError extends Error {}
 
 /** A refusal with the HTTP status it stands for and what the caller needs to know. */
 export class RegistryError extends Error {

@@ -1,5 +1,5 @@
+import type { ModelPage, ModelView, PageOptions } from '../types.ts'
 import { MAX_PAGE } from './limits.ts'
-import type { ModelPage, ModelView, PageOptions } from './types.ts'
 
 /** Every model, page after page: `list()` in process and over HTTP alike. */
 export async function everyModel(
