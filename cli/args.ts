@@ -90,6 +90,19 @@ export interface OptionSpec {
 
 type OptionSpecs = Record<string, OptionSpec>
 
+/** `--port` and `--host`, as every command that serves takes them: loopback unless told. */
+export const listenOptions = (port: string, hostNote = '') =>
+  ({
+    port: { type: 'string', value: 'N', default: port, description: 'the port to listen on' },
+    host: {
+      type: 'string',
+      value: 'H',
+      env: 'HOST',
+      default: '127.0.0.1',
+      description: `the interface to listen on${hostNote}`,
+    },
+  }) as const
+
 type OptionValue<S extends OptionSpec> = S['type'] extends 'boolean'
   ? boolean
   :

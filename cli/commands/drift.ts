@@ -22,6 +22,7 @@ import {
   defineGroup,
   InputError,
   list,
+  listenOptions,
   type OptionValues,
   toNumber,
   toPort,
@@ -85,14 +86,7 @@ async function compare({ values }: { values: OptionValues<typeof COMPARE_OPTIONS
 }
 
 const SERVE_OPTIONS = {
-  port: { type: 'string', value: 'N', default: '8081', description: 'the port to listen on' },
-  host: {
-    type: 'string',
-    value: 'H',
-    env: 'HOST',
-    default: '127.0.0.1',
-    description: 'the interface to listen on (0.0.0.0: every interface)',
-  },
+  ...listenOptions('8081', ' (0.0.0.0: every interface)'),
   credentials: {
     type: 'string',
     value: 'FILE',

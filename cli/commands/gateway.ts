@@ -5,6 +5,7 @@ import {
   closeOnSignal,
   defineCommand,
   InputError,
+  listenOptions,
   type Parsed,
   toNumber,
   toPort,
@@ -19,14 +20,7 @@ const OPTIONS = {
     description:
       'the gateway config (JSON or YAML): routes, API keys, rate limits; a "registry" key makes it follow the model registry\'s production and canary versions',
   },
-  port: { type: 'string', value: 'N', default: '8080', description: 'the port to listen on' },
-  host: {
-    type: 'string',
-    value: 'H',
-    env: 'HOST',
-    default: '127.0.0.1',
-    description: 'the interface to listen on (the container image sets 0.0.0.0)',
-  },
+  ...listenOptions('8080', ' (the container image sets 0.0.0.0)'),
   redis: {
     type: 'string',
     value: 'URL',

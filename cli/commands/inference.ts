@@ -6,6 +6,7 @@ import {
   defineCommand,
   InputError,
   list,
+  listenOptions,
   type Parsed,
   toNumber,
   toPort,
@@ -19,14 +20,7 @@ const OPTIONS = {
     required: true,
     description: 'the Triton-style model repository to serve (and, with --registry, to write into)',
   },
-  port: { type: 'string', value: 'N', default: '8080', description: 'the port to listen on' },
-  host: {
-    type: 'string',
-    value: 'H',
-    env: 'HOST',
-    default: '127.0.0.1',
-    description: 'the interface to listen on',
-  },
+  ...listenOptions('8080'),
   'poll-interval': {
     type: 'string',
     value: 'S',

@@ -19,6 +19,7 @@ import {
   InputError,
   type Leaf,
   list,
+  listenOptions,
   toNumber,
   toPort,
   UsageError,
@@ -285,14 +286,7 @@ const materializeCommand = defineCommand({
 })
 
 const SERVE_OPTIONS = {
-  port: { type: 'string', value: 'N', default: '8083', description: 'the port to listen on' },
-  host: {
-    type: 'string',
-    value: 'H',
-    env: 'HOST',
-    default: '127.0.0.1',
-    description: 'the interface to listen on',
-  },
+  ...listenOptions('8083'),
   credentials: {
     type: 'string',
     value: 'FILE',
