@@ -2,10 +2,11 @@
 // that declare them. A block whose requirement is missing is skipped with the reason on a
 // developer's machine, and fails under CI=true: there a missing tool is a broken install (.ci/run
 // installs them all), not a reason to test less.
+
 import { spawn, spawnSync } from 'node:child_process'
-import { accessSync, constants, existsSync, statSync } from 'node:fs'
+import { accessSync, constants, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { delimiter, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, it, type TestContext } from 'vitest'
 
 export type Availability<T> = { found: true; value: T } | { found: false; reason: string }
@@ -176,7 +177,22 @@ function program(name: string, hint: string, commands: readonly string[] = [name
   })
 }
 
-const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url))
+/**
+ * The Deno executable itself, from the `deno` package. `node_modules/.bin/deno` is a Node shim
+ * running it through spawnSync until the package's install script has run (npm runs none here:
+ * `ignore-scripts`), and a signal sent to the shim kills the shim and orphans Deno. The package's
+ * own installer finds the platform binary (and links it into place for next time).
+ */
+export function denoExecutable(): string | undefined {
+  try {
+    const installer = createRequire(import.meta.url)('deno/install_api.cjs') as {
+      runInstall(): string
+    }
+    return installer.runInstall()
+  } catch {
+    return undefined
+  }
+}
 
 const pythons = new Map<string, string | undefined>()
 
@@ -223,9 +239,9 @@ const INSTALLED = {
   ]),
   chromium: program('chromium', 'apt-get install chromium'),
   deno: requirement({
-    name: DENO,
+    name: 'deno',
     hint: 'npm ci installs it (the deno package)',
-    check: () => (existsSync(DENO) ? DENO : undefined),
+    check: denoExecutable,
   }),
   scipy: python3With(SCIPY_MODULES, 'apt-get install python3-scipy python3-numpy'),
   onnx: python3With(['onnx'], 'apt-get install python3-onnx'),

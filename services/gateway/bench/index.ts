@@ -10,6 +10,7 @@ import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { denoExecutable } from '../../../testing/tools/index.ts'
 import { buildMlp } from '../../../training/onnx/index.ts'
 import { hashApiKey } from '../src/auth/index.ts'
 import type { GatewayConfigFile } from '../src/config/index.ts'
@@ -27,7 +28,7 @@ const API_KEY = 'bench-key'
 const SCRAPE_TOKEN = 'bench-scrape-token'
 const CONNECTIONS = 32
 const CANARY_WEIGHT = 10
-const DENO = join(root, 'node_modules/.bin/deno')
+const DENO = denoExecutable()
 
 /** `infera gateway` with its access log in a file, as a deployment's would go to its log driver. */
 function startGateway(
@@ -194,7 +195,7 @@ async function main() {
     )
     const gateway = await started(startGateway(dir, 'gateway', configFile))
     const gateway2 = await started(startGateway(dir, 'gateway-2-workers', configFile, [], 2))
-    const deno = existsSync(DENO)
+    const deno = DENO
       ? await started(
           start(
             'gateway-deno',
