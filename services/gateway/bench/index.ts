@@ -2,7 +2,8 @@
 // One run measures, on the same machine at the same time: the same autocannon load direct, through
 // two floors (a bare node:http proxy and a bare Hono proxy) and through the gateway as `npm start`
 // configures it (on 1 and 2 Node workers, and on Deno), each proxy's CPU per request; the added
-// latency at half the gateway's peak rate (open loop, microsecond timing); and the canary share.
+// latency at half the gateway's peak rate (open loop, microsecond timing); the canary share; and
+// each app's CPU per request without sockets (./in-process.ts).
 // --short: 3 s per load instead of BENCH_DURATION (10 s). --profile: a --cpu-prof run of the
 // gateway under the c=32 load, summarised by ./profile.ts.
 import { spawn } from 'node:child_process'
@@ -291,6 +292,13 @@ async function main() {
       )
     console.log(
       `| gateway / direct (withdrawn target, for the record) | ${(viaGateway.rps / direct.rps).toFixed(2)}× | — | |`,
+    )
+
+    // Without sockets, each app's JavaScript alone (./in-process.ts).
+    const { inProcessCost } = await import('./in-process.ts')
+    const app = await inProcessCost()
+    console.log(
+      `| in-process app CPU per request: gateway ${app.gateway.toFixed(1)} µs / bare Hono ${app.bare.toFixed(1)} µs | ${(app.gateway / app.bare).toFixed(2)}× | — | |`,
     )
 
     if (PROFILE) {

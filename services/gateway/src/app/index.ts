@@ -12,7 +12,7 @@ import {
 } from '../auth/index.ts'
 import type { GatewayConfig, RouteConfig } from '../config/index.ts'
 import { fail, type GatewayEnv } from '../context/index.ts'
-import { serveDiscovery } from '../discovery/index.ts'
+import { refuseStatsWithoutAdmin, serveDiscovery } from '../discovery/index.ts'
 import {
   BREAKER_STATE_VALUE,
   createGatewayMetrics,
@@ -183,20 +183,18 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
     return c.json({ ready: isReady }, isReady ? 200 : 503)
   })
   serveDiscovery(app, { table, pool, send, maxResponseBytes, log })
-  app.all(
-    '*',
-    proxy({
-      table,
-      pool,
-      send,
-      metrics,
-      log,
-      maxResponseBytes,
-      breakerOpenMs: config.breaker.open_ms,
-      now,
-      random,
-    }),
-  )
+  const proxyRequest = proxy({
+    table,
+    pool,
+    send,
+    metrics,
+    log,
+    maxResponseBytes,
+    breakerOpenMs: config.breaker.open_ms,
+    now,
+    random,
+  })
+  app.all('*', (c) => refuseStatsWithoutAdmin(c) ?? proxyRequest(c))
 
   app.onError((error, c) => {
     log({ event: 'error', request_id: c.get('requestId'), error: String(error) })

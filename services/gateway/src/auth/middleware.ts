@@ -39,12 +39,17 @@ export function authGuard(
  */
 export function requireScope(scope: Scope): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const principal = c.get('principal')
-    if (principal?.scopes.includes(scope)) return next()
-    const who = principal ? `tenant ${principal.tenant}` : 'an anonymous caller'
-    return refuse(c, {
-      status: 403,
-      error: `${c.req.path} needs the ${scope} scope, which ${who} lacks`,
-    })
+    if (c.get('principal')?.scopes.includes(scope)) return next()
+    return refuseScope(c, scope)
   }
+}
+
+/** The 403 naming the scope the caller lacks. */
+export function refuseScope(c: Context<GatewayEnv>, scope: Scope): Response {
+  const principal = c.get('principal')
+  const who = principal ? `tenant ${principal.tenant}` : 'an anonymous caller'
+  return refuse(c, {
+    status: 403,
+    error: `${c.req.path} needs the ${scope} scope, which ${who} lacks`,
+  })
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ACME_KEY, ADMIN_KEY, gateway, OPS_KEY, ok } from '../testing/gateway.ts'
 import type { UpstreamHandler } from '../testing/index.ts'
+import { LISTING_TRUNCATED_HEADER, MAX_LISTED } from './index.ts'
 
 const catchAll = (targets: string[]) => ({
   routes: [
@@ -77,6 +78,21 @@ describe('GET /v1/models: the KServe V1 model list', () => {
     expect(upstream.calls[0]?.headers.get('x-request-id')).toBe('list-1')
     expect(upstream.calls[0]?.headers.get('authorization')).toBeNull()
     expect(await (await call('/v1/models', {}, ACME_KEY)).json()).toEqual({ models: ['iris'] })
+  })
+
+  it('caps a merged list at MAX_LISTED, saying so in a header', async () => {
+    const many = Array.from({ length: MAX_LISTED + 500 }, (_, i) => `model-${i}`)
+    const { call } = gateway(catchAll(['http://b']), {
+      'http://a': ok,
+      'http://b': modelList(many),
+    })
+    const capped = await call('/v1/models', {}, OPS_KEY)
+    const { models } = (await capped.json()) as { models: string[] }
+    expect(models).toHaveLength(MAX_LISTED)
+    expect(models[0]).toBe('iris')
+    expect(capped.headers.get(LISTING_TRUNCATED_HEADER)).toBe('true')
+    const short = await call('/v1/models', {}, ACME_KEY)
+    expect(short.headers.get(LISTING_TRUNCATED_HEADER)).toBeNull()
   })
 
   it('lists what the servers that answer hold, and 502s when none does', async () => {

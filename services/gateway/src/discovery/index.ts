@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { unreadableBody } from '../../../shared/body-limit/index.ts'
-import { allows, type Principal, requireScope } from '../auth/index.ts'
+import { allows, type Principal, refuseScope, requireScope } from '../auth/index.ts'
 import { fail, type GatewayEnv, type Log } from '../context/index.ts'
 import { findRoute, type RoutingTable } from '../routing/index.ts'
 import { joinUrl, type Send, type TargetPool } from '../upstream/index.ts'
@@ -30,6 +30,34 @@ const ADMIN_EXTENSIONS = [...EXTENSIONS, 'model_repository', 'statistics']
 const LISTING_TIMEOUT_MS = 5000
 
 const STATS_PATH = /^\/v2\/models(?:\/[^/]+(?:\/versions\/[^/]+)?)?\/stats$/
+
+/**
+ * At most this many entries in a listing merged from several model servers; past it the answer
+ * carries `LISTING_TRUNCATED_HEADER: true` (the protocol's bodies have no field for it).
+ */
+export const MAX_LISTED = 1000
+export const LISTING_TRUNCATED_HEADER = 'x-infera-truncated'
+
+/** `entries` cut to MAX_LISTED, with the header saying so when cut. */
+function listing<T>(entries: T[]): { entries: T[]; headers: Record<string, string> } {
+  if (entries.length <= MAX_LISTED) return { entries, headers: {} }
+  return { entries: entries.slice(0, MAX_LISTED), headers: { [LISTING_TRUNCATED_HEADER]: 'true' } }
+}
+
+/**
+ * The statistics extension's guard, for the proxy's catch-all to call first: a refusal for
+ * `/v2/models/stats` (else it would pass as a model named `stats` to a `*` route),
+ * `/v2/models/{m}/stats` and `/v2/models/{m}/versions/{v}/stats` without the admin scope. A
+ * function, not routes or a middleware: a static `/v2/models/stats` beside
+ * `/v2/models/:model/stats` drops hono from its RegExpRouter to its trie router, and a middleware
+ * on `/v2/models/*` is one more level every proxied request passes through.
+ */
+export function refuseStatsWithoutAdmin(c: Context<GatewayEnv>): Response | undefined {
+  if (!c.req.path.endsWith('/stats') || !STATS_PATH.test(c.req.path)) return undefined
+  const principal = c.get('principal')
+  if (principal?.scopes.includes('admin')) return undefined
+  return refuseScope(c, 'admin')
+}
 
 const v1ModelList = z.object({ models: z.array(z.string()) })
 const repositoryIndex = z.array(z.looseObject({ name: z.string() }))
@@ -111,17 +139,14 @@ export function serveDiscovery(app: Hono<GatewayEnv>, options: DiscoveryOptions)
         if (lists.length === 0) return noAnswer(c)
         names.push(...lists.flatMap((list) => list.models))
       }
-      const models = [...new Set(names)].filter((model) => permitted(principal, model))
-      return c.json({ models })
+      const { entries: models, headers } = listing(
+        [...new Set(names)].filter((model) => permitted(principal, model)),
+      )
+      return c.json({ models }, 200, headers)
     }),
   )
 
   const admin = requireScope('admin')
-  // The statistics extension: `/v2/models/stats` (else it would pass as a model named `stats` to a
-  // `*` route), `/v2/models/{m}/stats` and `/v2/models/{m}/versions/{v}/stats`. One middleware, not
-  // three routes: a static `/v2/models/stats` beside `/v2/models/:model/stats` drops hono from its
-  // RegExpRouter to its trie router, which then costs every proxied request.
-  app.use('/v2/models/*', (c, next) => (STATS_PATH.test(c.req.path) ? admin(c, next) : next()))
 
   // Every model server's index, cut to the routed models the caller may use.
   app.post('/v2/repository/index', admin, async (c) => {
@@ -145,7 +170,8 @@ export function serveDiscovery(app: Hono<GatewayEnv>, options: DiscoveryOptions)
         entries.set(JSON.stringify(entry), entry)
       }
     }
-    return c.json([...entries.values()])
+    const { entries: listed, headers } = listing([...entries.values()])
+    return c.json(listed, 200, headers)
   })
   app.all('/v2/repository/*', (c) =>
     fail(
