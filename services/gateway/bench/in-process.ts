@@ -73,7 +73,11 @@ const request = (headers: Record<string, string>) =>
   new Request('http://127.0.0.1/v2/models/tiny/infer', {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      ...headers,
+    },
   })
 
 /** CPU µs per request over `REQUESTS` answers read in full, after a warm-up. */
