@@ -1,13 +1,17 @@
 import type { MiddlewareHandler } from 'hono'
+import { RequestTrace, type Tracer } from '../../../shared/tracing/index.ts'
 import { continueTrace } from '../app/trace.ts'
 import { type GatewayEnv, hasContextHeaders, type Log } from '../context/index.ts'
 import type { GatewayMetrics } from '../metrics/index.ts'
+import { injectInto } from '../tracing/index.ts'
 
 export interface AccessLogOptions {
   metrics: GatewayMetrics
   log: Log
   /** Milliseconds since the epoch. */
   now: () => number
+  /** Given when tracing is on: each request's server span, its steps' spans under it. */
+  tracer?: Tracer
 }
 
 // What hono's request-id middleware accepts from a client.
@@ -20,20 +24,40 @@ function requestIdFor(incoming: string | undefined): string {
 
 /**
  * The outermost middleware: a request id (kept from the client or made), the W3C trace the
- * upstream request continues, then, once answered, the request counted and timed and one access
+ * upstream request continues (with a tracer, the gateway's server span; without, the caller's
+ * trace passed on with a new parent id and no span recorded), then, once answered, the request counted and timed and one access
  * log line — rejections included.
  */
-export function accessLog({ metrics, log, now }: AccessLogOptions): MiddlewareHandler<GatewayEnv> {
+export function accessLog({
+  metrics,
+  log,
+  now,
+  tracer,
+}: AccessLogOptions): MiddlewareHandler<GatewayEnv> {
   return async function accessLog(c, next) {
     const started = now()
     const id = requestIdFor(c.req.header('x-request-id'))
     const headers: Record<string, string> = { 'x-request-id': id }
     c.set('requestId', id)
     c.set('headers', headers)
-    const trace = continueTrace(c.req.header('traceparent'))
-    c.set('traceId', trace.traceId)
-    c.set('traceparent', trace.traceparent)
-    await next()
+    const requestTrace = tracer && new RequestTrace(tracer, { name: 'gateway', request: c.req.raw })
+    if (requestTrace) {
+      const upstream: Record<string, string> = {}
+      injectInto(upstream, requestTrace.span)
+      c.set('trace', requestTrace)
+      c.set('traceId', requestTrace.traceId)
+      c.set('traceparent', upstream.traceparent as string)
+    } else {
+      const trace = continueTrace(c.req.header('traceparent'))
+      c.set('traceId', trace.traceId)
+      c.set('traceparent', trace.traceparent)
+    }
+    try {
+      await next()
+    } catch (error) {
+      requestTrace?.end(500, error)
+      throw error
+    }
     // An answer made elsewhere (hono's, CORS preflight) gets the headers the gateway's carry.
     if (!hasContextHeaders(c.res)) {
       for (const name in headers) c.res.headers.set(name, headers[name] as string)
@@ -46,6 +70,17 @@ export function accessLog({ metrics, log, now }: AccessLogOptions): MiddlewareHa
     const status = c.res.status
     metrics.requests.inc({ route, tenant, variant, status: String(status) })
     metrics.requestDuration.observe({ route, variant }, elapsedMs / 1000)
+    if (requestTrace) {
+      if (requestTrace.recording) {
+        requestTrace.span.setAttributes({
+          'infera.tenant': tenant,
+          'infera.route': route,
+          'infera.variant': variant,
+          'infera.request_id': id,
+        })
+      }
+      requestTrace.end(status)
+    }
     log({
       event: 'access',
       method: c.req.method,

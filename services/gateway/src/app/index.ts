@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { limitBody } from '../../../shared/body-limit/index.ts'
 import { globalTimers, type Timers } from '../../../shared/poll/index.ts'
+import type { Tracer } from '../../../shared/tracing/index.ts'
 import { accessLog } from '../access-log/index.ts'
 import {
   authGuard,
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   log?: (line: Record<string, unknown>) => void
   /** Drives the health check and registry poll loops. */
   timers?: Timers
+  /** Given when tracing is on (see services/shared/tracing): spans for each request's steps. */
+  tracer?: Tracer
 }
 
 export interface GatewayApp extends Hono<GatewayEnv> {
@@ -141,7 +144,7 @@ export function createGatewayApp(config: GatewayConfig, deps: GatewayDeps = {}):
   let draining = false
   const app = new Hono<GatewayEnv>()
 
-  app.use(accessLog({ metrics, log, now }))
+  app.use(accessLog({ metrics, log, now, ...(deps.tracer && { tracer: deps.tracer }) }))
   if (config.cors) {
     const { origins, methods, headers, expose_headers, max_age, credentials } = config.cors
     app.use(

@@ -26,7 +26,10 @@ export function authGuard(
   return async (c, next) => {
     // /metrics has credentials of its own (scrape tokens), checked by its route.
     if (isOpenPath(config, c.req.path) || c.req.path === METRICS_PATH) return next()
-    const result = await authenticate(c.req.raw)
+    const trace = c.get('trace')
+    const result = await (trace
+      ? trace.step('auth', () => authenticate(c.req.raw))
+      : authenticate(c.req.raw))
     if (!result.ok) return refuse(c, result)
     c.set('principal', { tenant: result.tenant, models: result.models, scopes: result.scopes })
     return next()

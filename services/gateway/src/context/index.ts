@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { RequestTrace } from '../../../shared/tracing/index.ts'
 import type { Principal } from '../auth/index.ts'
 
 /** What each concern's middleware leaves on the context for the ones after it. */
@@ -12,6 +13,8 @@ export type GatewayEnv = {
     route?: string
     variant?: string
     upstream?: string
+    /** The request's spans, when tracing is on. */
+    trace?: RequestTrace
     /** Headers every answer carries (the request id, rate limit state), added as they're known. */
     headers: Record<string, string>
   }

@@ -7,6 +7,7 @@ import { fail, type GatewayEnv, type Log, respond } from '../context/index.ts'
 import type { GatewayMetrics } from '../metrics/index.ts'
 import { chooseVariant, findRoute, RoundRobin, type RoutingTable } from '../routing/index.ts'
 import { mirror } from '../shadow/index.ts'
+import { tracedSend } from '../tracing/index.ts'
 import {
   forward,
   type Send,
@@ -54,11 +55,12 @@ export function proxy(options: ProxyOptions): Handler<GatewayEnv> {
     shadowTargets: readonly string[],
     request: UpstreamRequest,
     primaryResponse: Promise<UpstreamResponse | undefined>,
+    shadowSend: Send,
   ): Promise<void> {
     metrics.shadowRequests.inc({ route: route.model })
     return mirror(request, primaryResponse, {
       targets: shadowTargets,
-      send,
+      send: shadowSend,
       maxResponseBytes,
       now,
       random,
@@ -93,13 +95,14 @@ export function proxy(options: ProxyOptions): Handler<GatewayEnv> {
       return unreadableBody(c, error)
     }
     const request = upstreamRequest(c, variant.version, body)
+    const trace = c.get('trace')
     const primary = forward(request, {
       candidates: roundRobin.order(`${route.model}\n${variant.name}`, variant.targets, pool),
       breaker: (target) => pool.breaker(target),
       timeoutMs: route.timeout_ms,
       retries: route.retries,
       maxResponseBytes,
-      send,
+      send: trace ? tracedSend(trace, send, 'upstream') : send,
       now,
       random,
       onAttempt: (_target, seconds) =>
@@ -110,7 +113,8 @@ export function proxy(options: ProxyOptions): Handler<GatewayEnv> {
       const primaryResponse = primary.then((r) =>
         r.ok && r.response.status < 300 ? r.response : undefined,
       )
-      waitUntil(c, shadow(route, route.shadow.targets, request, primaryResponse))
+      const shadowSend = trace ? tracedSend(trace, send, 'shadow') : send
+      waitUntil(c, shadow(route, route.shadow.targets, request, primaryResponse, shadowSend))
     }
 
     const result = await primary

@@ -74,7 +74,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
   return async function rateLimit(c, next) {
     const tenant = c.get('principal')?.tenant
     if (tenant === undefined) return next()
-    const result = await takeToken(tenant)
+    const trace = c.get('trace')
+    const result = await (trace
+      ? trace.step('rate_limit', () => takeToken(tenant))
+      : takeToken(tenant))
     if (result === undefined) {
       if (!config.failure_mode_deny) return next()
       return fail(c, 503, 'the rate limiter is unavailable', { 'Retry-After': '1' })

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { createClient } from 'redis'
 import { serviceLogger } from '../../../../shared/logging/index.ts'
+import { startTracing } from '../../../../shared/tracing/node.ts'
 import { type FetchHandler, listenUntilClosed } from '../../../../shared/node-server/index.ts'
 import {
   createGateway,
@@ -78,10 +79,16 @@ export async function startGatewayServer(options: GatewayServerOptions) {
   const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : undefined
   const upstream = createNodeSend()
   const store = rateLimitStore(redis, options.worker?.count ?? 1)
+  // On only when OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set; OTEL_* configure it.
+  const tracing = startTracing({
+    serviceName: 'infera-gateway',
+    logger: { warn: (message) => logger.warn({ event: 'tracing' }, message) },
+  })
   const gateway = createGateway(config, {
     send: upstream.send,
     log: (line) => logger.info(line, 'request'),
     ...(store ? { rateLimitStore: store } : {}),
+    ...(tracing ? { tracer: tracing.tracer('infera-gateway') } : {}),
   })
   const { app } = gateway
   await gateway.start()
@@ -93,6 +100,8 @@ export async function startGatewayServer(options: GatewayServerOptions) {
       upstream.close()
       // destroy, not close: close waits for replies a Redis that is down never sends.
       if (redis?.isOpen) redis.destroy()
+      // After the last requests: their spans are exported too.
+      await tracing?.shutdown()
       logger.info('gateway stopped')
       logger.flush()
     },

@@ -9,8 +9,16 @@ import { describe, expect, it } from 'vitest'
 const GATEWAY = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const SRC = join(GATEWAY, 'src')
 const NODE_ADAPTER = join(SRC, 'adapter', 'node')
-// Pure JavaScript with no Node built-ins (yaml ships its own browser build).
-const WEB_STANDARD_PACKAGES = ['hono', 'jose', 'yaml', 'zod']
+// Pure JavaScript with no Node built-ins (yaml ships its own browser build; OpenTelemetry's API and
+// names are what browser instrumentation uses, the SDK being in services/shared/tracing/node.ts).
+const WEB_STANDARD_PACKAGES = [
+  'hono',
+  'jose',
+  'yaml',
+  'zod',
+  '@opentelemetry/api',
+  '@opentelemetry/semantic-conventions',
+]
 // Shared test suites (testing.ts) sit in src but only run under the test runner.
 const TEST_SUPPORT_PACKAGES = [...WEB_STANDARD_PACKAGES, 'vitest']
 
