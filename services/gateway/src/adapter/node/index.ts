@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { createClient } from 'redis'
 import { serviceLogger } from '../../../../shared/logging/index.ts'
-import { startTracing } from '../../../../shared/tracing/node.ts'
 import { type FetchHandler, listenUntilClosed } from '../../../../shared/node-server/index.ts'
+import type { Tracer } from '../../../../shared/tracing/index.ts'
 import {
   createGateway,
   type GatewayConfig,
@@ -28,6 +28,8 @@ export interface GatewayServerOptions {
    * line, and without Redis its memory buckets keep 1/count of each rate limit.
    */
   worker?: { id: number; count: number }
+  /** Spans for each request (services/shared/tracing/node.ts starts the SDK that gives one). */
+  tracer?: Tracer
   /** The handler that listens, given the app's: a cluster worker's answers /metrics for all. */
   serve?: (fetch: FetchHandler) => FetchHandler
 }
@@ -79,16 +81,11 @@ export async function startGatewayServer(options: GatewayServerOptions) {
   const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : undefined
   const upstream = createNodeSend()
   const store = rateLimitStore(redis, options.worker?.count ?? 1)
-  // On only when OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set; OTEL_* configure it.
-  const tracing = startTracing({
-    serviceName: 'infera-gateway',
-    logger: { warn: (message) => logger.warn({ event: 'tracing' }, message) },
-  })
   const gateway = createGateway(config, {
     send: upstream.send,
     log: (line) => logger.info(line, 'request'),
     ...(store ? { rateLimitStore: store } : {}),
-    ...(tracing ? { tracer: tracing.tracer('infera-gateway') } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   })
   const { app } = gateway
   await gateway.start()
@@ -100,8 +97,6 @@ export async function startGatewayServer(options: GatewayServerOptions) {
       upstream.close()
       // destroy, not close: close waits for replies a Redis that is down never sends.
       if (redis?.isOpen) redis.destroy()
-      // After the last requests: their spans are exported too.
-      await tracing?.shutdown()
       logger.info('gateway stopped')
       logger.flush()
     },
