@@ -8,6 +8,9 @@
 //   tsx open-loop.ts RATE SECONDS BODY TARGETS_JSON   (TARGETS_JSON: [{ "url", "headers" }])
 //   → one JSON line: per target { sent, failed, p50, p99, tail } (SECONDS each; tail: seconds from
 //     its last request due to its last answer, well over a second when the rate was too high)
+// Each target first gets a second of the same rate that is not recorded: the connections a rate
+// needs (the client's to the target, a proxy's to its upstream) are opened then, as in a steady
+// deployment, not counted as the first measured requests' latency.
 import http from 'node:http'
 
 interface Target {
@@ -36,6 +39,7 @@ function runner({ url, headers }: Target) {
   let lastAnswer = 0
   let lastDue = 0
   let sent = 0
+  let recording = true
   const send = (due: number) =>
     new Promise<void>((resolve) => {
       lastDue = due
@@ -47,14 +51,16 @@ function runner({ url, headers }: Target) {
           response.resume()
           response.on('end', () => {
             lastAnswer = performance.now()
-            if (response.statusCode === 200) latencies.push(lastAnswer - due)
-            else failed++
+            if (recording) {
+              if (response.statusCode === 200) latencies.push(lastAnswer - due)
+              else failed++
+            }
             resolve()
           })
         },
       )
       request.on('error', () => {
-        failed++
+        if (recording) failed++
         resolve()
       })
       request.end(body)
@@ -72,10 +78,23 @@ function runner({ url, headers }: Target) {
       tail: (lastAnswer - lastDue) / 1000,
     }
   }
-  return { send, summary }
+  /** One unrecorded second at `rate`, answered in full before the measured load starts. */
+  const warm = async () => {
+    recording = false
+    const requests: Promise<void>[] = []
+    for (let i = 0; i < rate; i++) {
+      requests.push(send(performance.now()))
+      if (i % Math.max(1, Math.round(rate / 1000)) === 0) await new Promise((r) => setTimeout(r, 1))
+    }
+    await Promise.all(requests)
+    recording = true
+    sent = 0
+  }
+  return { send, summary, warm }
 }
 
 const runners = targets.map(runner)
+for (const r of runners) await r.warm()
 const interval = 1000 / rate
 const total = Math.round(rate * seconds) * runners.length
 const started = performance.now()
