@@ -1,4 +1,4 @@
-import type { Context, Handler } from 'hono'
+import type { Context } from 'hono'
 import { unreadableBody } from '../../../shared/body-limit/index.ts'
 import { modelFromPath } from '../app/paths.ts'
 import { allows } from '../auth/index.ts'
@@ -45,7 +45,7 @@ function waitUntil(c: Context, promise: Promise<unknown>): void {
  * (or sticky header), then the request forwarded with retries over the variant's targets, and a
  * sampled copy mirrored to the route's shadow targets.
  */
-export function proxy(options: ProxyOptions): Handler<GatewayEnv> {
+export function proxy(options: ProxyOptions): (c: Context<GatewayEnv>) => Promise<Response> {
   const { table, pool, send, metrics, log, maxResponseBytes, now, random } = options
   const roundRobin = new RoundRobin()
   const breakerRetryAfter = { 'Retry-After': String(Math.ceil(options.breakerOpenMs / 1000)) }
@@ -73,7 +73,7 @@ export function proxy(options: ProxyOptions): Handler<GatewayEnv> {
     })
   }
 
-  return async function proxy(c) {
+  return async function proxy(c: Context<GatewayEnv>) {
     const model = modelFromPath(c.req.path)
     if (model === undefined) return fail(c, 404, `no model in path ${c.req.path}`)
     const route = findRoute(table.getRoutes(), model)
