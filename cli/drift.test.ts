@@ -126,7 +126,7 @@ describe('infera drift compare', () => {
       [
         ['--reference', y2012, '--current', y2013, '--method', 'magic'],
         2,
-        /--method must be one of auto, ks, chisquare, .*kl_div, not 'magic'/,
+        /--method must be one of auto, ks, chisquare, .*kl_div, .*TVD.*, not 'magic'/,
       ],
       [['--reference', y2012], 2, /--current FILE is required/],
     ]

@@ -6,6 +6,7 @@ import {
   compareFiles,
   comparisonEvaluation,
   DriftInputError,
+  EMBEDDING_METHODS,
   LocalTrainer,
   type LocalTrainerVersions,
   METHODS,
@@ -54,6 +55,14 @@ const COMPARE_OPTIONS = {
   },
   numerical: { type: 'string', value: 'a,b', description: 'columns to treat as numerical' },
   categorical: { type: 'string', value: 'c,d', description: 'columns to treat as categorical' },
+  'embedding-method': {
+    type: 'string',
+    value: 'METHOD',
+    choices: EMBEDDING_METHODS,
+    default: 'model',
+    description:
+      'the test of vector columns (cells like "[0.1, 0.2]"), Evidently\'s embedding drift',
+  },
 } as const
 
 async function compare({ values }: { values: OptionValues<typeof COMPARE_OPTIONS> }) {
@@ -68,6 +77,7 @@ async function compare({ values }: { values: OptionValues<typeof COMPARE_OPTIONS
       ...(threshold === undefined ? {} : { threshold }),
       numerical: list(values.numerical) ?? [],
       categorical: list(values.categorical) ?? [],
+      embeddingMethod: values['embedding-method'],
     }
     const comparison = await compareFiles(options)
     output =
@@ -146,6 +156,13 @@ const SERVE_OPTIONS = {
   'sketch-ks': {
     type: 'boolean',
     description: 'KS tests on quantile sketches: bounded memory, approximate',
+  },
+  'embedding-method': {
+    type: 'string',
+    value: 'METHOD',
+    choices: EMBEDDING_METHODS,
+    default: 'model',
+    description: "the test of vector features (captured embeddings), Evidently's embedding drift",
   },
   'labelled-dir': {
     type: 'string',
@@ -233,6 +250,7 @@ async function serve({ values }: { values: OptionValues<typeof SERVE_OPTIONS> })
     ...('registry' in models ? { registry: models.registry } : { modelsDir: models.modelsDir }),
     labelledDir,
     sketchKs: values['sketch-ks'],
+    embeddings: { method: values['embedding-method'] },
     window: {
       kind,
       size,

@@ -50,7 +50,8 @@ describe('the drift dashboard', () => {
       'KS statistic (D)': ['ks', SKETCH_KS],
       'Chi-square statistic': ['chisquare'],
       'z statistic': ['ztest'],
-      Distances: ['psi', 'wasserstein', 'jensenshannon', 'kl_div'],
+      Distances: ['wasserstein', 'jensenshannon', 'psi', 'kl_div'],
+      'Opt-in methods': expect.arrayContaining(['anderson', 't_test', 'TVD']),
     })
     expect(Object.values(byPanel).flat().sort()).toEqual([...METHODS, SKETCH_KS].sort())
     const ks = panel('KS statistic (D)').fieldConfig?.defaults

@@ -137,9 +137,14 @@ const features: PanelBuilder[] = [
     min: 0,
     thresholds: { base: 'green', steps: [[THRESHOLDS.driftDistance, 'red']] },
   }),
+  statistic({
+    title: 'Opt-in methods',
+    description: `The statistics of the methods a column is configured to use instead of the default choice (${DRIFT_METHODS.optIn.join(', ')}), each on its own scale and with its own threshold (services/drift/src/stats/README.md): the drifted-features timeline below says which drifted.`,
+    methods: DRIFT_METHODS.optIn,
+  }),
   timeSeries({
     title: 'p-value',
-    description: `The p-value per feature of the tests (KS, chi-square, z), before any multiple-testing correction, on a log scale: below ${THRESHOLDS.driftPValue} (the drift service's default threshold, the dashed line) a feature drifts. Values under ${P_VALUE_FLOOR} are drawn at ${P_VALUE_FLOOR}.`,
+    description: `The p-value per feature of the tests, before any multiple-testing correction, on a log scale: KS, chi-square and z (the default choice) drift below ${THRESHOLDS.driftPValue}, the dashed line; an opt-in test drifts below its own threshold. Values under ${P_VALUE_FLOOR} are drawn at ${P_VALUE_FLOOR}.`,
     unit: 'sci',
     width: 24,
     logScale: true,

@@ -1,14 +1,22 @@
 import {
-  isPValueMethod,
   METHOD_SPECS,
   METHODS,
   type Method,
 } from '../../services/drift/src/detect/methods.ts'
 
-/** The drift service's methods by what they yield: a p-value (tests), or a distance. */
+const DEFAULT_TESTS: readonly Method[] = ['ks', 'chisquare', 'ztest']
+const DEFAULT_DISTANCES: readonly Method[] = ['wasserstein', 'jensenshannon', 'psi', 'kl_div']
+
+/**
+ * The drift service's methods as the dashboards draw them: the tests and distances of Evidently's
+ * default choice (and PSI and KL, which share the distances' scale and threshold), each group with
+ * one line at its shared default threshold; and the methods a column opts into, each with its own
+ * scale and threshold (anderson at p < 0.1, t_test at p < 0.05, ed above 0.1, …), drawn without one.
+ */
 export const DRIFT_METHODS = {
-  tests: METHODS.filter(isPValueMethod),
-  distances: METHODS.filter((method) => !isPValueMethod(method)),
+  tests: DEFAULT_TESTS,
+  distances: DEFAULT_DISTANCES,
+  optIn: METHODS.filter((method) => ![...DEFAULT_TESTS, ...DEFAULT_DISTANCES].includes(method)),
 }
 
 /** The drift service's default threshold for `methods`, which must share one to share a line. */
@@ -23,7 +31,7 @@ function driftThreshold(methods: readonly Method[]): number {
 
 /** Where the ML and platform alerts, and the dashboards' lines, are drawn. */
 export const THRESHOLDS = {
-  /** A feature drifts at a p-value below this (the drift service's default for its tests). */
+  /** A feature drifts at a p-value below this (the default for KS, chi-square and z). */
   driftPValue: driftThreshold(DRIFT_METHODS.tests),
   /** A feature drifts at a distance of this or more (the default for Wasserstein, JS, PSI, KL). */
   driftDistance: driftThreshold(DRIFT_METHODS.distances),

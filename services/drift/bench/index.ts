@@ -1,6 +1,8 @@
 // npm run bench:drift — KS against scipy, and streaming ingest rate and memory, in one run.
 import { benchIngest } from './ingest.ts'
 import { benchKs } from './ks.ts'
+import { benchStattests, NUMERICAL_STATTESTS, printStattests } from './stattests.ts'
+import { benchCategoricalStattests } from './stattests-categorical.ts'
 
 const ks = benchKs()
 console.log('\n## KS on two samples of 1,000,000 values (best of 3)\n')
@@ -21,6 +23,15 @@ for (const run of ks.scipy) {
     `\nscipy ${run.version} / infera time: ${(run.seconds / ks.infera.seconds).toFixed(2)}× (goal ≥ 1× against Debian's python3-scipy)`,
   )
 }
+
+printStattests(
+  "Evidently's numerical stattests on two samples of 100,000 values (best of 5; goal: infera / scipy ≤ 2×)",
+  benchStattests(NUMERICAL_STATTESTS),
+)
+printStattests(
+  "Evidently's categorical and kernel stattests on two samples of 100,000 values (beside numpy where scipy has no such test; goal ≤ 2×)",
+  benchCategoricalStattests(),
+)
 
 const rows = Number(process.env.BENCH_ROWS ?? 10_000_000)
 const ingest = await benchIngest(rows)

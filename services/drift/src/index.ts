@@ -2,6 +2,7 @@
 // in service.ts; the Node server in adapter/node, which imports this file.
 export { compareFiles, comparisonEvaluation } from './compare/index.ts'
 export { DriftInputError, METHODS } from './detect/index.ts'
+export { EMBEDDING_METHODS } from './embeddings/index.ts'
 export {
   MemoryReferences,
   type Reference,

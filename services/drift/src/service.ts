@@ -4,6 +4,7 @@ import type { ModelRegistry } from '../../registry/src/types.ts'
 import type { Credential } from '../../shared/credentials/index.ts'
 import { createDriftApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
 import type { DriftOptions } from './detect/index.ts'
+import type { EmbeddingOptions } from './embeddings/index.ts'
 import { createDriftMetrics } from './metrics/index.ts'
 import {
   firstOf,
@@ -33,6 +34,8 @@ export interface DriftSetup {
   drift?: DriftOptions
   /** DataSketches' KS on sketches for numerical features, for long windows. */
   sketchKs?: boolean
+  /** How vector columns are tested: Evidently's `model` by default (see ../README.md). */
+  embeddings?: EmbeddingOptions
   /** Where labelled rows are appended, for retraining on ground truth. */
   labelledDir?: string
   trainer?: Trainer
@@ -73,6 +76,7 @@ export async function createDriftService(options: DriftSetup) {
     window: options.window,
     ...(options.drift ? { drift: options.drift } : {}),
     ...(options.sketchKs ? { sketchKs: true } : {}),
+    ...(options.embeddings ? { embeddings: options.embeddings } : {}),
     ...(options.trainer ? { trainer: options.trainer } : {}),
     ...(options.retrain ? { retrain: options.retrain } : {}),
     ...(options.labelledDir ? { labelledDir: options.labelledDir } : {}),

@@ -169,7 +169,13 @@ export function createDriftApp(options: DriftAppOptions) {
       throw new DriftRequestError(429, `${uploaded.size} references were given already, the limit`)
     uploaded.set({ model, version, profile, ...(task ? { task } : {}) })
     return c.json(
-      { model, version, rows: profile.rows, columns: Object.keys(profile.columns) },
+      {
+        model,
+        version,
+        rows: profile.rows,
+        columns: Object.keys(profile.columns),
+        ...(profile.embeddings ? { embeddings: Object.keys(profile.embeddings) } : {}),
+      },
       201,
     )
   })
@@ -193,6 +199,13 @@ export function createDriftApp(options: DriftAppOptions) {
   return app
 }
 
-/** A JSON cell as a table value: numbers and text as they are, anything else missing. */
+/**
+ * A JSON cell as a table value: numbers and text as they are, an array (a vector) as its JSON
+ * text, which the profile reads back as an embedding; anything else missing.
+ */
 const cell = (value: unknown) =>
-  typeof value === 'number' || typeof value === 'string' ? value : null
+  typeof value === 'number' || typeof value === 'string'
+    ? value
+    : Array.isArray(value)
+      ? JSON.stringify(value)
+      : null

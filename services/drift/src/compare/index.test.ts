@@ -72,3 +72,93 @@ describe('comparisonEvaluation of two penguin files', () => {
     expect(html).not.toMatch(/from <time/)
   })
 })
+
+describe('compareFiles with vector columns', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { random } = await import('../stats/testing/index.ts')
+  const { compareFiles } = await import('./index.ts')
+  const dir = mkdtempSync(join(tmpdir(), 'infera-compare-embeddings-'))
+  const dim = 32
+  // Components of sd 1/√dim, as a unit-norm embedding's; the shift moves each by `shift` sd.
+  const sd = 1 / Math.sqrt(dim)
+  const vector = (r: ReturnType<typeof random>, shift: number) =>
+    `"[${Array.from(r.normals(dim, shift * sd, sd)).join(', ')}]"`
+  /** Rows of a number and two embeddings: one as the reference's, one shifted by `shift`. */
+  const csv = (
+    name: string,
+    seed: number,
+    rows: number,
+    shift: number,
+    edit?: (lines: string[]) => void,
+  ) => {
+    const r = random(seed)
+    const lines = ['x,stable,moved']
+    for (let i = 0; i < rows; i++) lines.push(`${r.normal()},${vector(r, 0)},${vector(r, shift)}`)
+    edit?.(lines)
+    writeFileSync(join(dir, name), `${lines.join('\n')}\n`)
+    return join(dir, name)
+  }
+  const reference = csv('reference.csv', 1, 1200, 0)
+  const current = csv('current.csv', 2, 800, 0.4)
+
+  it('tests each vector column whole, beside the tabular ones', async () => {
+    for (const embeddingMethod of ['model', 'ratio', 'mmd', 'distance'] as const) {
+      const { report, types } = await compareFiles({ reference, current, embeddingMethod })
+      expect(Object.keys(report.features)).toEqual(['x'])
+      expect(types).toEqual({ x: 'numerical' })
+      expect(report.number_of_columns).toBe(1)
+      expect(report.embeddings?.stable).toMatchObject({
+        method: embeddingMethod,
+        dimension: dim,
+        drifted: false,
+      })
+      expect(report.embeddings?.moved).toMatchObject({
+        method: embeddingMethod,
+        dimension: dim,
+        drifted: true,
+      })
+    }
+    const { report } = await compareFiles({ reference, current })
+    // Evidently's default: the model method, bootstrapped only below 1,000 reference rows.
+    expect(report.embeddings?.moved).toMatchObject({
+      method: 'model',
+      bootstrap: false,
+      threshold: 0.55,
+    })
+  })
+
+  it('names the file, column and line of a bad vector', async () => {
+    const cases: Array<[(lines: string[]) => void, string]> = [
+      [
+        (l) => {
+          l[3] = '1,"[1, 2]","[1, 2]"'
+        },
+        `column 'stable', bad.csv line 4: 2 values where the column's vectors have ${dim}`,
+      ],
+      [
+        (l) => {
+          l[5] = `1,"[${'1,'.repeat(dim - 1)}""x""]",[]`
+        },
+        'column \'stable\', bad.csv line 6: value 31 is "x", not a finite number',
+      ],
+      [
+        (l) => {
+          l[2] = `1,"[${'0,'.repeat(5000)}0]",[]`
+        },
+        "column 'stable', bad.csv line 3: 5001 values, over the limit of 4096",
+      ],
+      [
+        (l) => {
+          l[2] = '1,oops,[]'
+        },
+        "column 'stable', bad.csv line 3: not a JSON array of numbers",
+      ],
+    ]
+    for (const [edit, message] of cases) {
+      const bad = csv('bad.csv', 3, 20, 0, edit)
+      await expect(compareFiles({ reference, current: bad })).rejects.toThrow(message)
+    }
+  })
+})

@@ -1,13 +1,22 @@
 import { basename } from 'node:path'
 import {
   type ColumnType,
+  DriftInputError,
   type DriftReport,
   detectDrift,
   inferType,
   type Method,
   methodFits,
+  noFeatures,
   type Table,
 } from '../detect/index.ts'
+import {
+  type EmbeddingDrift,
+  type EmbeddingMethod,
+  embeddingDrift,
+  isVectorColumn,
+  vectorMatrix,
+} from '../embeddings/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
 import { buildProfile } from '../profile/index.ts'
 import { assertSameColumns, readCsvTable } from '../table/index.ts'
@@ -22,6 +31,8 @@ export interface CompareOptions {
   threshold?: number
   numerical?: string[]
   categorical?: string[]
+  /** The test of vector columns (cells that are JSON arrays of numbers); Evidently's `model`. */
+  embeddingMethod?: EmbeddingMethod
 }
 
 export interface Comparison {
@@ -40,10 +51,16 @@ export async function compareFiles(options: CompareOptions): Promise<Comparison>
   const reference = await readCsvTable(options.reference, given)
   const current = await readCsvTable(options.current, given)
   assertSameColumns(reference, current, [basename(options.reference), basename(options.current)])
+  const vectors = Object.keys(reference).filter(
+    (column) =>
+      given[column] === undefined &&
+      (isVectorColumn(reference[column] ?? []) || isVectorColumn(current[column] ?? [])),
+  )
+  const tabular = Object.keys(reference).filter((column) => !vectors.includes(column))
   const types: Record<string, ColumnType> = {}
   const methods: Record<string, Method> = {}
   const thresholds: Record<string, number> = {}
-  for (const column of Object.keys(reference)) {
+  for (const column of tabular) {
     const type = given[column] ?? inferType(reference[column] ?? [], current[column] ?? [])
     types[column] = type
     const method = options.method && options.method !== 'auto' ? options.method : undefined
@@ -51,9 +68,31 @@ export async function compareFiles(options: CompareOptions): Promise<Comparison>
     if (method) methods[column] = method
     if (options.threshold !== undefined) thresholds[column] = options.threshold
   }
-  const report = detectDrift(reference, current, { types, methods, thresholds })
-  return { reference, current, types, report }
+  const report =
+    tabular.length > 0
+      ? detectDrift(reference, current, { columns: tabular, types, methods, thresholds })
+      : noFeatures()
+  if (vectors.length > 0) {
+    report.embeddings = Object.fromEntries(
+      vectors.map((column): [string, EmbeddingDrift] => {
+        // The tables' row r is the file's line r + 2 (after the header).
+        const read = (table: Table, sample: string) =>
+          vectorMatrix(table[column] ?? [], { column, sample, where: (r) => `line ${r + 2}` })
+        const drift = embeddingDrift(
+          column,
+          read(reference, basename(options.reference)),
+          read(current, basename(options.current)),
+          { method: options.embeddingMethod ?? 'model' },
+        )
+        return [column, drift]
+      }),
+    )
+  }
+  return { reference: pick(reference, tabular), current: pick(current, tabular), types, report }
 }
+
+const pick = (table: Table, columns: string[]): Table =>
+  Object.fromEntries(columns.map((column) => [column, table[column] ?? []]))
 
 /**
  * The comparison as an evaluation the HTML report draws: the current file as one window over a
@@ -65,6 +104,11 @@ export function comparisonEvaluation(
   options: CompareOptions,
 ): DriftEvaluation {
   const { reference, current, types, report } = comparison
+  if (Object.keys(reference).length === 0) {
+    throw new DriftInputError(
+      'the HTML report draws tabular columns and these files have only vector columns: use --format json',
+    )
+  }
   const profile = buildProfile(reference, { types })
   const columns = Object.keys(current)
   const rows = (current[columns[0] as string] ?? []).length

@@ -167,8 +167,8 @@ describe('detectDrift', () => {
     expect(() =>
       detectDrift({ x: [1, 2] }, { x: [1, 'two'] }, { types: { x: 'numerical' } }),
     ).toThrow(/column 'x' is numerical but the current data holds "two"/)
-    expect(() => detectDrift(reference, reference, { methods: { x: 'anderson' as 'ks' } })).toThrow(
-      /column 'x': unknown method 'anderson'/,
+    expect(() => detectDrift(reference, reference, { methods: { x: 'magic' as 'ks' } })).toThrow(
+      /column 'x': unknown method 'magic'/,
     )
     expect(() => detectDrift({}, {})).toThrow(DriftInputError)
   })
@@ -329,5 +329,51 @@ result = {
         relativeError(years.features.weather?.statistic as number, expected().js),
       ).toBeLessThan(1e-12)
     })
+  })
+})
+
+describe("detectDrift with Evidently's fisher_exact, g_test, hellinger, empirical_mmd and TVD", () => {
+  const reference: Table = {
+    flag: seq(200, (i) => (i % 4 === 0 ? 'yes' : 'no')),
+    label: seq(300, (i) => 'abc'[i % 3] as string),
+    x: normals(7, 200),
+  }
+  const current: Table = {
+    flag: seq(200, (i) => (i % 2 === 0 ? 'yes' : 'no')),
+    label: seq(240, (i) => 'abcc'[i % 4] as string),
+    x: normals(8, 150, 1),
+  }
+
+  it("applies Evidently's defaults: p < 0.1 for the tests, ≥ 0.1 for Hellinger", () => {
+    const tests = detectDrift(reference, current, {
+      methods: { flag: 'fisher_exact', label: 'TVD', x: 'empirical_mmd' },
+    })
+    for (const column of ['flag', 'label', 'x']) {
+      expect(tests.features[column]).toMatchObject({ threshold: 0.1, drifted: true })
+      expect(tests.features[column]?.p_value).toBeLessThan(0.1)
+    }
+    const others = detectDrift(reference, current, {
+      methods: { flag: 'g_test', label: 'hellinger', x: 'hellinger' },
+    })
+    expect(others.features.flag).toMatchObject({ method: 'g_test', drifted: true })
+    expect(others.features.label).toMatchObject({ method: 'hellinger', p_value: null })
+    expect(others.features.x?.statistic).toBeGreaterThanOrEqual(0.1)
+  })
+
+  it('names the column when fisher_exact meets more than two categories', () => {
+    expect(() => detectDrift(reference, current, { methods: { label: 'fisher_exact' } })).toThrow(
+      new DriftInputError(
+        "column 'label': fisher_exact needs a binary column, but the samples hold 3 categories",
+      ),
+    )
+  })
+
+  it('keeps categorical-only tests off numerical columns and the MMD off categorical ones', () => {
+    expect(() => detectDrift(reference, current, { methods: { x: 'g_test' } })).toThrow(
+      /'x' is numerical: method 'g_test'/,
+    )
+    expect(() => detectDrift(reference, current, { methods: { label: 'empirical_mmd' } })).toThrow(
+      /'label' is categorical: method 'empirical_mmd'/,
+    )
   })
 })

@@ -2,6 +2,7 @@
  * Column-level and dataset-level drift decisions, made as Evidently's DataDriftPreset makes them
  * (see ../stats/README.md for the conventions and where Infera departs from Evidently).
  */
+import type { EmbeddingDrift } from '../embeddings/index.ts'
 import { benjaminiHochberg, bonferroni, categoryCounts } from '../stats/index.ts'
 import {
   type ColumnType,
@@ -70,11 +71,27 @@ export interface DriftReport {
   drifted_columns: number
   number_of_columns: number
   features: Record<string, FeatureDrift>
+  /**
+   * Vector columns, each tested whole (../embeddings). Reported beside the features and, as in
+   * Evidently (a separate metric from the dataset drift), not counted in share_drifted.
+   */
+  embeddings?: Record<string, EmbeddingDrift>
   warnings: string[]
 }
 
 const DEFAULT_DRIFT_SHARE = 0.5
 const DEFAULT_LARGE_SAMPLE = 1000
+
+/** The report of data with no tabular column to test (only vector columns): nothing drifted. */
+export const noFeatures = (driftShare = DEFAULT_DRIFT_SHARE): DriftReport => ({
+  drift_share: driftShare,
+  dataset_drift: false,
+  share_drifted: 0,
+  drifted_columns: 0,
+  number_of_columns: 0,
+  features: {},
+  warnings: [],
+})
 
 interface ColumnRun {
   column: string
@@ -172,7 +189,16 @@ function testColumn(
   if (!Number.isFinite(threshold)) {
     throw new DriftInputError(`column '${column}': threshold must be a number, not ${threshold}`)
   }
-  const result = spec.run(ref, cur)
+  let result: MethodResult
+  try {
+    result = spec.run(ref, cur)
+  } catch (error) {
+    // The statistics refuse data they cannot test (fisher_exact on more than two categories)
+    // with a RangeError: the caller's input, so reported against the column.
+    if (error instanceof RangeError)
+      throw new DriftInputError(`column '${column}': ${error.message}`)
+    throw error
+  }
   const run: ColumnRun = {
     column,
     type,

@@ -3,14 +3,25 @@
  * Evidently's automatic choice among them.
  */
 import {
+  andersonDarling,
   binnedShares,
   chiSquareTest,
   countDistinct,
+  cramerVonMises,
+  empiricalMmd,
+  energyDistance,
+  eppsSingleton,
+  fisherExactTest,
+  gTest,
+  hellinger,
   jensenShannon,
   klDivergence,
   ks2samp,
+  mannWhitneyU,
   normedWasserstein,
   psi,
+  tTest,
+  tvdTest,
   zTest,
 } from '../stats/index.ts'
 import type { ColumnType, ColumnValues } from './columns.ts'
@@ -23,6 +34,17 @@ export const METHODS = [
   'wasserstein',
   'jensenshannon',
   'kl_div',
+  'fisher_exact',
+  'g_test',
+  'hellinger',
+  'empirical_mmd',
+  'TVD',
+  'anderson',
+  'cramer_von_mises',
+  'ed',
+  'es',
+  'mannw',
+  't_test',
 ] as const
 export type Method = (typeof METHODS)[number]
 
@@ -34,9 +56,14 @@ export interface MethodResult {
 
 /**
  * Evidently's drift rules, which differ in whether the threshold itself counts: KS drifts at
- * p ≤ threshold, chi-square and z at p < threshold, distances at statistic ≥ threshold.
+ * p ≤ threshold, chi-square and z at p < threshold, distances at statistic ≥ threshold, except
+ * energy distance, which drifts only above it.
  */
-export type DriftRule = 'p <= threshold' | 'p < threshold' | 'statistic >= threshold'
+export type DriftRule =
+  | 'p <= threshold'
+  | 'p < threshold'
+  | 'statistic >= threshold'
+  | 'statistic > threshold'
 
 interface MethodSpec {
   types: readonly ColumnType[]
@@ -47,6 +74,7 @@ interface MethodSpec {
 
 const BOTH: readonly ColumnType[] = ['numerical', 'categorical']
 const NUMERICAL: readonly ColumnType[] = ['numerical']
+const CATEGORICAL: readonly ColumnType[] = ['categorical']
 
 // Numerical columns arrive as Float64Array, which only numerical columns are.
 const numbers = (values: ColumnValues) => values as Float64Array
@@ -95,16 +123,76 @@ export const METHOD_SPECS: Record<Method, MethodSpec> = {
       return distance(klDivergence(shares.reference, shares.current))
     },
   },
+  // Evidently's fisher_exact, g_test, empirical_mmd and TVD default to 0.1 and drift at p < 0.1.
+  fisher_exact: {
+    types: CATEGORICAL,
+    defaultThreshold: 0.1,
+    rule: 'p < threshold',
+    run: fisherExactTest,
+  },
+  g_test: { types: CATEGORICAL, defaultThreshold: 0.1, rule: 'p < threshold', run: gTest },
+  hellinger: {
+    types: BOTH,
+    defaultThreshold: 0.1,
+    rule: 'statistic >= threshold',
+    run: (reference, current) => distance(hellinger(reference, current)),
+  },
+  empirical_mmd: {
+    types: NUMERICAL,
+    defaultThreshold: 0.1,
+    rule: 'p < threshold',
+    run: (reference, current) => empiricalMmd(numbers(reference), numbers(current)),
+  },
+  TVD: { types: CATEGORICAL, defaultThreshold: 0.1, rule: 'p < threshold', run: tvdTest },
+  // Evidently's anderson (its p-value is scipy's interpolated significance level) and
+  // cramer_von_mises default to 0.1; es, mannw and t_test to 0.05. All numerical only.
+  anderson: {
+    types: NUMERICAL,
+    defaultThreshold: 0.1,
+    rule: 'p < threshold',
+    run: (reference, current) => andersonDarling(numbers(reference), numbers(current)),
+  },
+  cramer_von_mises: {
+    types: NUMERICAL,
+    defaultThreshold: 0.1,
+    rule: 'p <= threshold',
+    run: (reference, current) => cramerVonMises(numbers(reference), numbers(current)),
+  },
+  ed: {
+    types: NUMERICAL,
+    defaultThreshold: 0.1,
+    rule: 'statistic > threshold',
+    run: (reference, current) => distance(energyDistance(numbers(reference), numbers(current))),
+  },
+  es: {
+    types: NUMERICAL,
+    defaultThreshold: 0.05,
+    rule: 'p < threshold',
+    run: (reference, current) => eppsSingleton(numbers(reference), numbers(current)),
+  },
+  // One-sided, as Evidently asks: the reference tends to be smaller than the current data.
+  mannw: {
+    types: NUMERICAL,
+    defaultThreshold: 0.05,
+    rule: 'p < threshold',
+    run: (reference, current) => mannWhitneyU(numbers(reference), numbers(current)),
+  },
+  t_test: {
+    types: NUMERICAL,
+    defaultThreshold: 0.05,
+    rule: 'p < threshold',
+    run: (reference, current) => tTest(numbers(reference), numbers(current)),
+  },
 }
 
 /** Whether the method yields a p-value (and so takes part in multiple-testing correction). */
-export const isPValueMethod = (method: Method) =>
-  METHOD_SPECS[method].rule !== 'statistic >= threshold'
+export const isPValueMethod = (method: Method) => METHOD_SPECS[method].rule.startsWith('p ')
 
 /** Applies a drift rule to the method's p-value, or to its statistic for distances. */
 export function isDrifted(rule: DriftRule, score: number, threshold: number): boolean {
   if (rule === 'p <= threshold') return score <= threshold
   if (rule === 'p < threshold') return score < threshold
+  if (rule === 'statistic > threshold') return score > threshold
   return score >= threshold
 }
 

@@ -134,6 +134,16 @@ export function recordEvaluation(metrics: DriftMetrics, evaluation: DriftEvaluat
     else metrics.featurePValue.set({ model, feature }, result.p_value)
     metrics.featureDrifted.set({ model, feature }, result.drifted ? 1 : 0)
   }
+  // Vector columns on the same series, their method named `embedding_<method>`.
+  for (const [feature, result] of Object.entries(drift.embeddings ?? {})) {
+    metrics.featureScore.set(
+      { model, feature, method: `embedding_${result.method}` },
+      result.statistic,
+    )
+    if (result.p_value === null) metrics.featurePValue.remove({ model, feature })
+    else metrics.featurePValue.set({ model, feature }, result.p_value)
+    metrics.featureDrifted.set({ model, feature }, result.drifted ? 1 : 0)
+  }
   for (const [feature, q] of Object.entries(quality.features)) {
     metrics.missingRate.set({ model, feature }, q.missing_rate)
     metrics.outOfRangeRate.set({ model, feature }, q.out_of_range_rate)

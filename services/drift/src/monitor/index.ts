@@ -2,9 +2,16 @@ import {
   type DriftOptions,
   type DriftReport,
   detectDrift,
+  noFeatures,
   SKETCH_KS,
   type Table,
 } from '../detect/index.ts'
+import {
+  type EmbeddingDrift,
+  type EmbeddingOptions,
+  embeddingDrift,
+  type Matrix,
+} from '../embeddings/index.ts'
 import type { DriftEvaluation, PerformanceReport } from '../evaluation/index.ts'
 import { type IngestRow, PREDICTION } from '../ingest/index.ts'
 import { LabelJoin, type LabelledPrediction } from '../labels/index.ts'
@@ -28,6 +35,8 @@ export interface MonitorOptions {
    * where every p-value is "significant".
    */
   sketchKs?: boolean
+  /** How vector columns are tested; Evidently's default (`model`) unless given. */
+  embeddings?: EmbeddingOptions
 }
 
 /**
@@ -41,6 +50,8 @@ export class ModelMonitor {
   readonly #referenceSample: Table
   readonly #columns: string[]
   readonly #referenceSketches: Record<string, Kll> = {}
+  /** The reference's sample of each vector column. */
+  readonly #referenceVectors: Record<string, Matrix>
 
   constructor(
     readonly reference: Reference,
@@ -49,6 +60,12 @@ export class ModelMonitor {
     this.windows = new DriftWindows(reference.profile, options.window)
     this.#referenceSample = profileSampleTable(reference.profile)
     this.#columns = Object.keys(reference.profile.columns)
+    this.#referenceVectors = Object.fromEntries(
+      Object.entries(reference.profile.embeddings ?? {}).map(([name, e]) => [
+        name,
+        { rows: e.sample.length, dim: e.dim, data: Float64Array.from(e.sample.flat()) },
+      ]),
+    )
   }
 
   get model() {
@@ -103,14 +120,20 @@ export class ModelMonitor {
 
   evaluate(snapshot: WindowSnapshot): DriftEvaluation {
     const columns = this.#columns.filter((c) => snapshot.table[c]?.some((v) => v !== null) ?? false)
-    const drift = detectDrift(this.#referenceSample, snapshot.table, {
-      ...this.options.drift,
-      columns,
-      types: Object.fromEntries(
-        columns.map((c) => [c, this.reference.profile.columns[c]?.type ?? 'numerical']),
-      ),
-    })
-    if (this.options.sketchKs) this.#testSketches(drift, snapshot)
+    // A window of vector columns only has no tabular feature to test.
+    const drift =
+      columns.length === 0
+        ? noFeatures(this.options.drift?.driftShare)
+        : detectDrift(this.#referenceSample, snapshot.table, {
+            ...this.options.drift,
+            columns,
+            types: Object.fromEntries(
+              columns.map((c) => [c, this.reference.profile.columns[c]?.type ?? 'numerical']),
+            ),
+          })
+    if (this.options.sketchKs && columns.length > 0) this.#testSketches(drift, snapshot)
+    const embeddings = this.#testVectors(snapshot)
+    if (embeddings) drift.embeddings = embeddings
     const info = snapshot.info
     const performance = this.#performance(info.start, info.end)
     return {
@@ -125,6 +148,25 @@ export class ModelMonitor {
       distributions: distributions(snapshot, this.reference.profile),
       summaries: summaries(snapshot, this.reference.profile),
     }
+  }
+
+  /** Each vector column with at least two vectors in the window, tested whole. */
+  #testVectors(snapshot: WindowSnapshot): Record<string, EmbeddingDrift> | undefined {
+    const tested = Object.entries(snapshot.vectors ?? {}).filter(
+      ([name, current]) => current.rows >= 2 && Object.hasOwn(this.#referenceVectors, name),
+    )
+    if (tested.length === 0) return undefined
+    return Object.fromEntries(
+      tested.map(([name, current]) => [
+        name,
+        embeddingDrift(
+          name,
+          this.#referenceVectors[name] as Matrix,
+          current,
+          this.options.embeddings,
+        ),
+      ]),
+    )
   }
 
   /** Replaces the numerical features' tests by the sketch KS, and the dataset decision with them. */

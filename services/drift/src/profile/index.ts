@@ -10,12 +10,14 @@ import {
   type Table,
   type Value,
 } from '../detect/index.ts'
+import { isVectorColumn, vectorMatrix } from '../embeddings/index.ts'
 import { readCategory, readNumber } from '../quality/index.ts'
 import { BoundedCounts, DEFAULT_K, Kll, Reservoir } from '../sketch/index.ts'
 import { histogram, populationStd, sturgesEdges } from '../stats/index.ts'
 import type {
   CategoricalProfile,
   ColumnProfile,
+  EmbeddingProfile,
   NumericalProfile,
   ReferenceProfile,
 } from './types.ts'
@@ -32,17 +34,24 @@ export interface ProfileOptions {
 }
 
 export const DEFAULT_SAMPLE_SIZE = 5000
+/** Values kept of each vector column's sample: the profile is JSON, stored and held per version. */
+export const PROFILE_VECTOR_VALUES = 2 ** 19
 
 /**
- * Profiles every column of `table`. Throws DriftInputError for a table without columns or with
- * columns of different lengths; missing and unreadable values are counted, never rejected.
+ * Profiles every column of `table`; a column whose first present cell is a vector (a JSON array)
+ * goes to `embeddings`. Throws DriftInputError for a table without columns, with columns of
+ * different lengths, or with a bad vector (named by column and row); missing and unreadable
+ * tabular values are counted, never rejected.
  */
 export function buildProfile(table: Table, options: ProfileOptions = {}): ReferenceProfile {
-  const names = Object.keys(table)
-  const first = names[0]
+  const all = Object.keys(table)
+  const given = (name: string) => options.types && Object.hasOwn(options.types, name)
+  const vectors = all.filter((name) => !given(name) && isVectorColumn(table[name] ?? []))
+  const names = all.filter((name) => !vectors.includes(name))
+  const first = all[0]
   if (first === undefined) throw new DriftInputError('the reference has no columns')
   const rows = (table[first] as ReadonlyArray<Value>).length
-  for (const name of names) {
+  for (const name of all) {
     const length = (table[name] as ReadonlyArray<Value>).length
     if (length !== rows) {
       throw new DriftInputError(`column '${name}' has ${length} values, column '${first}' ${rows}`)
@@ -79,7 +88,43 @@ export function buildProfile(table: Table, options: ProfileOptions = {}): Refere
       return [name, Array.from(picked, (row) => read(values[row]))]
     }),
   )
-  return { version: 1, rows, created_at: new Date().toISOString(), columns, sample }
+  const profile: ReferenceProfile = {
+    version: 1,
+    rows,
+    created_at: new Date().toISOString(),
+    columns,
+    sample,
+  }
+  if (vectors.length > 0) {
+    profile.embeddings = Object.fromEntries(
+      vectors.map((name, v) => [
+        name,
+        embeddingProfile(name, table[name] ?? [], sampleSize, seed + all.length + v),
+      ]),
+    )
+  }
+  return profile
+}
+
+function embeddingProfile(
+  name: string,
+  values: ReadonlyArray<Value>,
+  sampleSize: number,
+  seed: number,
+): EmbeddingProfile {
+  const matrix = vectorMatrix(values, { column: name, sample: 'reference' })
+  const { dim, data } = matrix
+  const capacity = Math.max(2, Math.min(sampleSize, Math.floor(PROFILE_VECTOR_VALUES / dim)))
+  const reservoir = new Reservoir<number>(capacity, seed)
+  for (let row = 0; row < matrix.rows; row++) reservoir.offer(row)
+  const picked = Int32Array.from(reservoir.sample).sort()
+  return {
+    type: 'embedding',
+    dim,
+    count: matrix.rows,
+    missing: values.length - matrix.rows,
+    sample: Array.from(picked, (row) => Array.from(data.subarray(row * dim, (row + 1) * dim))),
+  }
 }
 
 /** The profile's row sample as a table over the profile's columns, for detectDrift. */

@@ -33,6 +33,21 @@ export interface CategoricalProfile {
 
 export type ColumnProfile = NumericalProfile | CategoricalProfile
 
+/** A column of fixed-length vectors (an embedding), tested whole (see ../embeddings). */
+export interface EmbeddingProfile {
+  type: 'embedding'
+  /** Values per vector. */
+  dim: number
+  /** Rows with a vector; the others are missing. */
+  count: number
+  missing: number
+  /**
+   * A uniform sample of the vectors, at most sampleSize and at most 2^19 values in all (so
+   * 128 vectors of 4,096 values), in reference order.
+   */
+  sample: number[][]
+}
+
 export interface ReferenceProfile {
   version: 1
   rows: number
@@ -44,4 +59,6 @@ export interface ReferenceProfile {
    * missing values.
    */
   sample: Table
+  /** Vector columns, apart from `columns`: the rows' cells there are JSON arrays of numbers. */
+  embeddings?: Record<string, EmbeddingProfile>
 }

@@ -33,6 +33,8 @@ export interface QualityLayout {
   readonly numbersAllowed: readonly boolean[]
   /** By position: the name is also an Object.prototype member, so only an own property counts. */
   readonly guarded: readonly boolean[]
+  /** The profile's vector columns: known, though counted elsewhere (../embeddings). */
+  readonly vectors: ReadonlySet<string>
 }
 
 export function qualityLayout(profile: ReferenceProfile): QualityLayout {
@@ -67,6 +69,7 @@ export function qualityLayout(profile: ReferenceProfile): QualityLayout {
     known,
     numbersAllowed,
     guarded: ordered.map((name) => name in Object.prototype),
+    vectors: new Set(Object.keys(profile.embeddings ?? {})),
   }
 }
 
@@ -213,7 +216,12 @@ export class QualityCounter {
 
   #noteUnknown(record: Record<string, unknown>): void {
     for (const name in record) {
-      if (!this.layout.index.has(name) && Object.hasOwn(record, name)) this.#addUnknown(name)
+      if (
+        !this.layout.index.has(name) &&
+        !this.layout.vectors.has(name) &&
+        Object.hasOwn(record, name)
+      )
+        this.#addUnknown(name)
     }
   }
 

@@ -21,6 +21,8 @@ export interface ReferenceConfig {
   task?: 'classification' | 'regression'
   target?: string
   features?: Record<string, string[]>
+  /** Inputs captured whole as vectors: their reference.csv columns hold JSON arrays. */
+  embeddings?: string[]
 }
 
 /** Version numbers as the model repository and the registry name them: 1, 2, … */
@@ -40,6 +42,7 @@ export const toReference = (
 /** The features the model reads, and its target under the name `prediction`. */
 function monitoredColumns(table: Table, config: ReferenceConfig | undefined): Table {
   const features = Object.values(config?.features ?? {}).flat()
+  if (features.length > 0) features.push(...(config?.embeddings ?? []))
   const columns: Record<string, Table[string]> = {}
   for (const name of features.length ? features : Object.keys(table)) {
     if (name !== config?.target && table[name]) columns[name] = table[name]

@@ -1,5 +1,6 @@
 /** The drift report document: summary, warnings, performance, feature table and charts. */
 import type { FeatureDrift } from '../detect/index.ts'
+import type { EmbeddingDrift } from '../embeddings/index.ts'
 import type {
   DriftEvaluation,
   FeatureQuality,
@@ -64,6 +65,7 @@ ${rule(evaluation)}
 ${warnings(evaluation)}
 ${evaluation.performance ? performance(evaluation.performance, evaluation.window.rows) : ''}
 ${featureTable(rows)}
+${embeddingTable(evaluation.drift.embeddings)}
 ${timeline(options.history ?? [])}
 ${charts(rows, evaluation)}
 ${evaluation.files ? '' : `<footer>Window <code>${escapeHtml(evaluation.window.id)}</code></footer>`}
@@ -198,6 +200,40 @@ function performance(report: PerformanceReport, windowRows: number): string {
 <div class="value">${formatCount(report.labelled_rows)}</div>
 <div class="note">labels joined by request id${labelled}</div>
 </div>
+</div>
+</section>`
+}
+
+/** Vector columns, each tested whole; they take no part in the dataset's share. */
+function embeddingTable(embeddings: Record<string, EmbeddingDrift> | undefined): string {
+  const entries = Object.entries(embeddings ?? {})
+  if (entries.length === 0) return ''
+  const body = entries.map(
+    ([name, drift]) => `<tr data-embedding="${escapeHtml(name)}">
+<th scope="row">${escapeHtml(name)}</th>
+<td class="num">${formatCount(drift.dimension)}</td>
+<td><code>${escapeHtml(drift.method)}</code></td>
+<td class="num">${formatNumber(drift.statistic)}</td>
+<td class="num">${drift.p_value === null ? NONE : formatNumber(drift.p_value)}</td>
+<td class="num">${formatNumber(drift.threshold)}${drift.bootstrap ? ' (bootstrap)' : ''}</td>
+<td>${badge(drift.drifted)}</td>
+</tr>`,
+  )
+  return `<section aria-labelledby="embeddings">
+<h2 id="embeddings">Embeddings</h2>
+<div class="card table">
+<table>
+<thead>
+<tr>
+<th scope="col">Column</th><th scope="col" class="num">Dimension</th><th scope="col">Method</th>
+<th scope="col" class="num">Score</th><th scope="col" class="num">p-value</th>
+<th scope="col" class="num">Threshold</th><th scope="col">Drift</th>
+</tr>
+</thead>
+<tbody>
+${body.join('\n')}
+</tbody>
+</table>
 </div>
 </section>`
 }

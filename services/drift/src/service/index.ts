@@ -4,6 +4,7 @@ import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:time
 import type { Logger } from 'pino'
 import { Poller } from '../../../shared/poll/index.ts'
 import { DriftInputError, type DriftOptions } from '../detect/index.ts'
+import type { EmbeddingOptions } from '../embeddings/index.ts'
 import type { DriftEvaluation } from '../evaluation/index.ts'
 import {
   INGEST_LIMITS,
@@ -38,6 +39,8 @@ export interface DriftServiceOptions {
   drift?: DriftOptions
   /** The sketch-based KS for numerical features (see MonitorOptions). */
   sketchKs?: boolean
+  /** How vector columns are tested (see MonitorOptions). */
+  embeddings?: EmbeddingOptions
   /** Starts retraining when drift persists (see RetrainPolicy); none by default. */
   trainer?: Trainer
   retrain?: RetrainPolicyOptions
@@ -426,6 +429,7 @@ export class DriftService {
           window: this.options.window,
           ...(this.options.drift ? { drift: this.options.drift } : {}),
           sketchKs: this.options.sketchKs ?? false,
+          ...(this.options.embeddings ? { embeddings: this.options.embeddings } : {}),
         })
       })
       .catch((error: unknown) => {

@@ -15,6 +15,13 @@ import { Pane } from './pane.ts'
 import { SlidingMerge } from './sliding.ts'
 import type { Summary } from './summary.ts'
 import type { WindowSnapshot } from './types.ts'
+import {
+  PaneVectors,
+  type VectorLayout,
+  vectorCapacity,
+  vectorLayout,
+  windowVectors,
+} from './vectors.ts'
 
 export { distributions, MAX_PLOTTED_CATEGORIES } from './distributions.ts'
 export { summaries, TOP_CATEGORIES } from './summaries.ts'
@@ -61,6 +68,9 @@ export class DriftWindows {
   /** Time windows: rows dropped because their pane had already closed. */
   lateRows = 0
   readonly #layout: QualityLayout
+  readonly #vectors: VectorLayout
+  /** Vectors a window's sample holds at most, by column. */
+  readonly #vectorSample: number
   /** P panes: the one being filled (at head) and the window's closed ones before it. */
   readonly #ring: Pane[]
   /** Summaries of the closed panes still in the window, oldest first. */
@@ -109,6 +119,19 @@ export class DriftWindows {
       { length: size / slide },
       () => new Pane(this.#layout, paneSample, this.#random.uint32()),
     )
+    this.#vectors = vectorLayout(profile)
+    const paneVectors = vectorCapacity(this.#vectors, this.#ring.length, paneSample)
+    // A count pane holding its whole slide can supply any draw, as for the row sample.
+    this.#vectorSample = kind === 'count' && paneVectors >= slide ? sampleSize : paneVectors
+    if (this.#vectors.names.length > 0) {
+      for (const pane of this.#ring) {
+        pane.vectors = new PaneVectors(
+          this.#vectors,
+          paneVectors,
+          new Random(this.#random.uint32()),
+        )
+      }
+    }
   }
 
   /**
@@ -277,7 +300,18 @@ export class DriftWindows {
         layout.categorical.map((name, j) => [name, summary.counts[j]?.toMap() ?? new Map()]),
       ),
       quality: summary.quality.report(),
+      ...(this.#vectors.names.length > 0 ? { vectors: this.#windowVectors(panes) } : {}),
     }
+  }
+
+  #windowVectors(panes: Pane[]) {
+    const reservoirs = panes.map((pane) => pane.vectors as PaneVectors)
+    const picks = unionSlots(
+      reservoirs.map((vectors) => vectors.slots),
+      this.#vectorSample,
+      this.#random,
+    )
+    return windowVectors(this.#vectors, reservoirs, picks)
   }
 
   /** A uniform sample of the panes' rows, sampleSize at most, oldest pane first. */

@@ -1,6 +1,7 @@
 import type { QualityLayout } from '../quality/index.ts'
 import { type Kll, Random, ReservoirSlots } from '../sketch/index.ts'
 import { Summary } from './summary.ts'
+import type { PaneVectors } from './vectors.ts'
 
 /**
  * One slide's worth of rows: a row reservoir stored column by column in buffers allocated once
@@ -19,6 +20,8 @@ export class Pane {
   /** Sampled category keys by categorical column, then by slot; null when missing or wrong. */
   readonly categories: Array<Array<string | null>>
   readonly summary: Summary
+  /** The vector columns' own reservoir, when the profile has any. */
+  vectors: PaneVectors | undefined
 
   constructor(layout: QualityLayout, capacity: number, seed: number) {
     const random = new Random(seed)
@@ -38,6 +41,7 @@ export class Pane {
     if (time < this.first) this.first = time
     if (time > this.last) this.last = time
     summary.quality.read(row, numbers, categories)
+    this.vectors?.add(row)
     // One decision per row: a sampled row keeps all its columns.
     const slot = this.slots.next()
     for (let i = 0; i < numbers.length; i++) {
@@ -62,6 +66,7 @@ export class Pane {
     this.first = Number.POSITIVE_INFINITY
     this.last = Number.NEGATIVE_INFINITY
     this.slots.reset()
+    this.vectors?.reset()
     this.summary.reset()
   }
 }

@@ -1,5 +1,6 @@
 // A window's snapshot on its own: the windows make it, the distributions and summaries read it.
 import type { Table } from '../detect/index.ts'
+import type { Matrix } from '../embeddings/index.ts'
 import type { QualityReport, WindowInfo } from '../evaluation/index.ts'
 import type { Kll } from '../sketch/index.ts'
 
@@ -17,4 +18,6 @@ export interface WindowSnapshot {
   /** Every value of each categorical column, counted (capped; see ../sketch). */
   counts: Record<string, Map<string, number>>
   quality: QualityReport
+  /** A uniform sample of each vector column's vectors (missing ones left out), if it has any. */
+  vectors?: Record<string, Matrix>
 }

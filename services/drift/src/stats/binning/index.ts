@@ -73,21 +73,21 @@ export function sturgesEdges(values: Float64Array): Float64Array {
 export function histogram(values: Float64Array, edges: Float64Array): Float64Array {
   const bins = edges.length - 1
   const counts = new Float64Array(bins)
+  const firstEdge = edges[0] as number
   const lastEdge = edges[bins] as number
+  const perBin = bins / (lastEdge - firstEdge)
   for (const v of values) {
     if (v === lastEdge) {
       counts[bins - 1] = (counts[bins - 1] as number) + 1
       continue
     }
-    // Index of the last edge ≤ v.
-    let lo = -1
-    let hi = bins + 1
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1
-      if ((edges[mid] as number) <= v) lo = mid
-      else hi = mid
-    }
-    if (lo >= 0 && lo < bins) counts[lo] = (counts[lo] as number) + 1
+    if (!(v >= firstEdge && v < lastEdge)) continue
+    // The bin of equal-width edges, then stepped to the last edge ≤ v: exact for any edges, one
+    // or two comparisons for Sturges' (a binary search per value took most of the time).
+    let bin = Math.min(bins - 1, Math.floor((v - firstEdge) * perBin))
+    while (bin > 0 && v < (edges[bin] as number)) bin--
+    while (bin < bins - 1 && v >= (edges[bin + 1] as number)) bin++
+    counts[bin] = (counts[bin] as number) + 1
   }
   return counts
 }

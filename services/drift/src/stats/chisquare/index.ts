@@ -28,12 +28,32 @@ export function chiSquareGof(observed: ArrayLike<number>, expected: ArrayLike<nu
     observedSum += o
     expectedSum += e
   }
+  checkTotals('chiSquareGof', observedSum, expectedSum)
+  return { statistic, pValue: chi2Sf(statistic, observed.length - 1) }
+}
+
+/** scipy's goodness-of-fit tests refuse observed and expected totals that differ. */
+export function checkTotals(test: string, observedSum: number, expectedSum: number): void {
   if (Math.abs(observedSum - expectedSum) / Math.min(observedSum, expectedSum) > SUM_RTOL) {
     throw new RangeError(
-      `chiSquareGof: observed total ${observedSum} and expected total ${expectedSum} differ`,
+      `${test}: observed total ${observedSum} and expected total ${expectedSum} differ`,
     )
   }
-  return { statistic, pValue: chi2Sf(statistic, observed.length - 1) }
+}
+
+/**
+ * What Evidently's chisquare and g_test compare: current counts (observed) against reference
+ * counts scaled to the current size (expected), over the union of both samples' categories.
+ * Undefined when both samples hold one and the same category, leaving nothing to test.
+ */
+export function scaledCounts(
+  reference: ArrayLike<Category>,
+  current: ArrayLike<Category>,
+): { observed: Float64Array; expected: Float64Array } | undefined {
+  const counts = categoryCounts(reference, current)
+  if (counts.keys.length < 2) return undefined
+  const scale = current.length / reference.length
+  return { observed: counts.current, expected: counts.reference.map((c) => c * scale) }
 }
 
 /**
@@ -46,11 +66,6 @@ export function chiSquareTest(
   reference: ArrayLike<Category>,
   current: ArrayLike<Category>,
 ): TestResult {
-  const counts = categoryCounts(reference, current)
-  if (counts.keys.length < 2) return { statistic: 0, pValue: 1 }
-  const scale = current.length / reference.length
-  return chiSquareGof(
-    counts.current,
-    counts.reference.map((c) => c * scale),
-  )
+  const counts = scaledCounts(reference, current)
+  return counts ? chiSquareGof(counts.observed, counts.expected) : { statistic: 0, pValue: 1 }
 }
