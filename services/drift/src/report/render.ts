@@ -219,16 +219,22 @@ function embeddingTable(embeddings: Record<string, EmbeddingDrift> | undefined):
 <td>${badge(drift.drifted)}</td>
 </tr>`,
   )
-  return `<section aria-labelledby="embeddings">
-<h2 id="embeddings">Embeddings</h2>
-<div class="card table">
-<table>
-<thead>
-<tr>
+  const head = `<tr>
 <th scope="col">Column</th><th scope="col" class="num">Dimension</th><th scope="col">Method</th>
 <th scope="col" class="num">Score</th><th scope="col" class="num">p-value</th>
 <th scope="col" class="num">Threshold</th><th scope="col">Drift</th>
-</tr>
+</tr>`
+  return tableSection('embeddings', 'Embeddings', head, body)
+}
+
+/** A titled section holding one table card. */
+function tableSection(id: string, title: string, head: string, body: string[]): string {
+  return `<section aria-labelledby="${id}">
+<h2 id="${id}">${title}</h2>
+<div class="card table">
+<table>
+<thead>
+${head}
 </thead>
 <tbody>
 ${body.join('\n')}
@@ -255,26 +261,15 @@ function featureTable(rows: FeatureRow[]): string {
 ${rate(quality?.missing_rate)}${rate(quality?.out_of_range_rate)}${rate(quality?.unseen_category_rate)}${rate(quality?.wrong_type_rate)}
 </tr>`
   })
-  return `<section aria-labelledby="features">
-<h2 id="features">Features</h2>
-<div class="card table">
-<table>
-<thead>
-<tr class="groups"><th colspan="7">Drift</th><th colspan="4" class="num">Data quality · share of window rows</th></tr>
+  const head = `<tr class="groups"><th colspan="7">Drift</th><th colspan="4" class="num">Data quality · share of window rows</th></tr>
 <tr>
 <th scope="col">Feature</th><th scope="col">Type</th><th scope="col">Method</th>
 <th scope="col" class="num">Statistic</th><th scope="col" class="num">p-value</th>
 <th scope="col" class="num">Threshold</th><th scope="col">Drift</th>
 <th scope="col" class="num">Missing</th><th scope="col" class="num">Out of range</th>
 <th scope="col" class="num">Unseen category</th><th scope="col" class="num">Wrong type</th>
-</tr>
-</thead>
-<tbody>
-${body.join('\n')}
-</tbody>
-</table>
-</div>
-</section>`
+</tr>`
+  return tableSection('features', 'Features', head, body)
 }
 
 /** The statistic; an infinite one says why (the warnings name the categories). */

@@ -10,13 +10,17 @@ export interface TestResult {
 const SUM_RTOL = 1e-8
 
 /**
- * Pearson's chi-squared goodness-of-fit test, as scipy.stats.chisquare(observed, expected): the
- * statistic Σ (o - e)² / e against chi2 with k - 1 degrees of freedom. A category expected
- * 0 times but observed gives an infinite statistic and p = 0; one category alone gives p = NaN.
+ * scipy.stats.power_divergence's shape, which both goodness-of-fit tests share: Σ term(o, e) over
+ * the categories against chi2 with k − 1 degrees of freedom, after scipy's checks of the inputs.
  */
-export function chiSquareGof(observed: ArrayLike<number>, expected: ArrayLike<number>): TestResult {
+export function powerDivergence(
+  test: string,
+  observed: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  term: (o: number, e: number) => number,
+): TestResult {
   if (observed.length !== expected.length || observed.length === 0) {
-    throw new RangeError('chiSquareGof: observed and expected need the same, non-zero length')
+    throw new RangeError(`${test}: observed and expected need the same, non-zero length`)
   }
   let statistic = 0
   let observedSum = 0
@@ -24,22 +28,25 @@ export function chiSquareGof(observed: ArrayLike<number>, expected: ArrayLike<nu
   for (let i = 0; i < observed.length; i++) {
     const o = observed[i] as number
     const e = expected[i] as number
-    statistic += (o - e) ** 2 / e
+    statistic += term(o, e)
     observedSum += o
     expectedSum += e
   }
-  checkTotals('chiSquareGof', observedSum, expectedSum)
-  return { statistic, pValue: chi2Sf(statistic, observed.length - 1) }
-}
-
-/** scipy's goodness-of-fit tests refuse observed and expected totals that differ. */
-export function checkTotals(test: string, observedSum: number, expectedSum: number): void {
   if (Math.abs(observedSum - expectedSum) / Math.min(observedSum, expectedSum) > SUM_RTOL) {
     throw new RangeError(
       `${test}: observed total ${observedSum} and expected total ${expectedSum} differ`,
     )
   }
+  return { statistic, pValue: chi2Sf(statistic, observed.length - 1) }
 }
+
+/**
+ * Pearson's chi-squared goodness-of-fit test, as scipy.stats.chisquare(observed, expected): the
+ * statistic Σ (o - e)² / e against chi2 with k - 1 degrees of freedom. A category expected
+ * 0 times but observed gives an infinite statistic and p = 0; one category alone gives p = NaN.
+ */
+export const chiSquareGof = (observed: ArrayLike<number>, expected: ArrayLike<number>) =>
+  powerDivergence('chiSquareGof', observed, expected, (o, e) => (o - e) ** 2 / e)
 
 /**
  * What Evidently's chisquare and g_test compare: current counts (observed) against reference

@@ -1,6 +1,5 @@
 import type { Category } from '../binning/index.ts'
-import { checkTotals, scaledCounts, type TestResult } from '../chisquare/index.ts'
-import { chi2Sf } from '../special/index.ts'
+import { powerDivergence, scaledCounts, type TestResult } from '../chisquare/index.ts'
 
 /**
  * The G-test (log-likelihood ratio) of goodness of fit: scipy.stats.power_divergence(observed,
@@ -8,24 +7,9 @@ import { chi2Sf } from '../special/index.ts'
  * against chi2 with k − 1 degrees of freedom. A category expected 0 times but observed gives an
  * infinite statistic and p = 0.
  */
-export function gTestGof(observed: ArrayLike<number>, expected: ArrayLike<number>): TestResult {
-  if (observed.length !== expected.length || observed.length === 0) {
-    throw new RangeError('gTestGof: observed and expected need the same, non-zero length')
-  }
-  let statistic = 0
-  let observedSum = 0
-  let expectedSum = 0
-  for (let i = 0; i < observed.length; i++) {
-    const o = observed[i] as number
-    const e = expected[i] as number
-    // scipy.special.xlogy(o, o / e): 0 when o = 0, whatever the ratio.
-    if (o !== 0) statistic += 2 * o * Math.log(o / e)
-    observedSum += o
-    expectedSum += e
-  }
-  checkTotals('gTestGof', observedSum, expectedSum)
-  return { statistic, pValue: chi2Sf(statistic, observed.length - 1) }
-}
+export const gTestGof = (observed: ArrayLike<number>, expected: ArrayLike<number>) =>
+  // scipy.special.xlogy(o, o / e): 0 when o = 0, whatever the ratio.
+  powerDivergence('gTestGof', observed, expected, (o, e) => (o === 0 ? 0 : 2 * o * Math.log(o / e)))
 
 /**
  * Evidently's g_test stattest: the G-test of current counts against reference shares scaled to

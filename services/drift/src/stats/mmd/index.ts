@@ -1,5 +1,6 @@
 import type { TestResult } from '../chisquare/index.ts'
 import { RandomState } from '../mt19937/index.ts'
+import { select } from '../sample/select.ts'
 
 // Evidently's permutation count. Its permutations come from numpy's unseeded global generator, so
 // its p-value varies from run to run; Infera seeds the same generator with 0 and is repeatable.
@@ -121,30 +122,4 @@ function mmd(kernel: Float64Array, inX: Float64Array, n: number, m: number): num
     }
   }
   return (1 / (n * (n - 1))) * xx + (1 / (m * (m - 1))) * yy - 2 * (yx / (n * m))
-}
-
-/** The k-th smallest value (0-based) of `values`, which it reorders (Hoare's quickselect). */
-function select(values: Float64Array, k: number): number {
-  let lo = 0
-  let hi = values.length - 1
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1] as number
-    let i = lo
-    let j = hi
-    while (i <= j) {
-      while ((values[i] as number) < pivot) i++
-      while ((values[j] as number) > pivot) j--
-      if (i <= j) {
-        const swap = values[i] as number
-        values[i] = values[j] as number
-        values[j] = swap
-        i++
-        j--
-      }
-    }
-    if (k <= j) hi = j
-    else if (k >= i) lo = i
-    else return values[k] as number
-  }
-  return values[k] as number
 }
