@@ -3,12 +3,23 @@ import { createRandom } from '../../../training/train/index.ts'
 import { createDriftMetrics } from '../src/metrics/index.ts'
 import { buildProfile } from '../src/profile/index.ts'
 import { MemoryReferences } from '../src/references/index.ts'
-import { DriftService } from '../src/service/index.ts'
+import { DriftRequestError, DriftService } from '../src/service/index.ts'
 import { openDriftStore } from '../src/store/index.ts'
 
 const FEATURES = 20
 const BATCH = 1000
 const WINDOW = 100_000
+
+/** Whether the service took the batch; false when it asked for it again later. */
+async function ingested(service: DriftService, batch: string): Promise<boolean> {
+  try {
+    await service.ingest('bench', batch)
+    return true
+  } catch (error) {
+    if (error instanceof DriftRequestError && error.status === 503) return false
+    throw error
+  }
+}
 
 /**
  * The whole ingest path of the service — NDJSON text parsed, validated, flattened, windowed and
@@ -43,7 +54,10 @@ export async function benchIngest(rows: number) {
   const started = performance.now()
   let rssAfterFirstWindow = 0
   for (let sent = 0; sent < rows; sent += BATCH) {
-    await service.ingest('bench', batches[(sent / BATCH) % batches.length] as string)
+    const batch = batches[(sent / BATCH) % batches.length] as string
+    // Faster than windows are evaluated, the service refuses a batch (503) until its backlog
+    // drains: a client waits and sends it again, as this does.
+    while (!(await ingested(service, batch))) await service.idle()
     const done = sent + BATCH
     if (done === WINDOW) {
       await service.idle()
