@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UpstreamResponseTooLarge, UpstreamTimeout } from '../../upstream/index.ts'
 import { createNodeSend } from './send.ts'
@@ -104,5 +104,52 @@ describe('createNodeSend', () => {
       code: 'ECONNREFUSED',
     })
     close()
+  })
+})
+
+describe('a kept-alive connection the server has closed', () => {
+  // Answers the first request on each connection and resets the connection on the next one: the
+  // race of a server closing an idle connection just as the client reuses it.
+  let resetting: net.Server
+  let url: string
+  let connections = 0
+  let requests = 0
+  beforeAll(async () => {
+    resetting = net.createServer((socket) => {
+      connections++
+      let served = 0
+      socket.on('data', () => {
+        requests++
+        if (served++ > 0) return socket.resetAndDestroy()
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok')
+      })
+    })
+    await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(resetting.address() as AddressInfo).port}/`
+  })
+  afterAll(() => resetting.close())
+
+  it('sends the request again on a new connection', async () => {
+    const { send, close } = createNodeSend()
+    expect((await send(url, post())).status).toBe(200)
+    const again = await send(url, post())
+    close()
+    expect(again.status).toBe(200)
+    expect(new TextDecoder().decode(again.body)).toBe('ok')
+    // The second request met the reset on the first connection, then went on a second one.
+    expect({ connections, requests }).toEqual({ connections: 2, requests: 3 })
+  })
+
+  it('does not resend what a fresh connection lost', async () => {
+    const dropping = net.createServer((socket) => socket.on('data', () => socket.resetAndDestroy()))
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve))
+    let seen = 0
+    dropping.on('connection', () => seen++)
+    const { send, close } = createNodeSend()
+    const port = (dropping.address() as AddressInfo).port
+    await expect(send(`http://127.0.0.1:${port}/`, post())).rejects.toThrow()
+    close()
+    dropping.close()
+    expect(seen).toBe(1)
   })
 })

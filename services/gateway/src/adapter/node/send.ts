@@ -2,6 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 import {
   type Send,
+  type SendInit,
   type UpstreamResponse,
   UpstreamResponseTooLarge,
   UpstreamTimeout,
@@ -13,6 +14,16 @@ export interface NodeSend {
   close(): void
 }
 
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE'])
+// As many free sockets as the server may have closed together, within reason.
+const MAX_STALE_RETRIES = 8
+
+class StaleSocket extends Error {
+  constructor(override readonly cause: Error) {
+    super(`kept-alive connection closed by the server: ${cause.message}`)
+  }
+}
+
 /**
  * The gateway's upstream client on Node: `node:http` on keep-alive agents, a plain timer for the
  * deadline. Node 20's `fetch` (undici behind web streams) and an `AbortSignal` per request cost
@@ -22,7 +33,7 @@ export function createNodeSend(options: { maxSockets?: number } = {}): NodeSend 
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256 }
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) }
 
-  const send: Send = (url, init) =>
+  const sendOnce = (url: string, init: SendInit) =>
     new Promise<UpstreamResponse>((resolve, reject) => {
       const headers = init.body
         ? { ...init.headers, 'content-length': String(init.body.byteLength) }
@@ -64,9 +75,32 @@ export function createNodeSend(options: { maxSockets?: number } = {}): NodeSend 
         request.destroy()
       }
       const timer = setTimeout(() => fail(new UpstreamTimeout(init.timeoutMs)), init.timeoutMs)
-      request.on('error', fail)
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        // The server closed a kept-alive connection as this request went out on it: it never
+        // read the request (Node's documented race for `request.reusedSocket`).
+        fail(
+          request.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '')
+            ? new StaleSocket(error)
+            : error,
+        ),
+      )
       request.end(init.body ? new Uint8Array(init.body) : undefined)
     })
+
+  // A request that met a stale kept-alive socket goes again, on another socket or a new one,
+  // within the time it had left; each stale socket is destroyed, so this ends.
+  const send: Send = async (url, init) => {
+    const deadline = Date.now() + init.timeoutMs
+    for (let attempt = 1; ; attempt++) {
+      const timeoutMs = Math.max(1, deadline - Date.now())
+      try {
+        return await sendOnce(url, { ...init, timeoutMs })
+      } catch (error) {
+        if (!(error instanceof StaleSocket)) throw error
+        if (attempt > MAX_STALE_RETRIES) throw error.cause
+      }
+    }
+  }
 
   return {
     send,
