@@ -17,6 +17,7 @@ const COMPONENTS = [
   'Storage',
   'Retraining',
   'Observability',
+  'Tracing',
   'Services',
 ]
 

@@ -7,6 +7,7 @@ import { MONITORING_LABELS, Observability, PROMETHEUS_URL } from './observabilit
 import { Retraining } from './retraining/index.ts'
 import { Services } from './services/index.ts'
 import { Storage } from './storage/index.ts'
+import { DEFAULT_TRACE_SAMPLE_RATIO, Tracing } from './tracing/index.ts'
 
 /**
  * The whole platform for one stack. Only wiring: each concern is its own component. `opts` is
@@ -61,6 +62,11 @@ export function createPlatform(config: PlatformConfig, opts: pulumi.ComponentRes
     },
     opts,
   )
+  const tracing = new Tracing(
+    name,
+    { provider: cluster.provider, oidc: cluster.oidc, region: config.region },
+    opts,
+  )
   const services = new Services(
     name,
     {
@@ -84,6 +90,10 @@ export function createPlatform(config: PlatformConfig, opts: pulumi.ComponentRes
         labels: MONITORING_LABELS,
         ready: observability.ready,
         prometheusUrl: PROMETHEUS_URL,
+      },
+      tracing: {
+        endpoint: tracing.endpoint,
+        sampleRatio: config.observability.traceSampleRatio ?? DEFAULT_TRACE_SAMPLE_RATIO,
       },
     },
     opts,

@@ -17,6 +17,7 @@ import {
   RegistryClient,
 } from '../../services/registry/src/index.ts'
 import { generateToken } from '../../services/shared/credentials/index.ts'
+import { startTracing } from '../../services/shared/tracing/node.ts'
 import type { DemoProgress } from '../../training/demo/index.ts'
 import {
   defaultCaptureDir,
@@ -96,6 +97,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
   const close = async () => {
     for (const stop of closers.splice(0).reverse()) await stop()
   }
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set: one SDK for the process, each service a tracer of its
+  // own; shut down after the services, so that their last spans go out too.
+  const tracing = startTracing({
+    serviceName: 'infera',
+    logger: { warn: (message) => console.warn(`tracing: ${message}`) },
+  })
+  if (tracing) closers.push(tracing.shutdown)
   // The platform's own tokens: nothing outside it changes what is served without one.
   const tokens = generateTokens()
   // What the canary controller (and whoever else may) reads the gateway's /metrics with.
@@ -165,6 +173,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
       captureUrl: drift.url,
       captureToken: tokens.inference,
       captureSampleRate: 1,
+      ...(tracing ? { tracer: tracing.tracer('infera-inference') } : {}),
     })
     closers.push(inference.close)
 
@@ -191,6 +200,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
       ),
       port: options.ports.gateway,
       host: options.host,
+      ...(tracing ? { tracer: tracing.tracer('infera-gateway') } : {}),
     })
     closers.push(gateway.close)
 

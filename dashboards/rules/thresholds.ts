@@ -1,8 +1,4 @@
-import {
-  METHOD_SPECS,
-  METHODS,
-  type Method,
-} from '../../services/drift/src/detect/methods.ts'
+import { METHOD_SPECS, METHODS, type Method } from '../../services/drift/src/detect/methods.ts'
 
 const DEFAULT_TESTS: readonly Method[] = ['ks', 'chisquare', 'ztest']
 const DEFAULT_DISTANCES: readonly Method[] = ['wasserstein', 'jensenshannon', 'psi', 'kl_div']

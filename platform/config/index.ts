@@ -209,6 +209,8 @@ export const configSchema = {
   observability: z.strictObject({
     prometheusRetention: z.string().regex(/^\d+[hdw]$/),
     prometheusStorageGb: positiveInt,
+    /** The share of new traces sampled (0 to 1; 0.1 unset); a sampled caller's are always kept. */
+    traceSampleRatio: z.number().min(0).max(1).optional(),
     slackChannel: z.string().min(1).optional(),
     /** E-mail notifications through an SMTP relay that takes mail from the cluster unauthenticated. */
     email: z

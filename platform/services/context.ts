@@ -6,6 +6,7 @@ import type { PlatformConfig } from '../config/index.ts'
 import type { AppRole } from '../database/index.ts'
 import type { OidcProvider } from '../iam.ts'
 import type { ImageName } from '../retraining/index.ts'
+import { tracingEnv } from '../tracing/index.ts'
 import type { ServiceTokens, WorkloadCredentials } from './credentials.ts'
 import { Workload, type WorkloadArgs } from './workload.ts'
 
@@ -38,6 +39,8 @@ export interface ServicesArgs {
    * Prometheus the canary controller reads the gateway's counters from.
    */
   monitoring: { labels: Record<string, string>; ready: pulumi.Resource[]; prometheusUrl: string }
+  /** The OpenTelemetry collector's OTLP/HTTP endpoint, and the share of new traces sampled. */
+  tracing: { endpoint: string; sampleRatio: number }
 }
 
 /** What every service's builder shares. */
@@ -57,7 +60,8 @@ export interface Context {
 
 /**
  * A Workload in the namespace, listening on every address of its pod, scraped by Prometheus once
- * its CRDs exist, with the credentials it checks and the tokens it sends.
+ * its CRDs exist, sending its traces to the collector, with the credentials it checks and the
+ * tokens it sends.
  */
 export function workload(
   ctx: Context,
@@ -79,7 +83,12 @@ export function workload(
   const held: Partial<WorkloadCredentials> = credentials
     ? ctx.tokens.forWorkload(name, credentials)
     : {}
-  const env = [...(container.env ?? []), ...(held.env ?? [])]
+  const { tracing } = ctx.args
+  const env = [
+    ...(container.env ?? []),
+    ...(held.env ?? []),
+    ...tracingEnv(tracing.endpoint, { component: args.component, name }, tracing.sampleRatio),
+  ]
   return new Workload(
     `${ctx.name}-${name}`,
     {

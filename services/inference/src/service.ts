@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino'
 import type { Credential } from '../../shared/credentials/index.ts'
+import type { Tracer } from '../../shared/tracing/index.ts'
 import { createInferenceApp, DEFAULT_MAX_BODY_BYTES } from './app/index.ts'
 import {
   type CaptureSink,
@@ -42,6 +43,8 @@ export interface InferenceSetup {
   credentials?: Credential[]
   logger?: Logger
   isReady?: () => boolean
+  /** Traces every request (OpenTelemetry): the CLI passes one when OTEL_EXPORTER_OTLP_* is set. */
+  tracer?: Tracer
 }
 
 /**
@@ -90,6 +93,7 @@ export async function createInferenceService(options: InferenceSetup) {
     metrics,
     logger,
     ...(capture ? { capture } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     isReady: options.isReady ?? (() => true),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     modelControl: options.modelControl ?? 'none',

@@ -107,7 +107,7 @@ export interface LoadResult {
 export async function load(
   port: number,
   path: string,
-  body: string,
+  body: string | Buffer,
   connections: number,
   rate?: number,
   headers: Record<string, string> = {},
@@ -134,7 +134,7 @@ export async function load(
 export const warm = (
   port: number,
   path: string,
-  body: string,
+  body: string | Buffer,
   headers: Record<string, string> = {},
 ) =>
   autocannon({
@@ -159,3 +159,32 @@ const row = (n: number, seed: number) =>
 /** A single-row OIP infer request for a model whose input is `input`, shape [1, n]. */
 export const inferBody = (n: number) =>
   JSON.stringify({ inputs: [{ name: 'input', shape: [1, n], datatype: 'FP32', data: row(n, 1) }] })
+
+/**
+ * The same request with the binary tensor extension, as tritonclient.http (`binary_data=True`) and
+ * perf_analyzer send it: a JSON header, then the row as little-endian FP32 bytes, and the output
+ * asked back as bytes too. Send `headers` with it: they carry the header's length.
+ */
+export function inferBinaryBody(n: number): { body: Buffer; headers: Record<string, string> } {
+  const data = Buffer.from(new Float32Array(row(n, 1)).buffer)
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'input',
+          shape: [1, n],
+          datatype: 'FP32',
+          parameters: { binary_data_size: data.length },
+        },
+      ],
+      parameters: { binary_data_output: true },
+    }),
+  )
+  return {
+    body: Buffer.concat([header, data]),
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(header.length),
+    },
+  }
+}

@@ -91,7 +91,7 @@ function typedColumn(
   const present = (cell: string) => !MISSING.has(cell)
   if (type === 'categorical') return cells.map((cell) => (present(cell) ? cell : null))
   const numbers = cells.map((cell) => (present(cell) ? toNumber(cell) : null))
-  const text = numbers.findIndex((n) => n === undefined)
+  const text = numbers.indexOf(undefined)
   if (text === -1) return numbers as Value[]
   if (type === 'numerical') unparsable(text, cells[text] as string)
   return cells.map((cell) => (present(cell) ? cell : null))

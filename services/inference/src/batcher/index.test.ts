@@ -76,6 +76,42 @@ describe('DynamicBatcher', () => {
     expect(batches).toEqual([[0, 1, 2, 3]])
   })
 
+  it('runs up to `concurrency` batches at once, the next as a runner frees', async () => {
+    const started: number[][] = []
+    const finish: Array<() => void> = []
+    let active = 0
+    let peak = 0
+    const batcher = new DynamicBatcher<Job>({
+      maxBatchSize: 2,
+      maxQueueDelayMs: 0,
+      maxQueueSize: 100,
+      concurrency: 2,
+      execute: (batch) => {
+        started.push(batch.map((j) => j.id))
+        peak = Math.max(peak, ++active)
+        return new Promise<void>((done) => finish.push(() => done(void active--)))
+      },
+    })
+    for (let i = 0; i < 6; i++) batcher.enqueue(job(i))
+    await new Promise((resolve) => setImmediate(resolve))
+    // Two full batches went at once; the third waits for a free runner.
+    expect(started).toEqual([
+      [0, 1],
+      [2, 3],
+    ])
+    expect(batcher.depth).toBe(2)
+    finish.shift()?.()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(started).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ])
+    for (const done of finish.splice(0)) done()
+    await batcher.drain()
+    expect(peak).toBe(2)
+  })
+
   it('refuses past the queue limit with 503 and Retry-After, and too-large jobs with 400', () => {
     const { batcher } = recorder({ maxQueueSize: 2 })
     batcher.enqueue(job(0))

@@ -42,6 +42,41 @@ describe('model config', () => {
     )
   })
 
+  it('reads instance_group as Triton writes it, one CPU instance by default', () => {
+    expect(parseModelConfig({}).instance_group).toEqual([{ count: 1 }])
+    expect(
+      parseModelConfig({
+        instance_group: [{ count: 2, kind: 'KIND_CPU' }, { kind: 'CPU' }, { count: 3 }],
+      }).instance_group,
+    ).toEqual([{ count: 2, kind: 'KIND_CPU' }, { count: 1, kind: 'KIND_CPU' }, { count: 3 }])
+    expect(
+      parseModelConfig({ execution_providers: ['cuda', 'cpu'], instance_group: [{ kind: 'GPU' }] })
+        .instance_group,
+    ).toEqual([{ count: 1, kind: 'KIND_GPU' }])
+  })
+
+  it('refuses instance counts out of range, unknown kinds and keys, and GPU without a GPU provider', () => {
+    expect(() => parseModelConfig({ instance_group: [{ count: 0 }] })).toThrow(
+      /instance_group\.0\.count: .*>=1/,
+    )
+    expect(() => parseModelConfig({ instance_group: [{ count: 17 }] })).toThrow(
+      /instance_group\.0\.count: .*<=16/,
+    )
+    expect(() => parseModelConfig({ instance_group: [{ count: 9 }, { count: 8 }] })).toThrow(
+      /instance_group: counts add up to more than 16 instances/,
+    )
+    expect(() => parseModelConfig({ instance_group: [{ kind: 'KIND_TPU' }] })).toThrow(
+      /instance_group\.0\.kind: expected KIND_CPU or KIND_GPU/,
+    )
+    expect(() => parseModelConfig({ instance_group: [{ count: 1, gpus: [0] }] })).toThrow(
+      /instance_group\.0: Unrecognized key: "gpus"/,
+    )
+    expect(() => parseModelConfig({ instance_group: [] })).toThrow(/instance_group: /)
+    expect(() => parseModelConfig({ instance_group: [{ kind: 'KIND_GPU' }] })).toThrow(
+      /instance_group: a KIND_GPU instance_group needs a GPU provider \(cuda or tensorrt\)/,
+    )
+  })
+
   it('selects versions by policy', () => {
     const onDisk = [1, 3, 2, 10]
     expect(selectVersions({ latest: { num_versions: 2 } }, onDisk)).toEqual([10, 3])

@@ -50,6 +50,18 @@ export function createInferenceMetrics({ processMetrics = true } = {}) {
       buckets: BATCH_BUCKETS,
       registers,
     }),
+    instanceExecutions: new Counter({
+      name: 'infera_inference_instance_executions_total',
+      help: 'Batches run by each instance of a model version (config.json instance_group).',
+      labelNames: ['model', 'version', 'instance'] as const,
+      registers,
+    }),
+    instanceBusy: new Gauge({
+      name: 'infera_inference_instance_busy',
+      help: '1 while an instance of a model version runs a batch.',
+      labelNames: ['model', 'version', 'instance'] as const,
+      registers,
+    }),
     inflight: new Gauge({
       name: 'infera_inference_inflight_requests',
       help: 'Inference requests being handled now.',

@@ -1,31 +1,33 @@
-import ort from 'onnxruntime-node'
 import type { Logger } from 'pino'
-import { DynamicBatcher } from '../batcher/index.ts'
-import type { ExecutionProvider, ModelConfig } from '../config/index.ts'
+import { type BatchJob, type BatchTiming, DynamicBatcher } from '../batcher/index.ts'
+import type { ModelConfig } from '../config/index.ts'
 import { badRequest, InferenceError } from '../errors/index.ts'
+import {
+  type Feeds,
+  type Instance,
+  InstanceGroup,
+  type TensorSpec,
+  type WireTensor,
+} from '../instances/index.ts'
 import { ModelStatistics } from '../stats/index.ts'
 import {
   allocate,
   DATATYPES,
   type Datatype,
-  datatypeOfOrt,
   elementCount,
   type TensorData,
   type TensorValues,
 } from '../tensor/index.ts'
 
-/** An input or output as the model declares it; -1 marks a dynamic dimension. */
-export interface TensorSpec {
-  name: string
-  datatype: Datatype
-  shape: number[]
-}
+export type { TensorSpec } from '../instances/index.ts'
 
 export interface InferResult {
   outputs: TensorData[]
   queueSeconds: number
   computeSeconds: number
   batchRows: number
+  /** When and where its batch ran. */
+  timing: BatchTiming
 }
 
 export interface BatchStats {
@@ -33,12 +35,11 @@ export interface BatchStats {
   queueSeconds: number[]
   /** The session.run of the batch. */
   computeSeconds: number
+  /** The instance that ran it. */
+  instance: number
 }
 
-interface Job {
-  rows: number
-  signature: string
-  enqueuedAt: number
+interface Job extends BatchJob {
   inputs: TensorData[]
   resolve: (result: InferResult) => void
   reject: (error: Error) => void
@@ -51,13 +52,15 @@ export interface LoadOptions {
   config: ModelConfig
   onBatch?: (stats: BatchStats) => void
   onQueueDepth?: (depth: number) => void
+  /** Told when an instance starts (true) and ends (false) a batch. */
+  onInstanceBusy?: (instance: number, busy: boolean) => void
   /** Warned when an optional execution provider is not available and the version loads without it. */
   logger?: Logger
   /** Runs on CPU whatever config.json asks: the registry's gate scores a model's answers, not its speed. */
   onCpu?: boolean
 }
 
-/** One loaded, warmed-up version of a model, with its batch queue. */
+/** One loaded, warmed-up version of a model: its instances, fed by its batch queue. */
 export class ModelVersion {
   readonly inputs: TensorSpec[]
   readonly outputs: TensorSpec[]
@@ -66,23 +69,27 @@ export class ModelVersion {
   /** Triton's statistics extension: this load's requests and executions. */
   readonly statistics = new ModelStatistics()
   readonly #batcher: DynamicBatcher<Job>
+  readonly #instances: InstanceGroup
+  readonly #outputNames: string[]
   #pending = 0
+  #batches = 0
   #drained: Array<() => void> = []
   readonly #onBatch: ((stats: BatchStats) => void) | undefined
+  readonly #onInstanceBusy: ((instance: number, busy: boolean) => void) | undefined
 
   private constructor(
     readonly name: string,
     readonly version: string,
     readonly config: ModelConfig,
-    /** The providers the session runs on: those configured, less optional ones not available. */
-    readonly executionProviders: string[],
-    readonly session: ort.InferenceSession,
-    onBatch?: (stats: BatchStats) => void,
-    onQueueDepth?: (depth: number) => void,
+    instances: InstanceGroup,
+    options: LoadOptions,
   ) {
-    this.#onBatch = onBatch
-    this.inputs = session.inputMetadata.map((m) => toSpec(m, 'input'))
-    this.outputs = session.outputMetadata.map((m) => toSpec(m, 'output'))
+    this.#instances = instances
+    this.#onBatch = options.onBatch
+    this.#onInstanceBusy = options.onInstanceBusy
+    this.inputs = instances.info.inputs
+    this.outputs = instances.info.outputs
+    this.#outputNames = this.outputs.map((spec) => spec.name)
     const batchable = [...this.inputs, ...this.outputs].every((spec) => spec.shape[0] === -1)
     this.maxBatchSize = batchable ? config.max_batch_size : 0
     checkConfigAgainstGraph(config, this.inputs, this.outputs)
@@ -91,32 +98,36 @@ export class ModelVersion {
       maxBatchSize: Math.max(this.maxBatchSize, 1),
       maxQueueDelayMs: config.dynamic_batching.max_queue_delay_microseconds / 1000,
       maxQueueSize: config.dynamic_batching.max_queue_size,
+      concurrency: instances.size,
       execute: (batch) => this.#execute(batch),
-      ...(onQueueDepth ? { onDepthChange: onQueueDepth } : {}),
+      ...(options.onQueueDepth ? { onDepthChange: options.onQueueDepth } : {}),
     })
   }
 
+  /** Loads and warms up every instance (off the event loop when they run on threads). */
   static async load(options: LoadOptions): Promise<ModelVersion> {
-    const { session, providers } = await createSession(
-      options.path,
-      options.onCpu ? { ...options.config, execution_providers: [CPU] } : options.config,
-      options.logger,
-    )
+    const instances = await InstanceGroup.load(options)
+    for (const { provider, reason } of instances.info.dropped)
+      options.logger?.warn({ provider, reason }, 'optional execution provider dropped')
     try {
-      const model = new ModelVersion(
-        options.name,
-        options.version,
-        options.config,
-        providers,
-        session,
-        options.onBatch,
-        options.onQueueDepth,
-      )
-      await model.#warmUp()
-      return model
+      return new ModelVersion(options.name, options.version, options.config, instances, options)
     } catch (error) {
-      await session.release()
+      await instances.close()
       throw error
+    }
+  }
+
+  /** The providers the sessions run on: those configured, less optional ones not available. */
+  get executionProviders(): string[] {
+    return this.#instances.info.providers
+  }
+
+  /** Instances, and how many run a batch now. */
+  get instances() {
+    return {
+      count: this.#instances.size,
+      busy: this.#instances.busy,
+      threaded: this.#instances.threaded,
     }
   }
 
@@ -170,7 +181,7 @@ export class ModelVersion {
 
   async release() {
     await this.drain()
-    await this.session.release()
+    await this.#instances.close()
   }
 
   #validate(inputs: TensorData[]): TensorData[] {
@@ -214,32 +225,46 @@ export class ModelVersion {
   }
 
   async #execute(batch: Job[]): Promise<void> {
+    const instance = this.#instances.acquire()
+    this.#onInstanceBusy?.(instance.index, true)
     try {
-      await this.#run(batch)
+      await this.#run(batch, instance)
     } catch (error) {
+      // An instance that died (a 503) fails its batch as it is: the batch-mates are not to blame.
+      if (error instanceof InferenceError || batch.length === 1)
+        for (const job of batch) job.reject(executionError(error))
       // One bad request must not fail its batch-mates: retry each alone to find whose it was.
-      if (batch.length === 1) batch[0]?.reject(executionError(error))
       else
-        for (const job of batch) await this.#run([job]).catch((e) => job.reject(executionError(e)))
+        for (const job of batch)
+          await this.#run([job], instance).catch((e) => job.reject(executionError(e)))
+    } finally {
+      this.#instances.release(instance)
+      this.#onInstanceBusy?.(instance.index, false)
     }
   }
 
-  async #run(batch: Job[]) {
+  async #run(batch: Job[], instance: Instance) {
     const started = performance.now()
+    const batchId = ++this.#batches
     const rows = batch.reduce((sum, job) => sum + job.rows, 0)
-    const feeds: Record<string, ort.Tensor> = {}
+    const feeds: Feeds = {}
+    // Inputs concatenated for this batch are the batch's own: a worker may take their buffers.
+    const built = new Set<string>()
     this.inputs.forEach((spec, i) => {
       const parts = batch.map((job) => job.inputs[i] as TensorData)
       const first = parts[0] as TensorData
-      const shape = this.maxBatchSize > 0 ? [rows, ...first.shape.slice(1)] : first.shape
+      const dims = this.maxBatchSize > 0 ? [rows, ...first.shape.slice(1)] : first.shape
+      if (parts.length > 1) built.add(spec.name)
       const data = parts.length === 1 ? first.data : concatValues(spec.datatype, parts)
-      feeds[spec.name] = new ort.Tensor(DATATYPES[spec.datatype].ort, data as never, shape)
+      feeds[spec.name] = { type: DATATYPES[spec.datatype].ort, dims, data }
     })
-    const inferStarted = performance.now()
-    const results = await this.session.run(feeds)
-    const inferEnded = performance.now()
-    const computeSeconds = (inferEnded - inferStarted) / 1000
-    const outputs = this.outputs.map((spec) => results[spec.name] as ort.Tensor)
+    const {
+      outputs: results,
+      inferStartedAt,
+      inferEndedAt,
+    } = await instance.run(feeds, this.#outputNames, (name) => built.has(name))
+    const computeSeconds = (inferEndedAt - inferStartedAt) / 1000
+    const outputs = this.#outputNames.map((name) => results[name] as WireTensor)
     if (batch.length > 1 && outputs.some((t) => t.dims[0] !== rows)) {
       throw new Error('outputs are not aligned with the batch dimension')
     }
@@ -247,55 +272,41 @@ export class ModelVersion {
     let offset = 0
     const jobOutputs = batch.map((job) => {
       const sliced = this.outputs.map((spec, i) =>
-        sliceRows(spec, outputs[i] as ort.Tensor, offset, job.rows, batch.length === 1),
+        sliceRows(spec, outputs[i] as WireTensor, offset, job.rows, batch.length === 1),
       )
       offset += job.rows
       return sliced
     })
+    const endedAt = performance.now()
     this.statistics.execution(
       rows,
       batch.map((job, j) => ({ rows: job.rows, queueMs: (queueSeconds[j] as number) * 1000 })),
       {
-        inputMs: inferStarted - started,
-        inferMs: inferEnded - inferStarted,
-        outputMs: performance.now() - inferEnded,
+        inputMs: inferStartedAt - started,
+        inferMs: inferEndedAt - inferStartedAt,
+        outputMs: endedAt - inferEndedAt,
       },
     )
-    this.#onBatch?.({ rows, queueSeconds, computeSeconds })
+    this.#onBatch?.({ rows, queueSeconds, computeSeconds, instance: instance.index })
+    const timing: BatchTiming = {
+      batchId,
+      batchSize: rows,
+      instance: instance.index,
+      startedAt: started,
+      inferStartedAt,
+      inferEndedAt,
+      endedAt,
+    }
     batch.forEach((job, j) => {
+      job.timing = timing
       job.resolve({
         outputs: jobOutputs[j] as TensorData[],
         queueSeconds: queueSeconds[j] as number,
         computeSeconds,
         batchRows: rows,
+        timing,
       })
     })
-  }
-
-  async #warmUp() {
-    const feeds: Record<string, ort.Tensor> = {}
-    for (const spec of this.inputs) {
-      const shape = spec.shape.map((d) => (d === -1 ? 1 : d))
-      const data = allocate(spec.datatype, elementCount(shape))
-      if (Array.isArray(data)) data.fill('')
-      feeds[spec.name] = new ort.Tensor(DATATYPES[spec.datatype].ort, data as never, shape)
-    }
-    try {
-      await this.session.run(feeds)
-    } catch (error) {
-      throw new Error(`warm-up run failed: ${(error as Error).message}`)
-    }
-  }
-}
-
-function toSpec(meta: ort.InferenceSession.ValueMetadata, kind: string): TensorSpec {
-  if (!meta.isTensor) throw new Error(`${kind} '${meta.name}' is not a tensor`)
-  const datatype = datatypeOfOrt(meta.type)
-  if (!datatype) throw new Error(`${kind} '${meta.name}' has unsupported type ${meta.type}`)
-  return {
-    name: meta.name,
-    datatype,
-    shape: meta.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)),
   }
 }
 
@@ -320,77 +331,6 @@ function checkConfigAgainstGraph(config: ModelConfig, inputs: TensorSpec[], outp
       )
     }
   }
-}
-
-const CPU: ExecutionProvider = { name: 'cpu', optional: false }
-
-/**
- * Opens the session on the configured providers and says which are active. A provider that is
- * not active makes the load fail naming it, or, when the config marks it optional, is dropped with
- * a warning: never a silent CPU fallback on a GPU node (onnxruntime-common itself drops a provider
- * its build lacks with only a console line).
- */
-async function createSession(
-  path: string,
-  config: ModelConfig,
-  logger: Logger | undefined,
-): Promise<{ session: ort.InferenceSession; providers: string[] }> {
-  const built = new Set(ort.listSupportedBackends().map((backend) => backend.name))
-  const providers: ExecutionProvider[] = []
-  for (const provider of config.execution_providers) {
-    if (built.has(provider.name)) providers.push(provider)
-    else
-      unavailable(provider, `this onnxruntime-node build has only ${[...built].join(', ')}`, logger)
-  }
-  return openSession(path, config, providers, logger)
-}
-
-async function openSession(
-  path: string,
-  config: ModelConfig,
-  providers: ExecutionProvider[],
-  logger: Logger | undefined,
-): Promise<{ session: ort.InferenceSession; providers: string[] }> {
-  const names = (providers.length ? providers : [CPU]).map((p) => p.name)
-  try {
-    const session = await ort.InferenceSession.create(path, {
-      executionProviders: names,
-      graphOptimizationLevel: 'all',
-      // Failures reach the client and the service log; onnxruntime's own stderr lines would repeat them.
-      logSeverityLevel: 4,
-      // Spinning threads keep a core busy between runs, starving the HTTP work of the event loop.
-      extra: { session: { intra_op: { allow_spinning: config.intra_op_spinning ? '1' : '0' } } },
-      ...(config.intra_op_threads === undefined
-        ? {}
-        : { intraOpNumThreads: config.intra_op_threads }),
-    })
-    return { session, providers: names }
-  } catch (error) {
-    const accelerator = providers.find((p) => p.name !== 'cpu')
-    if (!accelerator) throw error
-    // Without the accelerator, a model that loads shows the accelerator was what failed (its
-    // libraries, CUDA or cuDNN, or the device); one that still fails has its own error.
-    const rest = await openSession(
-      path,
-      config,
-      providers.filter((p) => p !== accelerator),
-      logger,
-    )
-    if (!accelerator.optional) await rest.session.release()
-    unavailable(accelerator, (error as Error).message, logger)
-    return rest
-  }
-}
-
-/** A provider that cannot be active: the load fails, or an optional one is dropped with a warning. */
-function unavailable(provider: ExecutionProvider, why: string, logger: Logger | undefined) {
-  const reason = `execution provider '${provider.name}' is not available: ${why.trim()}`
-  if (!provider.optional) {
-    throw new Error(
-      `${reason} (list it as {"name": "${provider.name}", "optional": true} in config.json to serve without it)`,
-    )
-  }
-  logger?.warn({ provider: provider.name, reason }, 'optional execution provider dropped')
 }
 
 function checkFinite(tensor: TensorData) {
@@ -421,7 +361,7 @@ function concatValues(datatype: Datatype, parts: TensorData[]): TensorValues {
 
 function sliceRows(
   spec: TensorSpec,
-  tensor: ort.Tensor,
+  tensor: WireTensor,
   offset: number,
   rows: number,
   whole: boolean,
@@ -445,6 +385,7 @@ function sliceRows(
  * request's values (an index out of range, say): the client's mistake, so 400 with the reason.
  */
 function executionError(error: unknown): Error {
+  if (error instanceof InferenceError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new InferenceError(400, `inference failed: ${message}`)
 }

@@ -330,6 +330,15 @@ export class ModelRepository {
     const computeDuration = metrics.computeDuration.labels(labels)
     const queueDuration = metrics.queueDuration.labels(labels)
     const queueDepth = metrics.queueDepth.labels(labels)
+    const instanceMetrics = (instance: number) => {
+      const bound = { ...labels, instance: String(instance) }
+      return {
+        runs: metrics.instanceExecutions.labels(bound),
+        busy: metrics.instanceBusy.labels(bound),
+      }
+    }
+    const instances: Array<ReturnType<typeof instanceMetrics>> = []
+    const instanceOf = (i: number) => (instances[i] ??= instanceMetrics(i))
     try {
       const model = await ModelVersion.load({
         name: entry.name,
@@ -337,12 +346,14 @@ export class ModelRepository {
         path: join(this.options.dir, entry.name, labels.version, 'model.onnx'),
         config,
         logger: logger.child(labels),
-        onBatch: ({ rows, queueSeconds, computeSeconds }) => {
+        onBatch: ({ rows, queueSeconds, computeSeconds, instance }) => {
           batchSize.observe(rows)
           computeDuration.observe(computeSeconds)
           for (const s of queueSeconds) queueDuration.observe(s)
+          instanceOf(instance).runs.inc()
         },
         onQueueDepth: (depth) => queueDepth.set(depth),
+        onInstanceBusy: (instance, busy) => instanceOf(instance).busy.set(busy ? 1 : 0),
       })
       const seconds = (performance.now() - started) / 1000
       metrics.modelLoadDuration.observe(labels, seconds)
@@ -351,7 +362,10 @@ export class ModelRepository {
       Object.assign(slot, { state: 'READY', reason: '', fingerprint, model })
       delete slot.failedFingerprint
       setModelState(metrics, entry.name, labels.version, 'READY')
-      logger.info({ ...labels, seconds, providers: model.executionProviders }, 'model ready')
+      logger.info(
+        { ...labels, seconds, providers: model.executionProviders, instances: model.instances },
+        'model ready',
+      )
       // The new session already takes requests; the old one finishes what it accepted.
       if (previous) await previous.release()
     } catch (error) {

@@ -27,13 +27,12 @@ export function kserveV1Routes(ctx: InferenceContext) {
     return c.json({ name, version: String(model.version), ready: true })
   })
   const predict = (c: Context, name: string, version: string | undefined) =>
-    serveInference(ctx, { protocol: 'v1', name, version }, async (model) => {
-      const inputs = instancesToInputs(model, parseJson(await c.req.text()))
-      const result = await model.infer(inputs)
-      return {
-        response: c.json({ predictions: toPredictions(model, result.outputs) }),
-        prediction: { model, inputs, result, requestId: c.req.header('x-request-id') },
-      }
+    serveInference(ctx, { protocol: 'v1', name, version }, c.req.raw, {
+      decode: async (model) => ({
+        inputs: instancesToInputs(model, parseJson(await c.req.text())),
+        requestId: c.req.header('x-request-id'),
+      }),
+      encode: (model, _, result) => c.json({ predictions: toPredictions(model, result.outputs) }),
     })
   const verb = (c: Context, target: string) => {
     const match = /^(.+):predict$/.exec(target)

@@ -77,55 +77,57 @@ export function openInferenceRoutes(ctx: InferenceContext) {
   })
 
   const infer = (name: string, version: string | undefined, request: Request) =>
-    serveInference(ctx, { protocol: 'v2', name, version }, async (model) => {
-      const lengthHeader = request.headers.get(HEADER_LENGTH)
-      const headerLength = lengthHeader === null ? undefined : parseHeaderLength(lengthHeader)
-      const limits = { inputs: model.inputs.length, outputs: model.outputs.length }
-      // Plain JSON is read as text: arrayBuffer() costs a copy of the body in @hono/node-server.
-      const parsed =
-        headerLength === undefined
-          ? parseInferJson(await request.text(), limits)
-          : parseInferRequest(new Uint8Array(await request.arrayBuffer()), headerLength, limits)
-      const requested: RequestedOutput[] =
-        parsed.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: parsed.binaryOutput }))
-      for (const output of requested) {
-        if (!model.outputs.some((o) => o.name === output.name)) {
-          throw badRequest(
-            `unknown output '${output.name}'; model '${model.name}' has outputs ${model.outputs.map((o) => `'${o.name}'`).join(', ')}`,
-          )
+    serveInference(ctx, { protocol: 'v2', name, version }, request, {
+      decode: async (model) => {
+        const lengthHeader = request.headers.get(HEADER_LENGTH)
+        const headerLength = lengthHeader === null ? undefined : parseHeaderLength(lengthHeader)
+        const limits = { inputs: model.inputs.length, outputs: model.outputs.length }
+        // Plain JSON is read as text: arrayBuffer() costs a copy of the body in @hono/node-server.
+        const parsed =
+          headerLength === undefined
+            ? parseInferJson(await request.text(), limits)
+            : parseInferRequest(new Uint8Array(await request.arrayBuffer()), headerLength, limits)
+        const requested: RequestedOutput[] =
+          parsed.outputs ??
+          model.outputs.map((o) => ({ name: o.name, binary: parsed.binaryOutput }))
+        for (const output of requested) {
+          if (!model.outputs.some((o) => o.name === output.name)) {
+            throw badRequest(
+              `unknown output '${output.name}'; model '${model.name}' has outputs ${model.outputs.map((o) => `'${o.name}'`).join(', ')}`,
+            )
+          }
         }
-      }
-      const result = await model.infer(parsed.inputs)
-      const outputs: ResponseOutput[] = requested.map((want) => {
-        const tensor = result.outputs.find((o) => o.name === want.name) as TensorData
-        const shaped =
-          want.classification === undefined
-            ? tensor
-            : classify(tensor, want.classification, model.config.labels[want.name])
-        return { ...shaped, binary: want.binary }
-      })
-      const encoded = encodeInferResponse({
-        model_name: model.name,
-        model_version: model.version,
-        ...(parsed.id === undefined ? {} : { id: parsed.id }),
-        outputs,
-      })
-      const headers: Record<string, string> =
-        encoded.headerLength === undefined
-          ? { 'content-type': 'application/json' }
-          : {
-              'content-type': 'application/octet-stream',
-              [HEADER_LENGTH]: String(encoded.headerLength),
-            }
-      return {
-        response: new Response(encoded.body, { headers }),
-        prediction: {
-          model,
+        return {
           inputs: parsed.inputs,
-          result,
+          id: parsed.id,
+          requested,
           requestId: parsed.id ?? request.headers.get('x-request-id') ?? undefined,
-        },
-      }
+        }
+      },
+      encode: (model, { id, requested }, result) => {
+        const outputs: ResponseOutput[] = requested.map((want) => {
+          const tensor = result.outputs.find((o) => o.name === want.name) as TensorData
+          const shaped =
+            want.classification === undefined
+              ? tensor
+              : classify(tensor, want.classification, model.config.labels[want.name])
+          return { ...shaped, binary: want.binary }
+        })
+        const encoded = encodeInferResponse({
+          model_name: model.name,
+          model_version: model.version,
+          ...(id === undefined ? {} : { id }),
+          outputs,
+        })
+        const headers: Record<string, string> =
+          encoded.headerLength === undefined
+            ? { 'content-type': 'application/json' }
+            : {
+                'content-type': 'application/octet-stream',
+                [HEADER_LENGTH]: String(encoded.headerLength),
+              }
+        return new Response(encoded.body, { headers })
+      },
     })
 
   app.post('/v2/models/:name/infer', (c) => infer(c.req.param('name'), undefined, c.req.raw))

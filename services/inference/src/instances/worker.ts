@@ -1,0 +1,41 @@
+// One model instance on its own thread: the session is created, warmed up and run here, so a
+// load or a long run never holds the main thread's event loop.
+import { parentPort, workerData } from 'node:worker_threads'
+import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts'
+import { transferable } from './protocol.ts'
+import { loadSession, runSession } from './session.ts'
+
+const port = parentPort as NonNullable<typeof parentPort>
+const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer)
+const clock = () => performance.now() + performance.timeOrigin
+
+const init = workerData as WorkerInit
+const loading = loadSession(init.session)
+loading.then(
+  ({ session: _, ...info }) => post({ type: 'ready', ...info }),
+  (error: Error) => post({ type: 'failed', message: error.message }),
+)
+
+port.on('message', async (request: WorkerRequest) => {
+  if (request.type === 'close') {
+    // Released here, on the thread that made it, before the thread ends.
+    await loading.then(({ session }) => session.release()).catch(() => undefined)
+    port.close()
+    return
+  }
+  const { id, feeds, outputs: names } = request
+  try {
+    const { session } = await loading
+    const inferStartedAt = clock()
+    const outputs = await runSession(session, feeds, names)
+    const inferEndedAt = clock()
+    // onnxruntime allocated the outputs for this run: nothing else holds them.
+    post(
+      { type: 'result', id, outputs, inferStartedAt, inferEndedAt },
+      transferable(outputs, () => true),
+    )
+  } catch (error) {
+    post({ type: 'error', id, message: (error as Error).message })
+  }
+})
