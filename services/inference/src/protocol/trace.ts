@@ -34,7 +34,7 @@ export function startInferenceTrace(
   request: Request,
   target: { protocol: 'v1' | 'v2'; name: string; version: string | undefined },
 ): RequestTrace | undefined {
-  const trace = new RequestTrace(tracer, { name: SPANS.request, request })
+  const trace = new RequestTrace(tracer, { name: SPANS.request, request, route: routeOf(target) })
   if (!trace.recording) {
     trace.span.end()
     return undefined
@@ -43,6 +43,16 @@ export function startInferenceTrace(
   trace.span.setAttribute(ATTRIBUTES.protocol, target.protocol)
   if (target.version !== undefined) trace.span.setAttribute(ATTRIBUTES.version, target.version)
   return trace
+}
+
+/** The route template the request matched, as the protocols register them: `http.route`. */
+function routeOf({ protocol, version }: { protocol: 'v1' | 'v2'; version: string | undefined }) {
+  if (protocol === 'v2') {
+    return version === undefined
+      ? '/v2/models/:name/infer'
+      : '/v2/models/:name/versions/:version/infer'
+  }
+  return version === undefined ? '/v1/models/:target' : '/v1/models/:name/versions/:target'
 }
 
 /**
@@ -57,9 +67,7 @@ export async function tracedInfer(
 ): Promise<InferResult> {
   const enqueuedAt = performance.now()
   const result = await model.infer(inputs)
-  // Read as optional: a model that recorded no batch times (an older one) just has no such spans.
-  const { timing } = result as InferResult & { timing?: BatchTiming }
-  if (timing) recordBatch(trace, enqueuedAt, timing)
+  recordBatch(trace, enqueuedAt, result.timing)
   return result
 }
 
