@@ -80,6 +80,15 @@ describe('health and metadata', () => {
   })
 })
 
+describe('routing', () => {
+  it("stays on hono's RegExpRouter: the trie router it falls back to costs every request", async () => {
+    await t.app.request('/v2/health/live')
+    expect((t.app as unknown as { router: { name: string } }).router.name).toBe(
+      'SmartRouter + RegExpRouter',
+    )
+  })
+})
+
 describe('Open Inference Protocol infer', () => {
   const samples: Record<Datatype, unknown[]> = {
     BOOL: [true, false, false, true],

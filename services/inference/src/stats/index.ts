@@ -158,7 +158,11 @@ export function statisticsRoutes(source: StatisticsSource) {
   // Oldest version first, as Triton lists them.
   const byVersion = (a: ModelVersion, b: ModelVersion) => Number(a.version) - Number(b.version)
 
-  app.get('/v2/models/stats', (c) => {
+  // `/v2/models/stats` as a case of `/v2/models/:name`, handing any other name on to the model
+  // metadata route: a static route beside `/v2/models/:name/stats` drops hono from its
+  // RegExpRouter to its trie router, which then costs every inference request.
+  app.get('/v2/models/:name', (c, next) => {
+    if (c.req.param('name') !== 'stats') return next()
     const names = [...new Set(source.index().map((row) => row.name))]
     const models = names.flatMap((name) => source.readyVersions(name).sort(byVersion))
     return c.json({ model_stats: models.map(stat) })
