@@ -1,4 +1,3 @@
-import * as k8s from '@pulumi/kubernetes'
 import * as pulumi from '@pulumi/pulumi'
 import { DatabaseRoles } from '../database/index.ts'
 import { type Context, NAMESPACE, type ServicesArgs } from './context.ts'
@@ -6,6 +5,7 @@ import { ServiceTokens } from './credentials.ts'
 import { drift } from './drift.ts'
 import { gateway } from './gateway.ts'
 import { inferenceGroup } from './inference.ts'
+import { restrictedNamespace } from './pod.ts'
 import { modelRegistry } from './registry.ts'
 
 export { NAMESPACE, type ServicesArgs } from './context.ts'
@@ -23,19 +23,7 @@ export class Services extends pulumi.ComponentResource {
   constructor(name: string, args: ServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('infera:platform:Services', name, {}, opts)
     const onCluster = { parent: this, provider: args.provider }
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-${NAMESPACE}`,
-      {
-        metadata: {
-          name: NAMESPACE,
-          labels: {
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/audit': 'restricted',
-          },
-        },
-      },
-      onCluster,
-    )
+    const namespace = restrictedNamespace(`${name}-${NAMESPACE}`, NAMESPACE, onCluster)
     const inNamespace = { ...onCluster, dependsOn: [namespace] }
     // One database, each service as its own role in its own schema, never as the master user.
     const roles = new DatabaseRoles(

@@ -1,4 +1,4 @@
-import type * as k8s from '@pulumi/kubernetes'
+import * as k8s from '@pulumi/kubernetes'
 import type * as pulumi from '@pulumi/pulumi'
 
 type Container = k8s.types.input.core.v1.Container
@@ -18,6 +18,26 @@ export const POD_SECURITY: k8s.types.input.core.v1.PodSecurityContext = {
   fsGroup: RUN_AS,
   seccompProfile: { type: 'RuntimeDefault' },
 }
+
+/** A namespace whose pods Pod Security admission holds to the `restricted` standard. */
+export const restrictedNamespace = (
+  resourceName: string,
+  name: string,
+  opts: pulumi.CustomResourceOptions,
+) =>
+  new k8s.core.v1.Namespace(
+    resourceName,
+    {
+      metadata: {
+        name,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    },
+    opts,
+  )
 
 /** Every container's: no escalation, no capabilities, a read-only root filesystem. */
 export const CONTAINER_SECURITY: k8s.types.input.core.v1.SecurityContext = {

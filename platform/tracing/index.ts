@@ -4,7 +4,12 @@ import * as pulumi from '@pulumi/pulumi'
 import { stringify } from 'yaml'
 import { SYSTEM_NODE_LABEL } from '../cluster/index.ts'
 import { type OidcProvider, serviceAccountRole } from '../iam.ts'
-import { CONTAINER_SECURITY, POD_SECURITY, resources } from '../services/pod.ts'
+import {
+  CONTAINER_SECURITY,
+  POD_SECURITY,
+  resources,
+  restrictedNamespace,
+} from '../services/pod.ts'
 
 export const NAMESPACE = 'tracing'
 const NAME = 'otel-collector'
@@ -67,19 +72,7 @@ export class Tracing extends pulumi.ComponentResource {
   constructor(name: string, args: TracingArgs, opts?: pulumi.ComponentResourceOptions) {
     super('infera:platform:Tracing', name, {}, opts)
     const onCluster = { parent: this, provider: args.provider }
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-${NAMESPACE}`,
-      {
-        metadata: {
-          name: NAMESPACE,
-          labels: {
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/audit': 'restricted',
-          },
-        },
-      },
-      onCluster,
-    )
+    const namespace = restrictedNamespace(`${name}-${NAMESPACE}`, NAMESPACE, onCluster)
     const inNamespace = { ...onCluster, dependsOn: [namespace] }
     const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/part-of': 'infera' }
     const metadata = {
