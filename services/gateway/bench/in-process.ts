@@ -5,6 +5,7 @@
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import pino from 'pino'
+import { bufferedDestination } from '../../shared/logging/index.ts'
 import { createGatewayApp } from '../src/app/index.ts'
 import { hashApiKey } from '../src/auth/index.ts'
 import { type GatewayConfigFile, validateGatewayConfig } from '../src/config/index.ts'
@@ -43,7 +44,7 @@ function bareHono(): Fetch {
   return app.fetch
 }
 
-/** The gateway as `npm start` configures it, logging to /dev/null through the buffered pino. */
+/** The gateway as `npm start` configures it, logging to /dev/null through its buffered destination. */
 async function gateway(): Promise<Fetch> {
   const file: GatewayConfigFile = {
     auth: { api_keys: [{ tenant: 'bench', sha256: await hashApiKey(KEY), models: ['tiny'] }] },
@@ -58,7 +59,7 @@ async function gateway(): Promise<Fetch> {
       },
     ],
   }
-  const logger = pino(pino.destination({ dest: '/dev/null', sync: false, minLength: 8192 }))
+  const logger = pino(bufferedDestination('/dev/null'))
   const app = createGatewayApp(validateGatewayConfig(file, 'in-process bench'), {
     send,
     log: (line) => logger.info(line, 'request'),

@@ -27,6 +27,22 @@ describe('bufferedDestination', () => {
     destination.end()
   })
 
+  it('writes chunk after chunk in order, and what is left on flush', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
+    dirs.push(dir)
+    const file = join(dir, 'many.log')
+    const destination = bufferedDestination(file)
+    await new Promise((resolve) => destination.once('ready', resolve))
+    // 5,000 lines of ~100 bytes: about 60 chunks, and a tail shorter than one.
+    const sent = Array.from({ length: 5000 }, (_, i) => `{"line":${i},"pad":"${'x'.repeat(80)}"}`)
+    for (const line of sent) destination.write(`${line}\n`)
+    await new Promise<void>((resolve, reject) =>
+      destination.flush((error) => (error ? reject(error) : resolve())),
+    )
+    expect(await lines(file)).toEqual(sent)
+    destination.end()
+  })
+
   it('writes out what it holds when the process exits', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
     dirs.push(dir)
