@@ -1,13 +1,11 @@
 // One request's trace across real processes: `infera gateway` and `infera inference`, each with
 // OTEL_EXPORTER_OTLP_ENDPOINT set, export to a real OTLP/HTTP receiver in a third process; the
 // spans must join into one tree by the W3C traceparent the gateway sends upstream.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
-import { describeWith } from '../testing/tools/index.ts'
+import { describeWith, startServer } from '../testing/tools/index.ts'
 import { buildIdentityModel } from '../training/onnx/index.ts'
 import { hashApiKey } from './gateway/src/index.ts'
 import { tempDir, writeModel } from './inference/src/testing/index.ts'
@@ -18,7 +16,6 @@ import {
   startOtlpReceiver,
 } from './shared/tracing/testing/index.ts'
 
-const root = fileURLToPath(new URL('../', import.meta.url))
 const KEY = 'trace-test-key'
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c'
 const CALLER_PARENT = 'b7ad6b7169203331'
@@ -28,30 +25,14 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL')
 })
 
-/** `infera <args>` with tracing on; resolves with the URL from its `"url":"…"` log line. */
+/** `infera <args>` with tracing on, exporting to `otlp` as `service`. */
 function infera(args: string[], otlp: string, service: string) {
-  const child = spawn(process.execPath, ['bin/infera.js', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startServer(process.execPath, ['bin/infera.js', ...args], children, {
+    ...process.env,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+    OTEL_SERVICE_NAME: service,
     // Spans leave within 100 ms instead of the batch processor's 5 s.
-    env: {
-      ...process.env,
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
-      OTEL_SERVICE_NAME: service,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    },
-  })
-  children.push(child)
-  let log = ''
-  return new Promise<{ url: string; child: ChildProcess }>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log += chunk
-      const url = /"url":"(http:[^"]+)"/.exec(log)?.[1]
-      if (url) resolve({ url, child })
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`infera ${args[0]} exited (${code}):\n${log}`)))
+    OTEL_BSP_SCHEDULE_DELAY: '100',
   })
 }
 
@@ -64,7 +45,7 @@ describeWith({ python: python3 }, 'a trace through gateway and model server', ({
         onnx: buildIdentityModel({ datatype: 'FP32', shape: ['batch', 2] }),
         config: { max_batch_size: 8 },
       })
-      const inference = await infera(
+      const inference = infera(
         ['inference', '--models', repo, '--port', '0', '--host', '127.0.0.1'],
         receiver.url,
         'infera-inference',
@@ -76,7 +57,7 @@ describeWith({ python: python3 }, 'a trace through gateway and model server', ({
           routes: [
             {
               model: 'identity',
-              variants: [{ name: 'main', weight: 100, targets: [inference.url] }],
+              variants: [{ name: 'main', weight: 100, targets: [await inference.url] }],
             },
           ],
           auth: {
@@ -84,13 +65,13 @@ describeWith({ python: python3 }, 'a trace through gateway and model server', ({
           },
         }),
       )
-      const gateway = await infera(
+      const gateway = infera(
         ['gateway', '--config', config, '--workers', '1', '--port', '0', '--host', '127.0.0.1'],
         receiver.url,
         'infera-gateway',
       )
 
-      const response = await fetch(`${gateway.url}/v2/models/identity/infer`, {
+      const response = await fetch(`${await gateway.url}/v2/models/identity/infer`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${KEY}`,
@@ -106,7 +87,7 @@ describeWith({ python: python3 }, 'a trace through gateway and model server', ({
       // Shutting down exports what the batch processors hold.
       for (const server of [gateway, inference]) {
         server.child.kill('SIGTERM')
-        await once(server.child, 'exit')
+        await server.exited
       }
       const spans = receivedSpans(await receiver.received()).filter(
         (span) => span.traceId === CALLER_TRACE,

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { startGatewayCluster } from '../../services/gateway/src/adapter/node/cluster/index.ts'
 import { GatewayConfigError } from '../../services/gateway/src/index.ts'
-import { startTracing } from '../../services/shared/tracing/node.ts'
 import {
   closeOnSignal,
   defineCommand,
@@ -12,6 +11,7 @@ import {
   toPort,
   UsageError,
 } from '../args.ts'
+import { commandTracing } from '../tracing.ts'
 
 const OPTIONS = {
   config: {
@@ -48,12 +48,8 @@ async function run({ values }: Parsed<typeof OPTIONS>) {
   if (!Number.isInteger(workers) || workers > 64) {
     throw new UsageError(`--workers must be an integer from 1 to 64, got '${values.workers}'`)
   }
-  // On only when OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set; OTEL_* configure it.
   // Each worker runs this command too, and so has its own exporter.
-  const tracing = startTracing({
-    serviceName: 'infera-gateway',
-    logger: { warn: (message) => console.warn(`tracing: ${message}`) },
-  })
+  const { tracer, closing } = commandTracing('infera-gateway')
   try {
     const server = await startGatewayCluster({
       workers,
@@ -62,13 +58,9 @@ async function run({ values }: Parsed<typeof OPTIONS>) {
       // Loopback unless opened on purpose: the container image sets HOST=0.0.0.0.
       host: values.host,
       ...(redisUrl ? { redisUrl } : {}),
-      ...(tracing ? { tracer: tracing.tracer('infera-gateway') } : {}),
+      ...(tracer ? { tracer } : {}),
     })
-    closeOnSignal(async () => {
-      await server.close()
-      // After the server: the last requests' spans are exported too.
-      await tracing?.shutdown()
-    })
+    closeOnSignal(closing(server.close))
   } catch (error) {
     if (error instanceof GatewayConfigError) throw new InputError(error.message)
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

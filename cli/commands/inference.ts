@@ -1,7 +1,6 @@
 import { startInferenceServer } from '../../services/inference/src/adapter/node/index.ts'
 import { MODEL_CONTROL_MODES } from '../../services/inference/src/index.ts'
 import { readCredentialsFile } from '../../services/shared/credentials/file.ts'
-import { startTracing } from '../../services/shared/tracing/node.ts'
 import {
   closeOnSignal,
   defineCommand,
@@ -13,6 +12,7 @@ import {
   toPort,
   UsageError,
 } from '../args.ts'
+import { commandTracing } from '../tracing.ts'
 
 const OPTIONS = {
   models: {
@@ -122,11 +122,7 @@ async function run({ values }: Parsed<typeof OPTIONS>) {
   if (registryModels?.length === 0) {
     throw new UsageError('--registry-models needs model names, as in --registry-models a,b')
   }
-  // On only when OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set; OTEL_* configure it.
-  const tracing = startTracing({
-    serviceName: 'infera-inference',
-    logger: { warn: (message) => console.warn(`tracing: ${message}`) },
-  })
+  const { tracer, closing } = commandTracing('infera-inference')
   const server = await startInferenceServer({
     modelsDir: values.models,
     port: toPort(values.port) as number,
@@ -152,13 +148,9 @@ async function run({ values }: Parsed<typeof OPTIONS>) {
     ),
     modelControl: values['model-control'],
     credentials,
-    ...optional('tracer', tracing?.tracer('infera-inference')),
+    ...optional('tracer', tracer),
   })
-  closeOnSignal(async () => {
-    await server.close()
-    // After the server: the last requests' spans are exported too.
-    await tracing?.shutdown()
-  })
+  closeOnSignal(closing(server.close))
 }
 
 const milliseconds = (value: string | undefined, flag: string, min: number) => {

@@ -17,7 +17,6 @@ import {
   RegistryClient,
 } from '../../services/registry/src/index.ts'
 import { generateToken } from '../../services/shared/credentials/index.ts'
-import { startTracing } from '../../services/shared/tracing/node.ts'
 import type { DemoProgress } from '../../training/demo/index.ts'
 import {
   defaultCaptureDir,
@@ -27,6 +26,7 @@ import {
   removePlatformFile,
   writePlatformFile,
 } from '../home.ts'
+import { commandTracing } from '../tracing.ts'
 import {
   ACCEPTS,
   credentialsFor,
@@ -99,10 +99,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions) {
   }
   // With OTEL_EXPORTER_OTLP_ENDPOINT set: one SDK for the process, each service a tracer of its
   // own; shut down after the services, so that their last spans go out too.
-  const tracing = startTracing({
-    serviceName: 'infera',
-    logger: { warn: (message) => console.warn(`tracing: ${message}`) },
-  })
+  const { tracing } = commandTracing('infera')
   if (tracing) closers.push(tracing.shutdown)
   // The platform's own tokens: nothing outside it changes what is served without one.
   const tokens = generateTokens()

@@ -3,10 +3,11 @@
 // developer's machine, and fails under CI=true: there a missing tool is a broken install (.ci/run
 // installs them all), not a reason to test less.
 
-import { spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, it, type TestContext } from 'vitest'
 
 export type Availability<T> = { found: true; value: T } | { found: false; reason: string }
@@ -275,4 +276,35 @@ export function run(
     child.once('error', reject)
     child.once('close', (status) => resolve({ status, stdout, output }))
   })
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/**
+ * Starts a server process from the repository's root and resolves `url` with the URL its
+ * `"url":"…"` log line names (how every service says it is listening). The child goes into
+ * `children` for the caller to kill; `url` rejects with the output so far if it exits first.
+ */
+export function startServer(
+  command: string,
+  args: string[],
+  children: ChildProcess[],
+  env: NodeJS.ProcessEnv = process.env,
+) {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let log = ''
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk
+      const match = /"url":"(http:[^"]+)"/.exec(log)
+      if (match) resolve(match[1] as string)
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    void exited.then((code) => reject(new Error(`${command} exited (${code}) early:\n${log}`)))
+  })
+  url.catch(() => undefined)
+  return { child, url, exited, log: () => log }
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -9,7 +9,7 @@ import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { describeWith, installed } from '../../../../testing/tools/index.ts'
+import { describeWith, installed, startServer } from '../../../../testing/tools/index.ts'
 import { buildIdentityModel } from '../../../../training/onnx/index.ts'
 import { tempDir, writeModel } from '../../../inference/src/testing/index.ts'
 import { type Listening, listen } from '../../../shared/node-server/index.ts'
@@ -23,26 +23,6 @@ const scrapeInit = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }
 // The gateway's src must run unmodified off Node; these tests run it on the real runtimes.
 const root = fileURLToPath(new URL('../../../../', import.meta.url))
 const KEY = 'runtime-test-key'
-
-/** Starts a real process and resolves with the URL from its `"url":"…"` log line. */
-function start(command: string, args: string[], children: ChildProcess[]) {
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let log = ''
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log += chunk
-      const match = /"url":"(http:[^"]+)"/.exec(log)
-      if (match) resolve(match[1] as string)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    void exited.then((code) => reject(new Error(`${command} exited (${code}) early:\n${log}`)))
-  })
-  url.catch(() => undefined)
-  return { child, url, exited, log: () => log }
-}
 
 const identityRepo = () => {
   const repo = tempDir()
@@ -100,11 +80,11 @@ describeWith(installed('deno'), 'gateway on Deno (real processes, real HTTP)', (
   let inference: string
   let registry: Listening
   let gateway: string
-  let gatewayProcess: ReturnType<typeof start>
+  let gatewayProcess: ReturnType<typeof startServer>
 
   beforeAll(async () => {
     registry = await startFakeRegistry()
-    inference = await start(
+    inference = await startServer(
       process.execPath,
       [
         'bin/infera.js',
@@ -121,7 +101,7 @@ describeWith(installed('deno'), 'gateway on Deno (real processes, real HTTP)', (
     const configFile = join(tempDir(), 'gateway.json')
     writeFileSync(configFile, JSON.stringify(await gatewayConfig(inference, registry)))
     // --cached-only: the npm packages must come from node_modules, never the network.
-    gatewayProcess = start(
+    gatewayProcess = startServer(
       tools.deno,
       [
         'run',
@@ -309,7 +289,7 @@ describe('discovery endpoints through a gateway (real HTTP, a real inference pro
   beforeAll(async () => {
     const repo = identityRepo()
     writeModel(repo, 'twin', { onnx: buildIdentityModel({ datatype: 'FP32', shape: [1, 2] }) })
-    const inference = await start(
+    const inference = await startServer(
       process.execPath,
       ['bin/infera.js', 'inference', '--models', repo, '--port', '0', '--host', '127.0.0.1'],
       children,
