@@ -3,7 +3,7 @@ import { RequestTrace, type Tracer } from '../../../shared/tracing/index.ts'
 import { continueTrace } from '../app/trace.ts'
 import { type GatewayEnv, hasContextHeaders, type Log } from '../context/index.ts'
 import type { GatewayMetrics } from '../metrics/index.ts'
-import { injectInto } from '../tracing/index.ts'
+import { traceparentOf } from '../tracing/index.ts'
 
 export interface AccessLogOptions {
   metrics: GatewayMetrics
@@ -42,11 +42,9 @@ export function accessLog({
     c.set('headers', headers)
     const requestTrace = tracer && new RequestTrace(tracer, { name: 'gateway', request: c.req.raw })
     if (requestTrace) {
-      const upstream: Record<string, string> = {}
-      injectInto(upstream, requestTrace.span)
       c.set('trace', requestTrace)
       c.set('traceId', requestTrace.traceId)
-      c.set('traceparent', upstream.traceparent as string)
+      c.set('traceparent', traceparentOf(requestTrace.span))
     } else {
       const trace = continueTrace(c.req.header('traceparent'))
       c.set('traceId', trace.traceId)

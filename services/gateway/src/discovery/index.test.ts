@@ -179,6 +179,19 @@ describe('the admin scope: statistics and the repository index', () => {
     expect(await upstream.calls[0]?.text()).toBe('{"ready":true}')
   })
 
+  it('caps the merged index at MAX_LISTED entries, saying so in a header', async () => {
+    const versions = Array.from({ length: MAX_LISTED + 10 }, (_, i) => ({
+      name: 'iris',
+      version: String(i + 1),
+      state: 'READY',
+    }))
+    const { call } = gateway({}, { 'http://a': () => Response.json(versions), 'http://b': ok })
+    const response = await call('/v2/repository/index', { method: 'POST' }, ADMIN_KEY)
+    expect(response.status).toBe(200)
+    expect((await response.json()) as unknown[]).toHaveLength(MAX_LISTED)
+    expect(response.headers.get(LISTING_TRUNCATED_HEADER)).toBe('true')
+  })
+
   it('refuses the rest of the repository API, admin or not, without reaching upstream', async () => {
     const { call, upstream } = gateway()
     for (const path of ['/v2/repository/models/iris/load', '/v2/repository/models/iris/unload']) {

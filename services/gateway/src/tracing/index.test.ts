@@ -111,6 +111,22 @@ describe('gateway spans', () => {
     expect(shadow?.attributes['url.full']).toBe('http://s/v2/models/iris/infer')
   })
 
+  it('starts a trace of its own for a malformed or oversized traceparent', async () => {
+    const { call, upstream } = traced()
+    for (const traceparent of ['00-not-hex-01', `00-${'a'.repeat(4000)}-${CALLER_PARENT}-01`]) {
+      const response = await call(
+        '/v2/models/iris/infer',
+        { ...infer, headers: { ...infer.headers, traceparent } },
+        OPS_KEY,
+      )
+      expect(response.status).toBe(200)
+    }
+    const servers = named(await spans(6), 'gateway')
+    for (const server of servers) expect(server.parentSpanContext).toBeUndefined()
+    const sent = upstream.calls.map((c) => c.headers.get('traceparent') ?? '')
+    for (const header of sent) expect(header).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+  })
+
   it('a refused request still ends its span, with the 401', async () => {
     const { call } = traced()
     expect((await call('/v2/models/iris/infer', infer, null)).status).toBe(401)

@@ -14,6 +14,15 @@ export function injectInto(headers: Record<string, string>, span: Span): void {
 }
 
 /**
+ * `span`'s W3C `traceparent`, read from its context: unlike `injectInto` it needs no propagator
+ * registered, so the gateway always has one to send upstream.
+ */
+export function traceparentOf(span: Span): string {
+  const { traceId, spanId, traceFlags } = span.spanContext()
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`
+}
+
+/**
  * `send`, each call in a client span named `name` (`upstream`, `shadow`) under the request's trace,
  * the upstream's request carrying that span as its parent: a retry is a second span beside the
  * first, and the model server's spans hang under the attempt that reached it.
