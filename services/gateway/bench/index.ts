@@ -221,10 +221,13 @@ async function main() {
 
     // Half the gateway's own peak: the latency it adds when it is not the bottleneck.
     const rate = Math.floor(viaGateway.rps / 2)
-    const [directOpen, gatewayOpen] = (await openLoop(rate, body, [
+    // The bare Hono proxy at the same rate: the latency the framework's floor adds on this
+    // machine before any of the gateway's features.
+    const [directOpen, honoOpen, gatewayOpen] = (await openLoop(rate, body, [
       { port: inference.port, headers: {} },
+      { port: honoProxy.port, headers: {} },
       { port: gateway.port, headers: auth },
-    ])) as [OpenLoop, OpenLoop]
+    ])) as [OpenLoop, OpenLoop, OpenLoop]
 
     const rows = [direct, viaRaw, viaHono, viaGateway, viaGateway2, ...(viaDeno ? [viaDeno] : [])]
     const ms = (n: number) => n.toFixed(3)
@@ -246,6 +249,7 @@ async function main() {
     console.log('|---|---:|---:|---:|---:|')
     for (const [label, r] of [
       ['inference, direct', directOpen],
+      ['bare Hono proxy → inference', honoOpen],
       ['gateway → inference', gatewayOpen],
     ] as const) {
       console.log(`| ${label} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.failed} | ${r.tail.toFixed(2)} |`)
@@ -257,7 +261,7 @@ async function main() {
     const verdict = (ok: boolean) => (ok ? 'met' : '**not met**')
     // Answers still coming well after the last request was due: the rate was not below what the
     // machine (shared, its load drifting) could serve then, so the latencies say nothing.
-    const saturated = [directOpen, gatewayOpen].some((r) => r.tail > 1)
+    const saturated = [directOpen, honoOpen, gatewayOpen].some((r) => r.tail > 1)
     const latencyVerdict = (ok: boolean) =>
       saturated ? 'not judged: saturated, rerun on a quieter machine' : verdict(ok)
     console.log('\n| target | measured | goal | |')
@@ -270,6 +274,9 @@ async function main() {
     )
     console.log(
       `| added p99 at half the gateway's peak | ${ms(addedP99)} ms | ≤ 5 ms | ${latencyVerdict(addedP99 <= 5)} |`,
+    )
+    console.log(
+      `| added p50 / p99 at the same rate by the bare Hono proxy (the framework's floor) | ${ms(honoOpen.p50 - directOpen.p50)} / ${ms(honoOpen.p99 - directOpen.p99)} ms | — | |`,
     )
     console.log(
       `| canary share, 1 worker (${canary.requests} requests, ${100 - CANARY_WEIGHT}/${CANARY_WEIGHT}) | ${canary.share.toFixed(2)}% | ${CANARY_WEIGHT}% ± 2 pp | ${verdict(Math.abs(canary.share - CANARY_WEIGHT) <= 2)} |`,
@@ -299,6 +306,18 @@ async function main() {
     const app = await inProcessCost()
     console.log(
       `| in-process app CPU per request: gateway ${app.gateway.toFixed(1)} µs / bare Hono ${app.bare.toFixed(1)} µs | ${(app.gateway / app.bare).toFixed(2)}× | — | |`,
+    )
+    console.log(
+      '\n| in-process, the gateway with each feature off in turn (cumulative) | µs / request | saves µs |',
+    )
+    console.log('|---|---:|---:|')
+    console.log(`| gateway, all on | ${app.gateway.toFixed(1)} | |`)
+    for (const step of app.steps) {
+      console.log(`| − ${step.feature} | ${step.without.toFixed(1)} | ${step.saves.toFixed(1)} |`)
+    }
+    const rest = app.steps.at(-1)?.without ?? app.gateway
+    console.log(
+      `| bare Hono proxy (the rest, ${(rest - app.bare).toFixed(1)} µs: request id, trace context, metrics, body limit, route lookup, the middleware chain) | ${app.bare.toFixed(1)} | |`,
     )
 
     if (PROFILE) {
