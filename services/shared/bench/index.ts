@@ -111,6 +111,7 @@ export async function load(
   connections: number,
   rate?: number,
   headers: Record<string, string> = {},
+  seconds = DURATION,
 ): Promise<LoadResult> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${path}`,
@@ -118,7 +119,7 @@ export async function load(
     headers: { 'content-type': 'application/json', ...headers },
     body,
     connections,
-    duration: DURATION,
+    duration: seconds,
     ...(rate ? { overallRate: rate } : {}),
   })
   const errors = result.errors + result.timeouts + result.non2xx
