@@ -17,14 +17,25 @@ loading.then(
   (error: Error) => post({ type: 'failed', message: error.message }),
 )
 
+// Runs handed to onnxruntime and not yet answered: a close waits for them, since releasing a
+// session under a run (or ending the thread) takes the whole process down.
+const running = new Set<Promise<void>>()
+
 port.on('message', async (request: WorkerRequest) => {
   if (request.type === 'close') {
+    await Promise.all(running)
     // Released here, on the thread that made it, before the thread ends.
     await loading.then(({ session }) => session.release()).catch(() => undefined)
     port.close()
     return
   }
-  const { id, feeds, outputs: names } = request
+  const run = answer(request)
+  running.add(run)
+  await run
+  running.delete(run)
+})
+
+async function answer({ id, feeds, outputs: names }: Extract<WorkerRequest, { type: 'run' }>) {
   try {
     const { session } = await loading
     const inferStartedAt = clock()
@@ -38,4 +49,4 @@ port.on('message', async (request: WorkerRequest) => {
   } catch (error) {
     post({ type: 'error', id, message: (error as Error).message })
   }
-})
+}
