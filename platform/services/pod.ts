@@ -39,6 +39,46 @@ export const restrictedNamespace = (
     opts,
   )
 
+type Metadata = k8s.types.input.meta.v1.ObjectMeta
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer
+
+/** Ingress to the pods `selector` picks only from `from`, and only on the named `port`. */
+export const ingressOnlyFrom = (
+  resourceName: string,
+  args: { metadata: Metadata; selector: Record<string, string>; from: Peer[]; port: string },
+  opts: pulumi.CustomResourceOptions,
+) =>
+  new k8s.networking.v1.NetworkPolicy(
+    resourceName,
+    {
+      metadata: args.metadata,
+      spec: {
+        podSelector: { matchLabels: args.selector },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: args.from, ports: [{ port: args.port }] }],
+      },
+    },
+    opts,
+  )
+
+/**
+ * One pod of `selector` evicted at a time: maxUnavailable, not minAvailable, so a one-replica
+ * workload never blocks node drains.
+ */
+export const disruptionBudget = (
+  resourceName: string,
+  args: { metadata: Metadata; selector: Record<string, string> },
+  opts: pulumi.CustomResourceOptions,
+) =>
+  new k8s.policy.v1.PodDisruptionBudget(
+    resourceName,
+    {
+      metadata: args.metadata,
+      spec: { maxUnavailable: 1, selector: { matchLabels: args.selector } },
+    },
+    opts,
+  )
+
 /** Every container's: no escalation, no capabilities, a read-only root filesystem. */
 export const CONTAINER_SECURITY: k8s.types.input.core.v1.SecurityContext = {
   runAsNonRoot: true,

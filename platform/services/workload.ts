@@ -2,7 +2,13 @@ import * as k8s from '@pulumi/kubernetes'
 import * as pulumi from '@pulumi/pulumi'
 import { type OidcProvider, type Statement, serviceAccountRole } from '../iam.ts'
 import { NAMESPACE as MONITORING_NAMESPACE } from '../observability/index.ts'
-import { CONTAINER_SECURITY, POD_SECURITY, SAFE_TO_EVICT } from './pod.ts'
+import {
+  CONTAINER_SECURITY,
+  disruptionBudget,
+  ingressOnlyFrom,
+  POD_SECURITY,
+  SAFE_TO_EVICT,
+} from './pod.ts'
 
 type Container = k8s.types.input.core.v1.Container
 type Volume = k8s.types.input.core.v1.Volume
@@ -198,44 +204,28 @@ export class Workload extends pulumi.ComponentResource {
     this.url = `http://${name}.${namespace}.svc.cluster.local:${args.port}`
 
     if (args.allowFrom) {
-      new k8s.networking.v1.NetworkPolicy(
+      ingressOnlyFrom(
         resourceName,
         {
           metadata,
-          spec: {
-            podSelector: { matchLabels: selector },
-            policyTypes: ['Ingress'],
-            ingress: [
-              {
-                from: [
-                  {
-                    podSelector: {
-                      matchExpressions: [
-                        {
-                          key: 'app.kubernetes.io/component',
-                          operator: 'In',
-                          values: args.allowFrom,
-                        },
-                      ],
-                    },
-                  },
-                  PROMETHEUS_PEER,
+          selector,
+          from: [
+            {
+              podSelector: {
+                matchExpressions: [
+                  { key: 'app.kubernetes.io/component', operator: 'In', values: args.allowFrom },
                 ],
-                ports: [{ port: 'http' }],
               },
-            ],
-          },
+            },
+            PROMETHEUS_PEER,
+          ],
+          port: 'http',
         },
         parent,
       )
     }
 
-    new k8s.policy.v1.PodDisruptionBudget(
-      resourceName,
-      // maxUnavailable, not minAvailable: a one-replica workload must not block node drains.
-      { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-      parent,
-    )
+    disruptionBudget(resourceName, { metadata, selector }, parent)
 
     if (args.scaling) {
       new k8s.autoscaling.v2.HorizontalPodAutoscaler(

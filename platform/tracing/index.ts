@@ -6,6 +6,8 @@ import { SYSTEM_NODE_LABEL } from '../cluster/index.ts'
 import { type OidcProvider, serviceAccountRole } from '../iam.ts'
 import {
   CONTAINER_SECURITY,
+  disruptionBudget,
+  ingressOnlyFrom,
   POD_SECURITY,
   resources,
   restrictedNamespace,
@@ -166,35 +168,17 @@ export class Tracing extends pulumi.ComponentResource {
       inNamespace,
     )
 
-    new k8s.networking.v1.NetworkPolicy(
+    ingressOnlyFrom(
       `${name}-${NAME}`,
       {
         metadata,
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ['Ingress'],
-          ingress: [
-            {
-              from: [
-                {
-                  namespaceSelector: {
-                    matchLabels: { 'kubernetes.io/metadata.name': SENDERS },
-                  },
-                },
-              ],
-              ports: [{ port: 'otlp-http' }],
-            },
-          ],
-        },
+        selector,
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': SENDERS } } }],
+        port: 'otlp-http',
       },
       inNamespace,
     )
-
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-${NAME}`,
-      { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-      inNamespace,
-    )
+    disruptionBudget(`${name}-${NAME}`, { metadata, selector }, inNamespace)
     this.registerOutputs({ endpoint: this.endpoint })
   }
 }
