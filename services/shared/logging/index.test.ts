@@ -13,13 +13,24 @@ afterEach(async () => {
 const lines = async (file: string) =>
   (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean)
 
+/** A file `name` in a directory of its own, removed after the test. */
+async function tempFile(name: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
+  dirs.push(dir)
+  return join(dir, name)
+}
+
+/** A destination writing to `file`, once it has opened it. */
+async function openDestination(file: string) {
+  const destination = bufferedDestination(file)
+  await new Promise((resolve) => destination.once('ready', resolve))
+  return destination
+}
+
 describe('bufferedDestination', () => {
   it('holds short lines back, then writes them within about a second', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
-    dirs.push(dir)
-    const file = join(dir, 'access.log')
-    const destination = bufferedDestination(file)
-    await new Promise((resolve) => destination.once('ready', resolve))
+    const file = await tempFile('access.log')
+    const destination = await openDestination(file)
     for (let i = 0; i < 3; i++) destination.write(`{"line":${i}}\n`)
     expect(await lines(file)).toEqual([])
     await new Promise((resolve) => setTimeout(resolve, 1500))
@@ -28,11 +39,8 @@ describe('bufferedDestination', () => {
   })
 
   it('writes chunk after chunk in order, and what is left on flush', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
-    dirs.push(dir)
-    const file = join(dir, 'many.log')
-    const destination = bufferedDestination(file)
-    await new Promise((resolve) => destination.once('ready', resolve))
+    const file = await tempFile('many.log')
+    const destination = await openDestination(file)
     // 5,000 lines of ~100 bytes: about 60 chunks, and a tail shorter than one.
     const sent = Array.from({ length: 5000 }, (_, i) => `{"line":${i},"pad":"${'x'.repeat(80)}"}`)
     for (const line of sent) destination.write(`${line}\n`)
@@ -44,9 +52,7 @@ describe('bufferedDestination', () => {
   })
 
   it('writes out what it holds when the process exits', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'infera-log-'))
-    dirs.push(dir)
-    const file = join(dir, 'exit.log')
+    const file = await tempFile('exit.log')
     const script = `
       import pino from 'pino'
       import { bufferedDestination } from './services/shared/logging/index.ts'
