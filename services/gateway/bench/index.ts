@@ -22,7 +22,7 @@ const SHORT = process.argv.includes('--short')
 const PROFILE = process.argv.includes('--profile')
 // Before the helpers read it.
 if (SHORT) process.env.BENCH_DURATION = '3'
-const { cpuMicros, DURATION, inferBody, load, root, start, startInfera, warm, writeModel } =
+const { cpuMicros, DURATION, inferBody, load, median, root, start, startInfera, warm, writeModel } =
   await import('../../shared/bench/index.ts')
 type Server = Awaited<ReturnType<typeof start>>
 
@@ -91,8 +91,6 @@ async function pairedRounds(
     const full = await measure(`gateway, round ${round}`, gateway, headers, body, seconds)
     rounds.push({ throughput: full.rps / bare.rps, cpu: full.cpuPerRequest / bare.cpuPerRequest })
   }
-  const median = (values: number[]) =>
-    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
   const range = (values: number[]) =>
     `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`
   const throughput = rounds.map((r) => r.throughput)

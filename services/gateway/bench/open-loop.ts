@@ -12,6 +12,7 @@
 // needs (the client's to the target, a proxy's to its upstream) are opened then, as in a steady
 // deployment, not counted as the first measured requests' latency.
 import http from 'node:http'
+import { isStaleSocket } from '../src/adapter/node/send.ts'
 
 interface Target {
   url: string
@@ -65,10 +66,9 @@ function runner({ url, headers }: Target) {
       },
     )
     request.on('error', (error: NodeJS.ErrnoException) => {
-      // A kept-alive connection the server closed as this request went out on it (Node's
-      // documented race for `reusedSocket`): sent again, as HTTP clients do, its latency still
-      // counted from when it was due. Any other error is a failure.
-      if (request.reusedSocket && error.code === 'ECONNRESET' && resends < MAX_RESENDS) {
+      // Sent again, as HTTP clients do, its latency still counted from when it was due. Any
+      // other error is a failure.
+      if (isStaleSocket(request, error) && resends < MAX_RESENDS) {
         attempt(due, resolve, resends + 1)
         return
       }

@@ -7,21 +7,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildMlp } from '../../../training/onnx/index.ts'
-import { inferBody, load, type Server, start, warm, writeModel } from '../../shared/bench/index.ts'
+import {
+  inferBody,
+  load,
+  median,
+  type Server,
+  start,
+  warm,
+  writeModel,
+} from '../../shared/bench/index.ts'
 import { recordBatch, SPANS, startInferenceTrace } from '../src/protocol/trace.ts'
 import { MODES, type Mode, tracerFor } from './tracers.ts'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 3)
 const PATH = '/v2/models/tiny/infer'
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
 
 /**
  * Microseconds of one request's instrumentation alone, per mode: the calls a traced request makes

@@ -95,6 +95,15 @@ export const startCli = (name: string, command: string, ...args: string[]) =>
 export const startInfera = (name: string, repo: string) =>
   startCli(name, 'inference', '--models', repo)
 
+/** The middle value; the mean of the two middle ones for an even count. */
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
 export interface LoadResult {
   rps: number
   /** Requests completed in the run. */

@@ -15,6 +15,14 @@ export interface NodeSend {
 }
 
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE'])
+
+/**
+ * Whether `error` is the server closing a kept-alive connection as `request` went out on it
+ * (Node's documented race for `request.reusedSocket`): the server never read the request, so an
+ * HTTP client sends it again.
+ */
+export const isStaleSocket = (request: http.ClientRequest, error: NodeJS.ErrnoException) =>
+  request.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '')
 // As many free sockets as the server may have closed together, within reason.
 const MAX_STALE_RETRIES = 8
 
@@ -76,13 +84,7 @@ export function createNodeSend(options: { maxSockets?: number } = {}): NodeSend 
       }
       const timer = setTimeout(() => fail(new UpstreamTimeout(init.timeoutMs)), init.timeoutMs)
       request.on('error', (error: NodeJS.ErrnoException) =>
-        // The server closed a kept-alive connection as this request went out on it: it never
-        // read the request (Node's documented race for `request.reusedSocket`).
-        fail(
-          request.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '')
-            ? new StaleSocket(error)
-            : error,
-        ),
+        fail(isStaleSocket(request, error) ? new StaleSocket(error) : error),
       )
       request.end(init.body ? new Uint8Array(init.body) : undefined)
     })
